@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/* vm.toml: the machine description. Parsed by config.c on top of the in-house TOML parser. */
+#ifndef MICROVM_CONFIG_H
+#define MICROVM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum seccomp_mode { SECCOMP_ENFORCE, SECCOMP_LOG, SECCOMP_OFF };
+
+struct disk_config {
+	char *path;
+	bool readonly;
+	char *id;                 /* serial reported by GET_ID; NULL = none */
+};
+
+struct vhost_user_fs_config {
+	char *socket;
+	char *tag;
+	uint32_t num_request_queues; /* default 1 */
+	uint32_t queue_size;         /* default 1024, power of two */
+	uint64_t cache_size;         /* DAX window bytes, 0 = none, multiple of 2 MiB */
+	uint32_t reconnect_ms;       /* 0 = no reconnect */
+	uint32_t connect_timeout_ms; /* default 5000 */
+};
+
+struct vhost_user_config {
+	char *socket;
+	uint32_t virtio_id;
+	uint32_t num_queues;
+	uint32_t queue_size;         /* default 256 */
+	uint32_t config_size;        /* default 0 */
+	uint32_t reconnect_ms;
+	uint32_t connect_timeout_ms;
+};
+
+struct vm_config {
+	char *source;                /* config file path, for messages */
+	/* [machine] */
+	uint64_t memory;             /* bytes, default 512 MiB */
+	uint32_t vcpus;              /* default 1 */
+	/* [kernel] */
+	char *kernel;                /* path (resolved relative to the config file) */
+	char *initrd;                /* NULL = none */
+	char *cmdline;               /* default "console=ttyS0" */
+	/* devices */
+	struct disk_config *disks;
+	unsigned int nr_disks;
+	struct vhost_user_fs_config *fs;
+	unsigned int nr_fs;
+	struct vhost_user_config *vhost_user;
+	unsigned int nr_vhost_user;
+	/* [security] */
+	enum seccomp_mode seccomp;   /* default enforce */
+};
+
+/* Fills defaults (no kernel). */
+void config_init(struct vm_config *cfg);
+/*
+ * Parses vm.toml text. filename is used in messages and to resolve relative paths (its
+ * directory). On error returns -1 and writes one line "file:line:col: message" into err.
+ */
+int config_parse(struct vm_config *cfg, const char *text, size_t len, const char *filename,
+		 char *err, size_t errlen);
+/* Reads and parses a file (refuses directories, unreadable files). Same error contract. */
+int config_load(struct vm_config *cfg, const char *path, char *err, size_t errlen);
+/* Checks cross-field constraints after overrides (kernel set, memory/vcpus ranges). */
+int config_validate(const struct vm_config *cfg, char *err, size_t errlen);
+void config_free(struct vm_config *cfg);
+
+/* "512M", "2G", "4096", "1_048_576", "64K", "1T" (binary units). 0 or -1 on malformed/overflow. */
+int parse_size(const char *s, uint64_t *out);
+
+#endif
