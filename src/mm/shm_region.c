@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: MIT
+/*
+ * VIRTIO shared memory regions: a reserved host range, fds mapped into it in place with
+ * mmap(MAP_FIXED), holes backed by private anonymous scratch. See shm_region.h and docs/SHM.md.
+ *
+ * Live mappings are kept in a glibc tsearch(3) tree (a red-black tree) whose comparison treats
+ * two overlapping ranges as equal. Stored ranges never overlap, so that comparison is a total
+ * order on them, and a lookup with any range finds a stored range that overlaps it, if one
+ * exists, in O(log n): one lookup is both the overlap check of map and the exact-match check of
+ * unmap.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <search.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "mm/shm_region.h"
+#include "vmm/log.h"
+
+#define SHM_PAGE_SIZE 4096ULL
+#define SHM_HOLE_PROT (PROT_READ | PROT_WRITE)
+#define SHM_HOLE_FLAGS (MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE)
+
+struct shm_mapping {
+	uint64_t offset;
+	uint64_t len;
+	bool writable;
+};
+
+static atomic_uint_fast64_t global_live;
+static pthread_once_t map_count_once = PTHREAD_ONCE_INIT;
+static uint64_t max_map_count = 65530;
+
+static void read_max_map_count(void)
+{
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
+	unsigned long long v;
+
+	if (!f)
+		return;
+	if (fscanf(f, "%llu", &v) == 1 && v > 0)
+		max_map_count = v;
+	fclose(f);
+}
+
+uint64_t shm_region_global_live(void)
+{
+	return atomic_load(&global_live);
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct shm_mapping *x = a, *y = b;
+
+	if (x->offset + x->len <= y->offset)
+		return -1;
+	if (y->offset + y->len <= x->offset)
+		return 1;
+	return 0;
+}
+
+static int hole_map(void *addr, uint64_t len)
+{
+	void *p = mmap(addr, len, SHM_HOLE_PROT, SHM_HOLE_FLAGS | MAP_FIXED, -1, 0);
+
+	return p == MAP_FAILED ? -errno : 0;
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+int shm_region_init(struct shm_region *r, uint8_t id, uint64_t size, unsigned int max_mappings,
+		    unsigned int flags)
+{
+	uint8_t *raw, *base;
+	uint64_t head, tail;
+
+	memset(r, 0, sizeof(*r));
+	if (!size || size % SHM_REGION_ALIGN || size > SHM_REGION_MAX_SIZE)
+		return -EINVAL;
+	if (flags & ~SHM_REGION_STRICT_RO)
+		return -EINVAL;
+	pthread_once(&map_count_once, read_max_map_count);
+
+	/* Over-reserve by one alignment unit and trim to a 2 MiB aligned range. */
+	raw = mmap(NULL, size + SHM_REGION_ALIGN, SHM_HOLE_PROT, SHM_HOLE_FLAGS, -1, 0);
+	if (raw == MAP_FAILED)
+		return -errno;
+	base = (uint8_t *)(((uintptr_t)raw + SHM_REGION_ALIGN - 1) & ~(SHM_REGION_ALIGN - 1));
+	head = base - raw;
+	tail = SHM_REGION_ALIGN - head;
+	if (head)
+		munmap(raw, head);
+	if (tail)
+		munmap(base + size, tail);
+	madvise(base, size, MADV_DONTDUMP);
+
+	r->id = id;
+	r->size = size;
+	r->hva = base;
+	r->flags = flags;
+	r->max_mappings = max_mappings ? max_mappings : SHM_REGION_DEFAULT_MAX_MAPPINGS;
+	pthread_mutex_init(&r->lock, NULL);
+	return 0;
+}
+
+void shm_region_destroy(struct shm_region *r)
+{
+	if (!r->hva)
+		return;
+	shm_region_unmap_all(r);
+	munmap(r->hva, r->size);
+	r->hva = NULL;
+	pthread_mutex_destroy(&r->lock);
+}
+
+static int check_range(const struct shm_region *r, uint64_t off, uint64_t len, char *err,
+		       size_t errlen)
+{
+	if (!len) {
+		set_err(err, errlen, "len is 0");
+		return -EINVAL;
+	}
+	if (off % SHM_PAGE_SIZE || len % SHM_PAGE_SIZE) {
+		set_err(err, errlen, "shm_offset/len not aligned to the %llu-byte page",
+			SHM_PAGE_SIZE);
+		return -EINVAL;
+	}
+	if (off > r->size || len > r->size - off) {
+		set_err(err, errlen, "range outside the region (size 0x%llx)",
+			(unsigned long long)r->size);
+		return -ERANGE;
+	}
+	return 0;
+}
+
+static int check_fd(int fd, bool writable, char *err, size_t errlen)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fd < 0 || fl < 0) {
+		set_err(err, errlen, "bad fd %d", fd);
+		return -EBADF;
+	}
+	if ((fl & O_PATH) == O_PATH) {
+		set_err(err, errlen, "O_PATH fd cannot be mapped");
+		return -EBADF;
+	}
+	switch (fl & O_ACCMODE) {
+	case O_RDWR:
+		return 0;
+	case O_RDONLY:
+		if (!writable)
+			return 0;
+		set_err(err, errlen, "read-write mapping of a read-only fd");
+		return -EACCES;
+	default:
+		set_err(err, errlen, "fd not open for reading");
+		return -EACCES;
+	}
+}
+
+static int check_caps(const struct shm_region *r, char *err, size_t errlen)
+{
+	uint64_t vma_budget;
+
+	if (r->stats.live >= r->max_mappings) {
+		set_err(err, errlen, "region holds %llu mappings, the cap",
+			(unsigned long long)r->stats.live);
+		return -ENOSPC;
+	}
+	/* Each mapping splits the reservation: up to 2 more VMAs. */
+	vma_budget = max_map_count > SHM_REGION_MAP_COUNT_RESERVE ?
+		     max_map_count - SHM_REGION_MAP_COUNT_RESERVE : 0;
+	if ((atomic_load(&global_live) + 1) * 2 > vma_budget) {
+		set_err(err, errlen, "%llu live mappings in the process: vm.max_map_count %llu",
+			(unsigned long long)atomic_load(&global_live),
+			(unsigned long long)max_map_count);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+static int install(struct shm_region *r, uint64_t off, uint64_t len, int fd, uint64_t fd_off,
+		   bool writable, char *err, size_t errlen)
+{
+	void *addr = r->hva + off, *p;
+	int ret;
+
+	if (writable)
+		p = mmap(addr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, fd_off);
+	else if (r->flags & SHM_REGION_STRICT_RO)
+		p = mmap(addr, len, PROT_READ, MAP_SHARED | MAP_FIXED, fd, fd_off);
+	else
+		p = mmap(addr, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_NORESERVE | MAP_FIXED, fd, fd_off);
+	if (p != MAP_FAILED)
+		return 0;
+	ret = -errno;
+	set_err(err, errlen, "mmap of the fd failed: %s", strerror(-ret));
+	/* A failed MAP_FIXED may have unmapped the range: put the hole back. */
+	if (hole_map(addr, len))
+		pr_err("shm region %u: cannot restore the hole at 0x%llx+0x%llx: %s", r->id,
+		       (unsigned long long)off, (unsigned long long)len, strerror(errno));
+	return ret;
+}
+
+static int do_map(struct shm_region *r, uint64_t off, uint64_t len, int fd, uint64_t fd_off,
+		  bool writable, char *err, size_t errlen)
+{
+	struct shm_mapping key = { .offset = off, .len = len }, *m, **found;
+	int ret;
+
+	ret = check_range(r, off, len, err, errlen);
+	if (ret)
+		return ret;
+	if (fd_off % SHM_PAGE_SIZE) {
+		set_err(err, errlen, "fd_offset not aligned to the page");
+		return -EINVAL;
+	}
+	if (fd_off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - fd_off) {
+		set_err(err, errlen, "fd_offset + len overflows");
+		return -EOVERFLOW;
+	}
+	found = tfind(&key, &r->tree, range_cmp);
+	if (found) {
+		set_err(err, errlen, "overlaps live mapping at 0x%llx+0x%llx",
+			(unsigned long long)(*found)->offset, (unsigned long long)(*found)->len);
+		return -EEXIST;
+	}
+	ret = check_caps(r, err, errlen);
+	if (ret)
+		return ret;
+	ret = check_fd(fd, writable, err, errlen);
+	if (ret)
+		return ret;
+	m = malloc(sizeof(*m));
+	if (!m) {
+		set_err(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	*m = (struct shm_mapping){ .offset = off, .len = len, .writable = writable };
+	ret = install(r, off, len, fd, fd_off, writable, err, errlen);
+	if (ret) {
+		free(m);
+		return ret;
+	}
+	if (!tsearch(m, &r->tree, range_cmp)) {
+		hole_map(r->hva + off, len);
+		free(m);
+		set_err(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	r->stats.live++;
+	r->stats.total_maps++;
+	atomic_fetch_add(&global_live, 1);
+	return 0;
+}
+
+int shm_region_map(struct shm_region *r, uint64_t shm_offset, uint64_t len, int fd,
+		   uint64_t fd_offset, bool writable, char *err, size_t errlen)
+{
+	int ret;
+
+	set_err(err, errlen, "ok");
+	pthread_mutex_lock(&r->lock);
+	ret = do_map(r, shm_offset, len, fd, fd_offset, writable, err, errlen);
+	if (ret)
+		r->stats.failed++;
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+static int do_unmap(struct shm_region *r, uint64_t off, uint64_t len, char *err, size_t errlen)
+{
+	struct shm_mapping key = { .offset = off, .len = len }, *m, **found;
+	int ret;
+
+	ret = check_range(r, off, len, err, errlen);
+	if (ret)
+		return ret;
+	found = tfind(&key, &r->tree, range_cmp);
+	if (!found) {
+		set_err(err, errlen, "no live mapping there");
+		return -ENOENT;
+	}
+	m = *found;
+	if (m->offset != off || m->len != len) {
+		set_err(err, errlen, "does not match live mapping at 0x%llx+0x%llx",
+			(unsigned long long)m->offset, (unsigned long long)m->len);
+		return -EINVAL;
+	}
+	ret = hole_map(r->hva + off, len);
+	if (ret) {
+		set_err(err, errlen, "cannot restore the hole: %s", strerror(-ret));
+		return ret;
+	}
+	tdelete(&key, &r->tree, range_cmp);
+	free(m);
+	r->stats.live--;
+	r->stats.total_unmaps++;
+	atomic_fetch_sub(&global_live, 1);
+	return 0;
+}
+
+int shm_region_unmap(struct shm_region *r, uint64_t shm_offset, uint64_t len, char *err,
+		     size_t errlen)
+{
+	int ret;
+
+	set_err(err, errlen, "ok");
+	pthread_mutex_lock(&r->lock);
+	ret = do_unmap(r, shm_offset, len, err, errlen);
+	if (ret)
+		r->stats.failed++;
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+unsigned int shm_region_unmap_all(struct shm_region *r)
+{
+	unsigned int n;
+	int ret;
+
+	if (!r->hva)
+		return 0;
+	pthread_mutex_lock(&r->lock);
+	n = r->stats.live;
+	/* One mmap over the whole range drops every mapping and every scratch page. */
+	ret = hole_map(r->hva, r->size);
+	if (ret) {
+		pr_err("shm region %u: cannot reset the range: %s", r->id, strerror(-ret));
+		pthread_mutex_unlock(&r->lock);
+		return 0;
+	}
+	tdestroy(r->tree, free);
+	r->tree = NULL;
+	r->stats.live = 0;
+	r->stats.total_unmaps += n;
+	atomic_fetch_sub(&global_live, n);
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+void shm_region_get_stats(struct shm_region *r, struct shm_region_stats *out)
+{
+	pthread_mutex_lock(&r->lock);
+	*out = r->stats;
+	pthread_mutex_unlock(&r->lock);
+}
+
+int shm_region_find(struct shm_region *r, uint64_t offset, uint64_t len, uint64_t *map_offset,
+		    uint64_t *map_len)
+{
+	struct shm_mapping key = { .offset = offset, .len = len ? len : 1 }, **found;
+	int ret = 0;
+
+	if (offset > UINT64_MAX - key.len)
+		return 0;
+	pthread_mutex_lock(&r->lock);
+	found = tfind(&key, &r->tree, range_cmp);
+	if (found) {
+		*map_offset = (*found)->offset;
+		*map_len = (*found)->len;
+		ret = 1;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}

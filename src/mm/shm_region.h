@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VIRTIO shared memory region: a host address range the guest sees through one KVM memslot (the
+ * transport's shm BAR), into which file descriptors are mapped at run time with mmap(MAP_FIXED).
+ * See docs/SHM.md for the design and the numbers behind it.
+ *
+ * Host address space: the whole range is reserved at init (2 MiB aligned, size a multiple of
+ * 2 MiB) and is NEVER left unmapped, so no unrelated mmap(NULL, ...) can land inside it.
+ *
+ * What the guest sees:
+ *   - a hole (no live mapping): a private anonymous read-write "scratch" mapping. Reads return
+ *     zeros; writes succeed (KVM_RUN keeps running) and land in scratch pages private to the VMM
+ *     that never reach any file. The scratch under a range is discarded (back to zeros) whenever
+ *     a mapping is installed over it or removed from it, and for the whole region at
+ *     shm_region_unmap_all() (device reset, backend disconnect, VM exit).
+ *   - a read-write mapping: MAP_SHARED PROT_READ|PROT_WRITE of the fd; both sides see each
+ *     other's writes.
+ *   - a read-only mapping: MAP_PRIVATE PROT_READ|PROT_WRITE of the fd (unless the region is
+ *     created with SHM_REGION_STRICT_RO). The guest reads the file's current contents (the page
+ *     cache is shared until a page is written). A guest write never reaches the file: it
+ *     copies that page privately (copy-on-write) instead of making KVM_RUN fail with EFAULT,
+ *     and the guest keeps reading its private copy of that page until the mapping is removed.
+ *     With SHM_REGION_STRICT_RO the mapping is MAP_SHARED PROT_READ: host-side writes fault and a
+ *     guest write makes KVM_RUN fail with EFAULT (only for callers that handle that).
+ *
+ * Threads: map/unmap/unmap_all/stats take the region lock; the vCPU threads access the range
+ * through KVM without any lock (they see either the hole or the mapping, never unmapped VA).
+ */
+#ifndef MICROVM_SHM_REGION_H
+#define MICROVM_SHM_REGION_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHM_REGION_ALIGN (2ULL << 20)           /* region size and host VA alignment */
+#define SHM_REGION_MAX_SIZE (1ULL << 40)        /* 1 TiB per region */
+#define SHM_REGION_DEFAULT_MAX_MAPPINGS 16384u  /* own cap per region */
+/* VMAs left for the rest of the process when checking against vm.max_map_count. */
+#define SHM_REGION_MAP_COUNT_RESERVE 8192u
+
+/* init flags */
+#define SHM_REGION_STRICT_RO (1u << 0)
+
+struct shm_region_stats {
+	uint64_t live;         /* live mappings */
+	uint64_t total_maps;   /* successful maps since init */
+	uint64_t total_unmaps; /* successful unmaps (unmap_all counts each mapping it drops) */
+	uint64_t failed;       /* refused or failed map/unmap requests */
+};
+
+struct shm_mapping;
+
+struct shm_region {
+	uint8_t id;            /* shmid */
+	uint64_t size;         /* bytes */
+	uint8_t *hva;          /* start of the reserved host range (2 MiB aligned) */
+	unsigned int flags;
+	unsigned int max_mappings;
+
+	pthread_mutex_t lock;  /* protects everything below */
+	void *tree;            /* tsearch(3) tree of struct shm_mapping, ordered by offset */
+	struct shm_region_stats stats;
+};
+
+/*
+ * Reserves the host range. size: non-zero multiple of SHM_REGION_ALIGN, at most
+ * SHM_REGION_MAX_SIZE. max_mappings 0 means SHM_REGION_DEFAULT_MAX_MAPPINGS. 0 or -errno.
+ */
+int shm_region_init(struct shm_region *r, uint8_t id, uint64_t size, unsigned int max_mappings,
+		    unsigned int flags);
+/* Drops every mapping and releases the host range. Safe on a zeroed or destroyed region. */
+void shm_region_destroy(struct shm_region *r);
+
+/*
+ * Maps [fd_offset, fd_offset + len) of fd at [shm_offset, shm_offset + len) of the region.
+ * Checks: shm_offset, len, fd_offset page aligned; len > 0; no overflow; inside the region; no
+ * overlap with a live mapping; caps (own and vm.max_map_count); fd open with a mode that allows
+ * the protection. The caller keeps ownership of fd (it may close it right after: the mapping
+ * holds its own reference). Mapping past EOF of a regular file is allowed (the guest gets
+ * SIGBUS-style faults there only if it touches pages past EOF; see docs/SHM.md).
+ * Returns 0 or -errno (-EINVAL, -ERANGE, -EEXIST overlap, -ENOSPC caps, -EACCES, -EBADF,
+ * -ENODEV, ...); on error the region is unchanged and, if err is not NULL, err holds a one-line
+ * reason ("overlaps live mapping at 0x..+0x..").
+ */
+int shm_region_map(struct shm_region *r, uint64_t shm_offset, uint64_t len, int fd,
+		   uint64_t fd_offset, bool writable, char *err, size_t errlen);
+/* Removes the live mapping that starts at shm_offset and has exactly len bytes. 0 or -errno
+ * (-ENOENT: nothing there, -EINVAL: overlaps a mapping but is not exactly it). */
+int shm_region_unmap(struct shm_region *r, uint64_t shm_offset, uint64_t len, char *err,
+		     size_t errlen);
+/* Drops all mappings (one mmap over the whole range); returns how many were dropped. */
+unsigned int shm_region_unmap_all(struct shm_region *r);
+
+void shm_region_get_stats(struct shm_region *r, struct shm_region_stats *out);
+
+/*
+ * Describes the live mapping that overlaps [offset, offset + len), if any: 1 with *map_offset
+ * and *map_len set, 0 if none. For error messages and tests.
+ */
+int shm_region_find(struct shm_region *r, uint64_t offset, uint64_t len, uint64_t *map_offset,
+		    uint64_t *map_len);
+
+/* Process-wide count of live mappings over all regions (each costs up to 2 VMAs). */
+uint64_t shm_region_global_live(void);
+
+#endif
