@@ -366,6 +366,13 @@ void shm_region_get_stats(struct shm_region *r, struct shm_region_stats *out)
 	pthread_mutex_unlock(&r->lock);
 }
 
+void shm_region_note_failure(struct shm_region *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->stats.failed++;
+	pthread_mutex_unlock(&r->lock);
+}
+
 int shm_region_find(struct shm_region *r, uint64_t offset, uint64_t len, uint64_t *map_offset,
 		    uint64_t *map_len)
 {

@@ -94,6 +94,8 @@ int shm_region_unmap(struct shm_region *r, uint64_t shm_offset, uint64_t len, ch
 unsigned int shm_region_unmap_all(struct shm_region *r);
 
 void shm_region_get_stats(struct shm_region *r, struct shm_region_stats *out);
+/* Counts a request refused before it reached map/unmap (e.g. unknown flag bits). */
+void shm_region_note_failure(struct shm_region *r);
 
 /*
  * Describes the live mapping that overlaps [offset, offset + len), if any: 1 with *map_offset
