@@ -69,7 +69,27 @@ int config_load(struct vm_config *cfg, const char *path, char *err, size_t errle
 int config_validate(const struct vm_config *cfg, char *err, size_t errlen);
 void config_free(struct vm_config *cfg);
 
-/* "512M", "2G", "4096", "1_048_576", "64K", "1T" (binary units). 0 or -1 on malformed/overflow. */
+/*
+ * "512M", "2G", "4096", "1_048_576", "64K", "1T" (binary units K/M/G/T, either case,
+ * optionally followed by "iB"). Returns 0, or -1 on malformed input or overflow.
+ */
 int parse_size(const char *s, uint64_t *out);
+/* Shortest exact form of a size: 0, 4K, 16M, 1T, or plain bytes ("12345"). */
+void format_size(uint64_t v, char *buf, size_t len);
+
+/*
+ * Every string in struct vm_config is heap-owned and freed by config_free(). Overrides
+ * (--kernel, --cmdline, ...) must go through this: frees the old value, stores a copy.
+ * Returns 0 or -ENOMEM.
+ */
+int config_set_str(char **field, const char *value);
+
+/* Limits checked by config_parse/config_validate. */
+#define CONFIG_MEM_MIN		(16ULL << 20)
+#define CONFIG_MEM_MAX		(1ULL << 40)
+#define CONFIG_MEM_ALIGN	4096ULL
+#define CONFIG_VCPUS_MAX	64
+#define CONFIG_CMDLINE_MAX	65535	/* bytes, without the terminating NUL */
+#define CONFIG_FILE_MAX		(1u << 20)
 
 #endif

@@ -1,0 +1,680 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vm.toml schema: maps the TOML tree onto struct vm_config with a table of fields per
+ * section. Every error is one line "FILE:LINE:COL: message" naming the key.
+ */
+#include "config/config.h"
+#include "config/toml.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum kind { K_SIZE, K_U32, K_BOOL, K_STR, K_PATH, K_SECCOMP };
+
+#define F_REQUIRED	0x1	/* must be present (array-of-tables entries) */
+#define F_POW2		0x2	/* power of two */
+
+struct field {
+	const char *key;
+	enum kind kind;
+	size_t off;
+	uint64_t min, max;	/* value range; string length range for strings */
+	uint64_t align;		/* K_SIZE: must be a multiple of this */
+	unsigned int flags;
+};
+
+struct section {
+	const char *name;
+	const struct field *fields;
+	size_t nfields;
+	/* arrays of tables ([[name]]); fixed tables write into struct vm_config itself */
+	bool array;
+	size_t elem_size;
+	size_t arr_off, count_off;
+	void (*init)(void *elem);
+};
+
+#define MS_MAX 3600000	/* one hour, for timeouts in milliseconds */
+#define CFG(f) offsetof(struct vm_config, f)
+#define DISK(f) offsetof(struct disk_config, f)
+#define FS(f) offsetof(struct vhost_user_fs_config, f)
+#define VU(f) offsetof(struct vhost_user_config, f)
+
+static const struct field machine_fields[] = {
+	{ "memory", K_SIZE, CFG(memory), CONFIG_MEM_MIN, CONFIG_MEM_MAX, CONFIG_MEM_ALIGN, 0 },
+	{ "vcpus", K_U32, CFG(vcpus), 1, CONFIG_VCPUS_MAX, 0, 0 },
+};
+
+static const struct field kernel_fields[] = {
+	{ "path", K_PATH, CFG(kernel), 1, 4095, 0, 0 },
+	{ "initrd", K_PATH, CFG(initrd), 1, 4095, 0, 0 },
+	{ "cmdline", K_STR, CFG(cmdline), 0, CONFIG_CMDLINE_MAX, 0, 0 },
+};
+
+static const struct field security_fields[] = {
+	{ "seccomp", K_SECCOMP, CFG(seccomp), 0, 0, 0, 0 },
+};
+
+static const struct field disk_fields[] = {
+	{ "path", K_PATH, DISK(path), 1, 4095, 0, F_REQUIRED },
+	{ "readonly", K_BOOL, DISK(readonly), 0, 0, 0, 0 },
+	{ "id", K_STR, DISK(id), 0, 20, 0, 0 },
+};
+
+static const struct field fs_fields[] = {
+	{ "socket", K_PATH, FS(socket), 1, 4095, 0, F_REQUIRED },
+	{ "tag", K_STR, FS(tag), 1, 36, 0, F_REQUIRED },
+	{ "num_request_queues", K_U32, FS(num_request_queues), 1, 16, 0, 0 },
+	{ "queue_size", K_U32, FS(queue_size), 2, 32768, 0, F_POW2 },
+	{ "cache_size", K_SIZE, FS(cache_size), 0, 1ULL << 40, 2ULL << 20, 0 },
+	{ "reconnect_ms", K_U32, FS(reconnect_ms), 0, MS_MAX, 0, 0 },
+	{ "connect_timeout_ms", K_U32, FS(connect_timeout_ms), 0, MS_MAX, 0, 0 },
+};
+
+static const struct field vu_fields[] = {
+	{ "socket", K_PATH, VU(socket), 1, 4095, 0, F_REQUIRED },
+	{ "virtio_id", K_U32, VU(virtio_id), 1, 63, 0, F_REQUIRED },
+	{ "num_queues", K_U32, VU(num_queues), 1, 64, 0, F_REQUIRED },
+	{ "queue_size", K_U32, VU(queue_size), 2, 32768, 0, F_POW2 },
+	{ "config_size", K_U32, VU(config_size), 0, 4096, 0, 0 },
+	{ "reconnect_ms", K_U32, VU(reconnect_ms), 0, MS_MAX, 0, 0 },
+	{ "connect_timeout_ms", K_U32, VU(connect_timeout_ms), 0, MS_MAX, 0, 0 },
+};
+
+static void disk_init(void *p)
+{
+	(void)p;	/* all-zero: readonly = false, no id */
+}
+
+static void fs_init(void *p)
+{
+	struct vhost_user_fs_config *fs = p;
+
+	fs->num_request_queues = 1;
+	fs->queue_size = 1024;
+	fs->connect_timeout_ms = 5000;
+}
+
+static void vu_init(void *p)
+{
+	struct vhost_user_config *vu = p;
+
+	vu->queue_size = 256;
+	vu->connect_timeout_ms = 5000;
+}
+
+#define NF(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct section sections[] = {
+	{ "machine", machine_fields, NF(machine_fields), false, 0, 0, 0, NULL },
+	{ "kernel", kernel_fields, NF(kernel_fields), false, 0, 0, 0, NULL },
+	{ "security", security_fields, NF(security_fields), false, 0, 0, 0, NULL },
+	{ "disk", disk_fields, NF(disk_fields), true, sizeof(struct disk_config),
+	  CFG(disks), CFG(nr_disks), disk_init },
+	{ "vhost_user_fs", fs_fields, NF(fs_fields), true, sizeof(struct vhost_user_fs_config),
+	  CFG(fs), CFG(nr_fs), fs_init },
+	{ "vhost_user", vu_fields, NF(vu_fields), true, sizeof(struct vhost_user_config),
+	  CFG(vhost_user), CFG(nr_vhost_user), vu_init },
+};
+
+static const char *const seccomp_names[] = {
+	[SECCOMP_ENFORCE] = "enforce", [SECCOMP_LOG] = "log", [SECCOMP_OFF] = "off",
+};
+
+struct ctx {
+	struct vm_config *cfg;
+	const char *file;
+	size_t dirlen;		/* length of "dir/" prefix of file, for relative paths */
+	char *err;
+	size_t errlen;
+};
+
+static int __attribute__((format(printf, 4, 5)))
+cerr(struct ctx *c, int line, int col, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->err && c->errlen)
+		snprintf(c->err, c->errlen, "%s:%d:%d: %s", c->file, line, col, msg);
+	return -1;
+}
+
+/* ---- did you mean ---- */
+
+/* Optimal string alignment distance (edits incl. adjacent transposition), capped. */
+static unsigned int edit_distance(const char *a, const char *b)
+{
+	unsigned int d[33][33], i, j, la = (unsigned int)strlen(a), lb = (unsigned int)strlen(b);
+	unsigned int v;
+
+	if (la > 32 || lb > 32)
+		return 99;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	}
+	return d[la][lb];
+}
+
+/* Closest of names[] within distance 2, or NULL. names are reached with a stride. */
+static const char *closest(const char *word, const void *names, size_t n, size_t stride)
+{
+	const char *best = NULL, *name;
+	unsigned int bestd = 3, d;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		name = *(const char *const *)((const char *)names + i * stride);
+		d = edit_distance(word, name);
+		if (d < bestd) {
+			bestd = d;
+			best = name;
+		}
+	}
+	return best;
+}
+
+/* Section that has a field named key (for "belongs in [x]" hints). */
+static const struct section *section_with_key(const char *key)
+{
+	size_t i, j;
+
+	for (i = 0; i < NF(sections); i++)
+		for (j = 0; j < sections[i].nfields; j++)
+			if (!strcmp(sections[i].fields[j].key, key))
+				return &sections[i];
+	return NULL;
+}
+
+static const char *sec_fmt(const struct section *s, char *buf, size_t len)
+{
+	snprintf(buf, len, s->array ? "[[%s]]" : "[%s]", s->name);
+	return buf;
+}
+
+static int unknown_key(struct ctx *c, const struct section *s, const struct toml_node *n)
+{
+	const char *near = closest(n->key, s->fields, s->nfields, sizeof(struct field));
+	const struct section *home = section_with_key(n->key);
+	char sn[40], hn[40];
+
+	if (near)
+		return cerr(c, n->key_line, n->key_col,
+			    "unknown key '%s' in %s (did you mean '%s'?)", n->key,
+			    sec_fmt(s, sn, sizeof(sn)), near);
+	if (home)
+		return cerr(c, n->key_line, n->key_col,
+			    "unknown key '%s' in %s ('%s' belongs in %s)", n->key,
+			    sec_fmt(s, sn, sizeof(sn)), n->key, sec_fmt(home, hn, sizeof(hn)));
+	return cerr(c, n->key_line, n->key_col, "unknown key '%s' in %s", n->key,
+		    sec_fmt(s, sn, sizeof(sn)));
+}
+
+/* ---- values ---- */
+
+static const char *kind_name(enum kind k)
+{
+	switch (k) {
+	case K_SIZE:
+		return "a size (string like \"512M\" or integer bytes)";
+	case K_U32:
+		return "an integer";
+	case K_BOOL:
+		return "a boolean";
+	default:
+		return "a string";
+	}
+}
+
+static int wrong_type(struct ctx *c, const struct field *f, const struct toml_node *n)
+{
+	return cerr(c, n->line, n->col, "'%s' must be %s, got %s", f->key, kind_name(f->kind),
+		    toml_type_name(n->type));
+}
+
+/* The value as written, for messages. */
+static const char *shown(const struct toml_node *n, char *buf, size_t len)
+{
+	if (n->type == TOML_STRING)
+		snprintf(buf, len, "\"%.40s%s\"", n->v.s, strlen(n->v.s) > 40 ? "..." : "");
+	else
+		snprintf(buf, len, "%lld", (long long)n->v.i);
+	return buf;
+}
+
+static int out_of_range(struct ctx *c, const struct field *f, const struct toml_node *n)
+{
+	char v[64], lo[24], hi[24];
+
+	if (f->kind == K_SIZE) {
+		format_size(f->min, lo, sizeof(lo));
+		format_size(f->max, hi, sizeof(hi));
+	} else {
+		snprintf(lo, sizeof(lo), "%llu", (unsigned long long)f->min);
+		snprintf(hi, sizeof(hi), "%llu", (unsigned long long)f->max);
+	}
+	return cerr(c, n->line, n->col, "'%s' = %s is out of range (%s..%s)", f->key,
+		    shown(n, v, sizeof(v)), lo, hi);
+}
+
+static int get_size(struct ctx *c, const struct field *f, const struct toml_node *n,
+		    uint64_t *out)
+{
+	char v[64], a[24];
+
+	if (n->type == TOML_INT) {
+		if (n->v.i < 0)
+			return out_of_range(c, f, n);
+		*out = (uint64_t)n->v.i;
+	} else if (n->type == TOML_STRING) {
+		if (parse_size(n->v.s, out))
+			return cerr(c, n->line, n->col,
+				    "'%s' = %s is not a valid size (use e.g. \"512M\", \"2G\" "
+				    "or a number of bytes)", f->key, shown(n, v, sizeof(v)));
+	} else {
+		return wrong_type(c, f, n);
+	}
+	if (*out < f->min || *out > f->max)
+		return out_of_range(c, f, n);
+	if (f->align && *out % f->align) {
+		format_size(f->align, a, sizeof(a));
+		return cerr(c, n->line, n->col, "'%s' = %s must be a multiple of %s", f->key,
+			    shown(n, v, sizeof(v)), a);
+	}
+	return 0;
+}
+
+static int set_u32(struct ctx *c, const struct field *f, const struct toml_node *n, void *dst)
+{
+	char v[64];
+
+	if (n->type != TOML_INT)
+		return wrong_type(c, f, n);
+	if (n->v.i < 0 || (uint64_t)n->v.i < f->min || (uint64_t)n->v.i > f->max)
+		return out_of_range(c, f, n);
+	if ((f->flags & F_POW2) && (n->v.i & (n->v.i - 1)))
+		return cerr(c, n->line, n->col, "'%s' = %s must be a power of two", f->key,
+			    shown(n, v, sizeof(v)));
+	*(uint32_t *)dst = (uint32_t)n->v.i;
+	return 0;
+}
+
+static int set_seccomp(struct ctx *c, const struct field *f, const struct toml_node *n,
+		       void *dst)
+{
+	const char *near;
+	size_t i;
+
+	for (i = 0; i < NF(seccomp_names); i++) {
+		if (!strcmp(n->v.s, seccomp_names[i])) {
+			*(enum seccomp_mode *)dst = (enum seccomp_mode)i;
+			return 0;
+		}
+	}
+	near = closest(n->v.s, seccomp_names, NF(seccomp_names), sizeof(char *));
+	if (near)
+		return cerr(c, n->line, n->col,
+			    "'%s' must be \"enforce\", \"log\" or \"off\", got \"%.40s\" "
+			    "(did you mean \"%s\"?)", f->key, n->v.s, near);
+	return cerr(c, n->line, n->col, "'%s' must be \"enforce\", \"log\" or \"off\", "
+		    "got \"%.40s\"", f->key, n->v.s);
+}
+
+/* Relative paths are relative to the directory of the config file. */
+static char *resolve(const struct ctx *c, const char *path)
+{
+	char *out;
+
+	if (path[0] == '/' || !c->dirlen)
+		return strdup(path);
+	if (asprintf(&out, "%.*s%s", (int)c->dirlen, c->file, path) < 0)
+		return NULL;
+	return out;
+}
+
+static int set_string(struct ctx *c, const struct field *f, const struct toml_node *n,
+		      void *dst)
+{
+	size_t len = strlen(n->v.s);
+	char *s;
+
+	if (len < f->min)
+		return cerr(c, n->line, n->col, "'%s' must not be empty", f->key);
+	if (len > f->max)
+		return cerr(c, n->line, n->col, "'%s' is too long (%zu bytes, max %llu)",
+			    f->key, len, (unsigned long long)f->max);
+	s = f->kind == K_PATH ? resolve(c, n->v.s) : strdup(n->v.s);
+	if (!s)
+		return cerr(c, n->line, n->col, "out of memory");
+	free(*(char **)dst);
+	*(char **)dst = s;
+	return 0;
+}
+
+static int set_field(struct ctx *c, const struct field *f, const struct toml_node *n,
+		     void *base)
+{
+	void *dst = (char *)base + f->off;
+
+	switch (f->kind) {
+	case K_SIZE:
+		return get_size(c, f, n, (uint64_t *)dst);
+	case K_U32:
+		return set_u32(c, f, n, dst);
+	case K_BOOL:
+		if (n->type != TOML_BOOL)
+			return wrong_type(c, f, n);
+		*(bool *)dst = n->v.b;
+		return 0;
+	default:
+		if (n->type != TOML_STRING)
+			return wrong_type(c, f, n);
+		if (f->kind == K_SECCOMP)
+			return set_seccomp(c, f, n, dst);
+		return set_string(c, f, n, dst);
+	}
+}
+
+/* ---- sections ---- */
+
+static const struct field *find_field(const struct section *s, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < s->nfields; i++)
+		if (!strcmp(s->fields[i].key, key))
+			return &s->fields[i];
+	return NULL;
+}
+
+static int apply_table(struct ctx *c, const struct section *s, const struct toml_node *t,
+		       void *base)
+{
+	const struct toml_node *n;
+	const struct field *f;
+	char sn[40];
+	size_t i;
+
+	for (n = t->child; n; n = n->next) {
+		f = find_field(s, n->key);
+		if (!f)
+			return unknown_key(c, s, n);
+		if (set_field(c, f, n, base))
+			return -1;
+	}
+	for (i = 0; i < s->nfields; i++)
+		if ((s->fields[i].flags & F_REQUIRED) && !toml_get(t, s->fields[i].key))
+			return cerr(c, t->line, t->col, "missing required key '%s' in %s",
+				    s->fields[i].key, sec_fmt(s, sn, sizeof(sn)));
+	return 0;
+}
+
+static int apply_array(struct ctx *c, const struct section *s, const struct toml_node *a)
+{
+	void **arr = (void **)((char *)c->cfg + s->arr_off);
+	unsigned int *count = (unsigned int *)((char *)c->cfg + s->count_off);
+	const struct toml_node *e;
+	char *elems;
+	unsigned int i;
+
+	if (a->type != TOML_ARRAY)
+		return cerr(c, a->line, a->col, "'%s' must be an array of tables ([[%s]]), got %s",
+			    s->name, s->name, toml_type_name(a->type));
+	for (e = a->child; e; e = e->next)
+		if (e->type != TOML_TABLE)
+			return cerr(c, e->line, e->col, "'%s' entries must be tables, got %s",
+				    s->name, toml_type_name(e->type));
+	if (*arr || !a->nchild)
+		return 0;	/* (already parsed: cannot happen with a fresh config) */
+	elems = calloc(a->nchild, s->elem_size);
+	if (!elems)
+		return cerr(c, a->line, a->col, "out of memory");
+	for (i = 0; i < a->nchild; i++)
+		s->init(elems + i * s->elem_size);
+	*arr = elems;
+	*count = a->nchild;
+	for (i = 0, e = a->child; e; e = e->next, i++)
+		if (apply_table(c, s, e, elems + i * s->elem_size))
+			return -1;
+	return 0;
+}
+
+static const struct section *find_section(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NF(sections); i++)
+		if (!strcmp(sections[i].name, name))
+			return &sections[i];
+	return NULL;
+}
+
+static int unknown_top(struct ctx *c, const struct toml_node *n)
+{
+	const char *near = closest(n->key, sections, NF(sections), sizeof(struct section));
+	const struct section *home = section_with_key(n->key);
+	char hn[40];
+
+	if (n->type == TOML_TABLE || (n->type == TOML_ARRAY && (n->flags & TOML_F_AOT))) {
+		if (near)
+			return cerr(c, n->key_line, n->key_col,
+				    "unknown table [%s] (did you mean [%s]?)", n->key, near);
+		return cerr(c, n->key_line, n->key_col, "unknown table [%s]", n->key);
+	}
+	if (home)
+		return cerr(c, n->key_line, n->key_col,
+			    "key '%s' must be inside a table: it belongs in %s", n->key,
+			    sec_fmt(home, hn, sizeof(hn)));
+	return cerr(c, n->key_line, n->key_col, "unknown top-level key '%s'", n->key);
+}
+
+static int apply_root(struct ctx *c, const struct toml_node *root)
+{
+	const struct section *s;
+	const struct toml_node *n;
+
+	for (n = root->child; n; n = n->next) {
+		s = find_section(n->key);
+		if (!s)
+			return unknown_top(c, n);
+		if (s->array) {
+			if (apply_array(c, s, n))
+				return -1;
+		} else if (n->type != TOML_TABLE) {
+			return cerr(c, n->line, n->col, "'%s' must be a table ([%s]), got %s",
+				    n->key, n->key, toml_type_name(n->type));
+		} else if (apply_table(c, s, n, c->cfg)) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ---- public API ---- */
+
+int config_set_str(char **field, const char *value)
+{
+	char *s = NULL;
+
+	if (value) {
+		s = strdup(value);
+		if (!s)
+			return -ENOMEM;
+	}
+	free(*field);
+	*field = s;
+	return 0;
+}
+
+void config_init(struct vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->memory = 512ULL << 20;
+	cfg->vcpus = 1;
+	cfg->cmdline = strdup("console=ttyS0");
+	cfg->seccomp = SECCOMP_ENFORCE;
+}
+
+int config_parse(struct vm_config *cfg, const char *text, size_t len, const char *filename,
+		 char *err, size_t errlen)
+{
+	struct ctx c = { .cfg = cfg, .err = err, .errlen = errlen };
+	struct toml_error terr;
+	struct toml_node *root;
+	const char *slash;
+	int r;
+
+	c.file = filename && *filename ? filename : "<config>";
+	slash = filename ? strrchr(filename, '/') : NULL;
+	c.dirlen = slash ? (size_t)(slash - filename) + 1 : 0;
+	if (err && errlen)
+		err[0] = '\0';
+	if (config_set_str(&cfg->source, c.file))
+		return cerr(&c, 1, 1, "out of memory");
+	if (!cfg->cmdline && config_set_str(&cfg->cmdline, "console=ttyS0"))
+		return cerr(&c, 1, 1, "out of memory");
+	root = toml_parse(text, len, &terr);
+	if (!root)
+		return cerr(&c, terr.line, terr.col, "%s", terr.msg);
+	r = apply_root(&c, root);
+	toml_free(root);
+	return r;
+}
+
+/* Reads at most CONFIG_FILE_MAX bytes; -1 with the message in err. */
+static int read_file(int fd, const char *path, char **out, size_t *len, char *err,
+		     size_t errlen)
+{
+	size_t cap = CONFIG_FILE_MAX + 1, n = 0;
+	char *buf = malloc(cap);
+	ssize_t r;
+
+	if (!buf)
+		return snprintf(err, errlen, "%s: out of memory", path), -1;
+	while (n < cap) {
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			free(buf);
+			return -1;
+		}
+		if (!r)
+			break;
+		n += (size_t)r;
+	}
+	if (n > CONFIG_FILE_MAX) {
+		snprintf(err, errlen, "%s: file too large (max %u bytes)", path, CONFIG_FILE_MAX);
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+int config_load(struct vm_config *cfg, const char *path, char *err, size_t errlen)
+{
+	char dummy[8], *text;
+	struct stat st;
+	size_t len;
+	int fd, r;
+
+	if (!err || !errlen) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: is a directory", path);
+		close(fd);
+		return -1;
+	}
+	r = read_file(fd, path, &text, &len, err, errlen);
+	close(fd);
+	if (r)
+		return -1;
+	r = config_parse(cfg, text, len, path, err, errlen);
+	free(text);
+	return r;
+}
+
+int config_validate(const struct vm_config *cfg, char *err, size_t errlen)
+{
+	const char *src = cfg->source ? cfg->source : "config";
+	char lo[24], hi[24], v[24];
+
+	format_size(CONFIG_MEM_MIN, lo, sizeof(lo));
+	format_size(CONFIG_MEM_MAX, hi, sizeof(hi));
+	format_size(cfg->memory, v, sizeof(v));
+	if (!cfg->kernel || !cfg->kernel[0])
+		snprintf(err, errlen, "%s: no kernel: set 'path' in [kernel] or use --kernel", src);
+	else if (cfg->memory < CONFIG_MEM_MIN || cfg->memory > CONFIG_MEM_MAX)
+		snprintf(err, errlen, "%s: memory %s is out of range (%s..%s)", src, v, lo, hi);
+	else if (cfg->memory % CONFIG_MEM_ALIGN)
+		snprintf(err, errlen, "%s: memory %s must be a multiple of 4K", src, v);
+	else if (cfg->vcpus < 1 || cfg->vcpus > CONFIG_VCPUS_MAX)
+		snprintf(err, errlen, "%s: vcpus %u is out of range (1..%d)", src, cfg->vcpus,
+			 CONFIG_VCPUS_MAX);
+	else if (cfg->cmdline && strlen(cfg->cmdline) > CONFIG_CMDLINE_MAX)
+		snprintf(err, errlen, "%s: cmdline is too long (%zu bytes, max %d)", src,
+			 strlen(cfg->cmdline), CONFIG_CMDLINE_MAX);
+	else
+		return 0;
+	return -1;
+}
+
+void config_free(struct vm_config *cfg)
+{
+	unsigned int i;
+
+	for (i = 0; cfg->disks && i < cfg->nr_disks; i++) {
+		free(cfg->disks[i].path);
+		free(cfg->disks[i].id);
+	}
+	for (i = 0; cfg->fs && i < cfg->nr_fs; i++) {
+		free(cfg->fs[i].socket);
+		free(cfg->fs[i].tag);
+	}
+	for (i = 0; cfg->vhost_user && i < cfg->nr_vhost_user; i++)
+		free(cfg->vhost_user[i].socket);
+	free(cfg->disks);
+	free(cfg->fs);
+	free(cfg->vhost_user);
+	free(cfg->source);
+	free(cfg->kernel);
+	free(cfg->initrd);
+	free(cfg->cmdline);
+	memset(cfg, 0, sizeof(*cfg));
+}
