@@ -12,6 +12,7 @@
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
+#include "pci/msix.h"
 #include "pci/pci_bar.h"
 
 #define CF8_ENABLE 0x80000000u
@@ -59,6 +60,8 @@ static void cfg_write_locked(struct pci_dev *dev, uint32_t offset, const void *d
 	if (touches(offset, len, PCI_COMMAND, PCI_COMMAND + 2) ||
 	    touches(offset, len, PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_5 + 4))
 		pci_dev_update_bars(dev);
+	if (dev->msix)
+		msix_cfg_written(dev->msix, offset, len);
 	if (dev->ops && dev->ops->cfg_written)
 		dev->ops->cfg_written(dev, offset, len);
 }
