@@ -1,0 +1,574 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests of src/mm/shm_region.c: mapping in place into a reserved range. */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mm/shm_region.h"
+
+#define MiB (1ULL << 20)
+#define PAGE 4096ULL
+
+/* memfd of size bytes; every 8-byte word holds seed ^ its byte offset. */
+static int pattern_fd(uint64_t size, uint64_t seed)
+{
+	int fd = memfd_create("shm-test", MFD_CLOEXEC);
+	uint64_t *p;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, size), 0);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	for (uint64_t i = 0; i < size / 8; i++)
+		p[i] = seed ^ (i * 8);
+	munmap(p, size);
+	return fd;
+}
+
+static bool range_is(const uint8_t *p, uint64_t len, uint64_t seed, uint64_t fd_off)
+{
+	const uint64_t *w = (const uint64_t *)p;
+
+	for (uint64_t i = 0; i < len / 8; i++)
+		if (w[i] != (seed ^ (fd_off + i * 8)))
+			return false;
+	return true;
+}
+
+static bool range_zero(const uint8_t *p, uint64_t len)
+{
+	for (uint64_t i = 0; i < len; i += 8)
+		if (*(const uint64_t *)(p + i))
+			return false;
+	return true;
+}
+
+static uint64_t fd_word(int fd, uint64_t off)
+{
+	uint64_t v = 0;
+
+	ck_assert_int_eq(pread(fd, &v, 8, off), 8);
+	return v;
+}
+
+static int count_lines(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	int n = 0, c;
+
+	ck_assert_ptr_nonnull(f);
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* Is [p, p+len) covered by mappings in /proc/self/maps (i.e. never unreserved)? */
+static bool va_mapped(const void *p, uint64_t len)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	uintptr_t want = (uintptr_t)p, end = want + len, s, e;
+	char line[512];
+
+	ck_assert_ptr_nonnull(f);
+	while (want < end && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx", &s, &e) != 2)
+			continue;
+		if (s <= want && e > want)
+			want = e;
+	}
+	fclose(f);
+	return want >= end;
+}
+
+static void stats_eq(struct shm_region *r, uint64_t live, uint64_t maps, uint64_t unmaps,
+		     uint64_t failed)
+{
+	struct shm_region_stats st;
+
+	shm_region_get_stats(r, &st);
+	ck_assert_uint_eq(st.live, live);
+	ck_assert_uint_eq(st.total_maps, maps);
+	ck_assert_uint_eq(st.total_unmaps, unmaps);
+	ck_assert_uint_eq(st.failed, failed);
+}
+
+START_TEST(test_init)
+{
+	struct shm_region r;
+
+	ck_assert_int_eq(shm_region_init(&r, 0, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(shm_region_init(&r, 0, 3 * MiB, 0, 0), -EINVAL);
+	ck_assert_int_eq(shm_region_init(&r, 0, 2 * MiB, 0, 0x80), -EINVAL);
+	ck_assert_int_eq(shm_region_init(&r, 0, SHM_REGION_MAX_SIZE + 2 * MiB, 0, 0), -EINVAL);
+	ck_assert_int_eq(shm_region_init(&r, 7, 16 * MiB, 0, 0), 0);
+	ck_assert_uint_eq((uintptr_t)r.hva % (2 * MiB), 0);
+	ck_assert_uint_eq(r.id, 7);
+	ck_assert(va_mapped(r.hva, r.size));
+	ck_assert(range_zero(r.hva, r.size));
+	stats_eq(&r, 0, 0, 0, 0);
+	shm_region_destroy(&r);
+	shm_region_destroy(&r); /* idempotent */
+}
+END_TEST
+
+START_TEST(test_map_unmap_rw)
+{
+	struct shm_region r;
+	int fd = pattern_fd(4 * MiB, 0x1111);
+	uint64_t mo, ml;
+	char err[160];
+
+	ck_assert_int_eq(shm_region_init(&r, 0, 16 * MiB, 0, 0), 0);
+	ck_assert_int_eq(shm_region_map(&r, 2 * MiB, 2 * MiB, fd, 2 * MiB, true, err,
+					sizeof(err)), 0);
+	ck_assert(range_is(r.hva + 2 * MiB, 2 * MiB, 0x1111, 2 * MiB));
+	ck_assert(range_zero(r.hva, 2 * MiB));
+	ck_assert(range_zero(r.hva + 4 * MiB, 2 * MiB));
+	/* shared both ways */
+	*(uint64_t *)(r.hva + 2 * MiB + 64) = 0xabcdef;
+	ck_assert_uint_eq(fd_word(fd, 2 * MiB + 64), 0xabcdef);
+	uint64_t v = 0x5555;
+	ck_assert_int_eq(pwrite(fd, &v, 8, 3 * MiB), 8);
+	ck_assert_uint_eq(*(uint64_t *)(r.hva + 3 * MiB), 0x5555);
+	ck_assert_int_eq(shm_region_find(&r, 3 * MiB, PAGE, &mo, &ml), 1);
+	ck_assert_uint_eq(mo, 2 * MiB);
+	ck_assert_uint_eq(ml, 2 * MiB);
+	stats_eq(&r, 1, 1, 0, 0);
+
+	ck_assert_int_eq(shm_region_unmap(&r, 2 * MiB, 2 * MiB, err, sizeof(err)), 0);
+	ck_assert(range_zero(r.hva, r.size));
+	ck_assert(va_mapped(r.hva, r.size));
+	ck_assert_int_eq(shm_region_find(&r, 0, r.size, &mo, &ml), 0);
+	stats_eq(&r, 0, 1, 1, 0);
+	close(fd);
+	shm_region_destroy(&r);
+}
+END_TEST
+
+START_TEST(test_validation)
+{
+	struct shm_region r;
+	int fd = pattern_fd(4 * MiB, 1);
+	char err[160];
+	unsigned int fails = 0;
+
+	ck_assert_int_eq(shm_region_init(&r, 0, 8 * MiB, 0, 0), 0);
+#define BAD(off, len, foff, rw, expect)                                                      \
+	do {                                                                                 \
+		ck_assert_int_eq(shm_region_map(&r, off, len, fd, foff, rw, err, sizeof(err)), \
+				 expect);                                                    \
+		fails++;                                                                     \
+	} while (0)
+	BAD(0, 0, 0, true, -EINVAL);                       /* len 0 */
+	BAD(100, PAGE, 0, true, -EINVAL);                  /* shm_offset unaligned */
+	BAD(0, 100, 0, true, -EINVAL);                     /* len unaligned */
+	BAD(0, PAGE, 100, true, -EINVAL);                  /* fd_offset unaligned */
+	BAD(8 * MiB, PAGE, 0, true, -ERANGE);              /* starts at the end */
+	BAD(6 * MiB, 4 * MiB, 0, true, -ERANGE);           /* crosses the end */
+	BAD(-PAGE, 2 * PAGE, 0, true, -ERANGE);            /* offset + len wraps */
+	BAD(0, PAGE, -PAGE, true, -EOVERFLOW);             /* fd_offset + len wraps */
+	BAD(0, PAGE, 1ULL << 63, true, -EOVERFLOW);        /* fd_offset beyond off_t */
+#undef BAD
+	ck_assert_int_eq(shm_region_map(&r, 0, PAGE, -1, 0, false, err, sizeof(err)), -EBADF);
+	fails++;
+	ck_assert_ptr_nonnull(strstr(err, "bad fd"));
+	stats_eq(&r, 0, 0, 0, fails);
+	ck_assert(range_zero(r.hva, r.size));
+	close(fd);
+	shm_region_destroy(&r);
+}
+END_TEST
+
+START_TEST(test_overlap_exact_match)
+{
+	struct shm_region r;
+	int fd = pattern_fd(8 * MiB, 2);
+	char err[160];
+
+	ck_assert_int_eq(shm_region_init(&r, 0, 32 * MiB, 0, 0), 0);
+	ck_assert_int_eq(shm_region_map(&r, 4 * MiB, 2 * MiB, fd, 0, true, err, sizeof(err)), 0);
+	/* overlaps: inside, straddling either end, covering */
+	ck_assert_int_eq(shm_region_map(&r, 5 * MiB, PAGE, fd, 0, true, err, sizeof(err)), -EEXIST);
+	ck_assert_ptr_nonnull(strstr(err, "overlaps live mapping at 0x400000+0x200000"));
+	ck_assert_int_eq(shm_region_map(&r, 3 * MiB, 2 * MiB, fd, 0, true, NULL, 0), -EEXIST);
+	ck_assert_int_eq(shm_region_map(&r, 6 * MiB - PAGE, 2 * MiB, fd, 0, true, NULL, 0),
+			 -EEXIST);
+	ck_assert_int_eq(shm_region_map(&r, 2 * MiB, 8 * MiB, fd, 0, true, NULL, 0), -EEXIST);
+	/* adjacent on both sides is fine */
+	ck_assert_int_eq(shm_region_map(&r, 2 * MiB, 2 * MiB, fd, 0, true, NULL, 0), 0);
+	ck_assert_int_eq(shm_region_map(&r, 6 * MiB, 2 * MiB, fd, 0, false, NULL, 0), 0);
+	stats_eq(&r, 3, 3, 0, 4);
+
+	/* unmap: sub-range, superset, shifted, nothing there */
+	ck_assert_int_eq(shm_region_unmap(&r, 4 * MiB, MiB, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "does not match live mapping at 0x400000+0x200000"));
+	ck_assert_int_eq(shm_region_unmap(&r, 5 * MiB, MiB, NULL, 0), -EINVAL);
+	ck_assert_int_eq(shm_region_unmap(&r, 2 * MiB, 4 * MiB, NULL, 0), -EINVAL);
+	ck_assert_int_eq(shm_region_unmap(&r, 10 * MiB, 2 * MiB, NULL, 0), -ENOENT);
+	ck_assert_int_eq(shm_region_unmap(&r, 0, 0, NULL, 0), -EINVAL);
+	ck_assert_int_eq(shm_region_unmap(&r, 32 * MiB, PAGE, NULL, 0), -ERANGE);
+	stats_eq(&r, 3, 3, 0, 10);
+	ck_assert(range_is(r.hva + 4 * MiB, 2 * MiB, 2, 0));
+
+	ck_assert_int_eq(shm_region_unmap(&r, 4 * MiB, 2 * MiB, NULL, 0), 0);
+	ck_assert_int_eq(shm_region_unmap(&r, 4 * MiB, 2 * MiB, NULL, 0), -ENOENT); /* double */
+	ck_assert(range_zero(r.hva + 4 * MiB, 2 * MiB));
+	ck_assert(range_is(r.hva + 2 * MiB, 2 * MiB, 2, 0));
+	ck_assert(range_is(r.hva + 6 * MiB, 2 * MiB, 2, 0));
+	stats_eq(&r, 2, 3, 1, 11);
+	close(fd);
+	shm_region_destroy(&r);
+}
+END_TEST
+
+START_TEST(test_unmap_all)
+{
+	struct shm_region r;
+	int fd = pattern_fd(2 * MiB, 3);
+
+	ck_assert_int_eq(shm_region_init(&r, 1, 64 * MiB, 0, 0), 0);
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_eq(shm_region_map(&r, i * 4 * MiB, 2 * MiB, fd, 0, i & 1, NULL, 0),
+				 0);
+	/* dirty a hole: unmap_all discards it too */
+	memset(r.hva + 3 * MiB, 0xaa, PAGE);
+	ck_assert_uint_eq(shm_region_unmap_all(&r), 10);
+	ck_assert(range_zero(r.hva, r.size));
+	ck_assert(va_mapped(r.hva, r.size));
+	stats_eq(&r, 0, 10, 10, 0);
+	ck_assert_uint_eq(shm_region_unmap_all(&r), 0);
+	ck_assert_int_eq(shm_region_map(&r, 0, 2 * MiB, fd, 0, true, NULL, 0), 0);
+	ck_assert(range_is(r.hva, 2 * MiB, 3, 0));
+	close(fd);
+	shm_region_destroy(&r);
+}
+END_TEST
+
+START_TEST(test_holes)
+{
+	struct shm_region r;
+	int fd = pattern_fd(2 * MiB, 4);
+	struct stat st;
+
+	ck_assert_int_eq(shm_region_init(&r, 0, 8 * MiB, 0, 0), 0);
+	/* a write into a hole lands in scratch: readable back, never in any file */
+	memset(r.hva + 2 * MiB, 0xee, 2 * MiB);
+	ck_assert_uint_eq(r.hva[2 * MiB + 5], 0xee);
+	ck_assert_int_eq(shm_region_map(&r, 2 * MiB, 2 * MiB, fd, 0, true, NULL, 0), 0);
+	/* the mapping replaced the scratch: the file is intact and visible */
+	ck_assert(range_is(r.hva + 2 * MiB, 2 * MiB, 4, 0));
+	ck_assert_uint_eq(fd_word(fd, 0), 4 ^ 0);
+	ck_assert_int_eq(shm_region_unmap(&r, 2 * MiB, 2 * MiB, NULL, 0), 0);
+	/* and the hole is fresh zeros again, not the old scratch */
+	ck_assert(range_zero(r.hva + 2 * MiB, 2 * MiB));
+	/* a write into the hole after unmap does not reach the (no longer mapped) file */
+	memset(r.hva + 2 * MiB, 0x77, PAGE);
+	ck_assert(fd_word(fd, 0) == (4 ^ 0) && fd_word(fd, 8) == (4 ^ 8));
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(st.st_size, 2 * MiB);
+	close(fd);
+	shm_region_destroy(&r);
+}
+END_TEST
+
+START_TEST(test_read_only)
+{
+	struct shm_region r;
+	int fd = pattern_fd(4 * MiB, 5), rofd, wofd, pfd[2];
+	char path[64], err[160];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	rofd = open(path, O_RDONLY | O_CLOEXEC);
+	wofd = open(path, O_WRONLY | O_CLOEXEC);
+	ck_assert_int_ge(rofd, 0);
+	ck_assert_int_ge(wofd, 0);
+	ck_assert_int_eq(pipe(pfd), 0);
+	ck_assert_int_eq(shm_region_init(&r, 0, 8 * MiB, 0, 0), 0);
+
+	/* RW of an O_RDONLY fd, anything of an O_WRONLY fd, a pipe: refused, region intact */
+	ck_assert_int_eq(shm_region_map(&r, 0, 2 * MiB, rofd, 0, true, err, sizeof(err)), -EACCES);
+	ck_assert_int_eq(shm_region_map(&r, 0, 2 * MiB, wofd, 0, false, err, sizeof(err)),
+			 -EACCES);
+	ck_assert_int_eq(shm_region_map(&r, 0, 2 * MiB, pfd[0], 0, false, err, sizeof(err)),
+			 -ENODEV);
+	ck_assert_ptr_nonnull(strstr(err, "mmap of the fd failed"));
+	ck_assert(va_mapped(r.hva, r.size));
+	ck_assert(range_zero(r.hva, r.size));
+	stats_eq(&r, 0, 0, 0, 3);
+
+	/* RO of an O_RDONLY fd: reads the file; a write goes to a private copy, not the file */
+	ck_assert_int_eq(shm_region_map(&r, 0, 2 * MiB, rofd, 2 * MiB, false, NULL, 0), 0);
+	ck_assert(range_is(r.hva, 2 * MiB, 5, 2 * MiB));
+	uint64_t v = 0x4242;
+	ck_assert_int_eq(pwrite(fd, &v, 8, 2 * MiB + PAGE), 8); /* backend update: visible */
+	ck_assert_uint_eq(*(uint64_t *)(r.hva + PAGE), 0x4242);
+	*(volatile uint64_t *)r.hva = 0xdead;                   /* "guest" write */
+	ck_assert_uint_eq(fd_word(fd, 2 * MiB), 5 ^ (2 * MiB)); /* file untouched */
+	ck_assert_int_eq(shm_region_unmap(&r, 0, 2 * MiB, NULL, 0), 0);
+	ck_assert(range_zero(r.hva, 2 * MiB));
+	ck_assert_uint_eq(fd_word(fd, 2 * MiB), 5 ^ (2 * MiB));
+	close(rofd);
+	close(wofd);
+	close(pfd[0]);
+	close(pfd[1]);
+	close(fd);
+	shm_region_destroy(&r);
+}
+END_TEST
+
+START_TEST(test_strict_read_only)
+{
+	struct shm_region r;
+	int fd = pattern_fd(2 * MiB, 6), status;
+	pid_t pid;
+
+	ck_assert_int_eq(shm_region_init(&r, 0, 4 * MiB, 0, SHM_REGION_STRICT_RO), 0);
+	ck_assert_int_eq(shm_region_map(&r, 0, 2 * MiB, fd, 0, false, NULL, 0), 0);
+	ck_assert(range_is(r.hva, 2 * MiB, 6, 0));
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		*(volatile uint64_t *)r.hva = 1;
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(WTERMSIG(status), SIGSEGV);
+	ck_assert_uint_eq(fd_word(fd, 0), 6);
+	close(fd);
+	shm_region_destroy(&r);
+}
+END_TEST
+
+START_TEST(test_fd_closed_after_map)
+{
+	struct shm_region r;
+	int fd = pattern_fd(2 * MiB, 7), fd2;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	fd2 = open(path, O_RDWR | O_CLOEXEC); /* keep a way to look at the file */
+	ck_assert_int_ge(fd2, 0);
+	ck_assert_int_eq(shm_region_init(&r, 0, 4 * MiB, 0, 0), 0);
+	ck_assert_int_eq(shm_region_map(&r, 2 * MiB, 2 * MiB, fd, 0, true, NULL, 0), 0);
+	close(fd);
+	ck_assert(range_is(r.hva + 2 * MiB, 2 * MiB, 7, 0));
+	*(uint64_t *)(r.hva + 2 * MiB) = 99;
+	ck_assert_uint_eq(fd_word(fd2, 0), 99);
+	ck_assert_int_eq(shm_region_unmap(&r, 2 * MiB, 2 * MiB, NULL, 0), 0);
+	close(fd2);
+	shm_region_destroy(&r);
+}
+END_TEST
+
+START_TEST(test_past_eof)
+{
+	struct shm_region r;
+	int fd = pattern_fd(PAGE, 8);
+
+	ck_assert_int_eq(shm_region_init(&r, 0, 4 * MiB, 0, 0), 0);
+	/* Linux maps 2 MiB chunks of small files: allowed */
+	ck_assert_int_eq(shm_region_map(&r, 0, 2 * MiB, fd, 0, true, NULL, 0), 0);
+	ck_assert(range_is(r.hva, PAGE, 8, 0));
+	ck_assert_int_eq(shm_region_unmap(&r, 0, 2 * MiB, NULL, 0), 0);
+	close(fd);
+	shm_region_destroy(&r);
+}
+END_TEST
+
+START_TEST(test_caps)
+{
+	struct shm_region r;
+	int fd = pattern_fd(PAGE, 9);
+	char err[160];
+
+	ck_assert_int_eq(shm_region_init(&r, 0, 4 * MiB, 4, 0), 0);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(shm_region_map(&r, i * 2 * PAGE, PAGE, fd, 0, true, NULL, 0), 0);
+	ck_assert_int_eq(shm_region_map(&r, 100 * PAGE, PAGE, fd, 0, true, err, sizeof(err)),
+			 -ENOSPC);
+	ck_assert_ptr_nonnull(strstr(err, "cap"));
+	ck_assert_uint_eq(shm_region_global_live(), 4);
+	stats_eq(&r, 4, 4, 0, 1);
+	close(fd);
+	shm_region_destroy(&r);
+	ck_assert_uint_eq(shm_region_global_live(), 0);
+}
+END_TEST
+
+/* 8,000 live 4 KiB mappings with gaps (no VMA merging): lookups stay right. */
+START_TEST(test_many_live)
+{
+	struct shm_region r;
+	int fd = pattern_fd(PAGE, 10);
+	uint64_t mo, ml;
+	const unsigned int n = 8000;
+
+	ck_assert_int_eq(shm_region_init(&r, 0, 64 * MiB, 0, 0), 0);
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t off = (uint64_t)((i * 7919u) % n) * 2 * PAGE; /* scattered order */
+
+		ck_assert_int_eq(shm_region_map(&r, off, PAGE, fd, 0, i & 1, NULL, 0), 0);
+	}
+	stats_eq(&r, n, n, 0, 0);
+	for (unsigned int i = 0; i < n; i++) {
+		ck_assert_int_eq(shm_region_find(&r, i * 2 * PAGE + PAGE, PAGE, &mo, &ml), 0);
+		ck_assert_int_eq(shm_region_map(&r, i * 2 * PAGE, 2 * PAGE, fd, 0, true, NULL, 0),
+				 -EEXIST);
+	}
+	ck_assert_uint_eq(*(uint64_t *)(r.hva + 1234 * 2 * PAGE), 10);
+	for (unsigned int i = 0; i < n; i += 2)
+		ck_assert_int_eq(shm_region_unmap(&r, i * 2 * PAGE, PAGE, NULL, 0), 0);
+	ck_assert_int_eq(shm_region_find(&r, 2 * PAGE, PAGE, &mo, &ml), 1);
+	ck_assert_int_eq(shm_region_find(&r, 0, PAGE, &mo, &ml), 0);
+	ck_assert_uint_eq(shm_region_unmap_all(&r), n / 2);
+	ck_assert(range_zero(r.hva, r.size));
+	close(fd);
+	shm_region_destroy(&r);
+}
+END_TEST
+
+START_TEST(test_no_leaks)
+{
+	struct shm_region r;
+	int fds0, maps0, fd;
+
+	fds0 = count_fds();
+	maps0 = count_lines("/proc/self/maps");
+	ck_assert_int_eq(shm_region_init(&r, 0, 32 * MiB, 0, 0), 0);
+	for (int i = 0; i < 2000; i++) {
+		fd = pattern_fd(2 * MiB, i);
+		ck_assert_int_eq(shm_region_map(&r, (i % 16) * 2 * MiB, 2 * MiB, fd, 0, i & 1,
+						NULL, 0), 0);
+		close(fd);
+		if (i % 3)
+			ck_assert_int_eq(shm_region_unmap(&r, (i % 16) * 2 * MiB, 2 * MiB,
+							  NULL, 0), 0);
+		if (i % 16 == 15)
+			shm_region_unmap_all(&r);
+	}
+	shm_region_unmap_all(&r);
+	/* the whole reservation is one VMA again */
+	ck_assert_int_eq(count_lines("/proc/self/maps"), maps0 + 1);
+	shm_region_destroy(&r);
+	ck_assert_int_eq(count_fds(), fds0);
+	ck_assert_int_eq(count_lines("/proc/self/maps"), maps0);
+}
+END_TEST
+
+/* Readers touch the region while the main thread maps and unmaps: every word read is either 0
+ * (hole) or the pattern of the fd that is mapped there; no reader ever faults. */
+struct reader {
+	struct shm_region *r;
+	atomic_bool *stop;
+	uint64_t reads, bad;
+};
+
+static void *reader_fn(void *arg)
+{
+	struct reader *rd = arg;
+	uint64_t n = rd->r->size / PAGE;
+
+	for (uint64_t i = 0; !atomic_load(rd->stop); i++) {
+		uint64_t off = ((i * 2654435761u) % n) * PAGE;
+		uint64_t v = *(volatile uint64_t *)(rd->r->hva + off);
+
+		/* pattern_fd(…, seed 0x7000): word at file offset off % 2 MiB */
+		if (v && v != (0x7000 ^ (off % (2 * MiB))))
+			rd->bad++;
+		rd->reads++;
+	}
+	return NULL;
+}
+
+START_TEST(test_concurrency)
+{
+	struct shm_region r;
+	atomic_bool stop = false;
+	struct reader rd[3];
+	pthread_t th[3];
+	int fd = pattern_fd(2 * MiB, 0x7000);
+
+	ck_assert_int_eq(shm_region_init(&r, 0, 32 * MiB, 0, 0), 0);
+	for (int i = 0; i < 3; i++) {
+		rd[i] = (struct reader){ .r = &r, .stop = &stop };
+		ck_assert_int_eq(pthread_create(&th[i], NULL, reader_fn, &rd[i]), 0);
+	}
+	for (int i = 0; i < 20000; i++) {
+		uint64_t off = (uint64_t)(i % 16) * 2 * MiB;
+
+		if (shm_region_map(&r, off, 2 * MiB, fd, 0, true, NULL, 0) == -EEXIST)
+			ck_assert_int_eq(shm_region_unmap(&r, off, 2 * MiB, NULL, 0), 0);
+		if (i % 1000 == 999)
+			shm_region_unmap_all(&r);
+	}
+	atomic_store(&stop, true);
+	for (int i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_uint_gt(rd[i].reads, 0);
+		ck_assert_uint_eq(rd[i].bad, 0);
+	}
+	close(fd);
+	shm_region_destroy(&r);
+}
+END_TEST
+
+static Suite *shm_region_suite(void)
+{
+	Suite *s = suite_create("shm_region");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_init);
+	tcase_add_test(tc, test_map_unmap_rw);
+	tcase_add_test(tc, test_validation);
+	tcase_add_test(tc, test_overlap_exact_match);
+	tcase_add_test(tc, test_unmap_all);
+	tcase_add_test(tc, test_holes);
+	tcase_add_test(tc, test_read_only);
+	tcase_add_test(tc, test_strict_read_only);
+	tcase_add_test(tc, test_fd_closed_after_map);
+	tcase_add_test(tc, test_past_eof);
+	tcase_add_test(tc, test_caps);
+	tcase_add_test(tc, test_many_live);
+	tcase_add_test(tc, test_no_leaks);
+	tcase_add_test(tc, test_concurrency);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(shm_region_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed != 0;
+}
