@@ -45,7 +45,7 @@ HELPER_BINS := $(HELPER_SRCS:tests/backends/%.c=$(BUILD)/tests/backends/%)
 
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
-.PHONY: all deps run test unit-test integration-test bench clean guest-kit test-guest fuzz san-test
+.PHONY: all deps run test unit-test unit-test-bins integration-test bench clean guest-kit test-guest fuzz
 all: $(PROGS) $(UNIT_BINS) $(HELPER_BINS) test-guest
 
 deps:
@@ -78,6 +78,8 @@ $(BUILD)/tests/backends/%: $(BUILD)/tests/backends/%.o $(HARNESS_OBJS) $(LIB)
 -include tests/fuzz/fuzz.mk
 -include bench/bench.mk
 
+unit-test-bins: $(UNIT_BINS) $(HELPER_BINS)
+
 unit-test: $(UNIT_BINS)
 	@tests/run_unit.sh $(UNIT_BINS)
 
@@ -86,7 +88,7 @@ integration-test: all
 
 # The README's test command. Installs what is missing, builds, runs every layer of tests.
 test: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all guest-kit
 	@BUILD=$(BUILD) tests/run_all.sh
 
 run: deps

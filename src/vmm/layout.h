@@ -49,7 +49,7 @@
 #define PORT_I8042_CMD         0x64
 #define PORT_PCI_CONFIG_ADDR   0xcf8
 #define PORT_PCI_CONFIG_DATA   0xcfc
-#define PORT_BOOT_TIMER        0x80  /* guest writes here to mark "init reached" (see README) */
+#define PORT_BOOT_TIMER        0x440 /* any guest write marks "init reached" (not 0x80: Linux io_delay uses it) */
 #define IRQ_SERIAL0            4
 
 #endif

@@ -236,9 +236,9 @@ static int commit_routes(struct vm *vm)
 	table = calloc(1, sizeof(*table) + (VM_MAX_GSI + 24) * sizeof(table->entries[0]));
 	if (!table)
 		return -ENOMEM;
-	/* irqchip pins: PIC master (0-7), slave (8-15), IOAPIC (0-23); GSI 2 is the cascade. */
+	/* KVM's default routing: GSI n -> IOAPIC pin n, and PIC pin n % 8 for n < 16. */
 	for (uint32_t gsi = 0; gsi < VM_IRQCHIP_GSIS; gsi++) {
-		if (gsi < 16 && gsi != 2) {
+		if (gsi < 16) {
 			table->entries[n++] = (struct kvm_irq_routing_entry){
 				.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
 				.u.irqchip = { .irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
@@ -247,7 +247,7 @@ static int commit_routes(struct vm *vm)
 		}
 		table->entries[n++] = (struct kvm_irq_routing_entry){
 			.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi == 0 ? 2 : gsi },
+			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi },
 		};
 	}
 	for (uint32_t gsi = VM_IRQCHIP_GSIS; gsi < VM_MAX_GSI; gsi++)

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages microvm needs to build, test and boot its guest kit.
+# Idempotent: only missing packages are installed. Needs root (or sudo).
+set -euo pipefail
+
+PACKAGES=(
+	build-essential pkg-config check libseccomp-dev libfdt-dev       # build + unit tests
+	clang libclang-rt-14-dev valgrind                                # fuzzing, sanitizers, memcheck
+	qemu-system-x86 qemu-system-common                               # peer for benchmarks, virtiofsd
+	busybox-static cpio                                              # initramfs
+	flex bison bc libelf-dev libssl-dev dwarves xz-utils kmod        # kernel build
+	python3 ca-certificates
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+echo "deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

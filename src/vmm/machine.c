@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+#include "vmm/machine.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "vmm/boot_timer.h"
+#include "vmm/exit_codes.h"
+#include "vmm/file_map.h"
+#include "vmm/i8042.h"
+#include "vmm/log.h"
+#include "vmm/main_loop.h"
+#include "vmm/term.h"
+#include "vmm/vcpu.h"
+
+#define KERNEL_MAX_SIZE (512ULL << 20)
+
+/* Guest RAM must fit in what the host has: refuse configs that could only end in the OOM killer. */
+static int check_host_memory(uint64_t memory)
+{
+	struct sysinfo si;
+	uint64_t host;
+
+	if (sysinfo(&si) < 0)
+		return 0;
+	host = ((uint64_t)si.totalram + si.totalswap) * si.mem_unit;
+	if (memory > host) {
+		pr_err("memory = %llu MiB is more than this host has (%llu MiB of RAM and swap)",
+		       (unsigned long long)(memory >> 20), (unsigned long long)(host >> 20));
+		return -1;
+	}
+	return 0;
+}
+
+static int load_boot(struct machine *m, const struct vm_config *cfg)
+{
+	struct file_map kernel = { 0 }, initrd = { 0 };
+	char err[512];
+	struct boot_config bc = { .cmdline = cfg->cmdline, .nr_vcpus = cfg->vcpus };
+	int ret = EXIT_CONFIG_ERROR;
+
+	if (file_map_open(&kernel, "kernel", cfg->kernel, KERNEL_MAX_SIZE, err, sizeof(err))) {
+		pr_err("%s", err);
+		return EXIT_CONFIG_ERROR;
+	}
+	if (cfg->initrd && file_map_open(&initrd, "initrd", cfg->initrd, cfg->memory, err, sizeof(err))) {
+		pr_err("%s", err);
+		goto out;
+	}
+	bc.kernel = kernel.data;
+	bc.kernel_size = kernel.size;
+	bc.initrd = initrd.data;
+	bc.initrd_size = initrd.size;
+	if (boot_setup(&m->vm.mem, &bc, &m->boot, err, sizeof(err))) {
+		pr_err("kernel '%s': %s", cfg->kernel, err);
+		goto out;
+	}
+	pr_debug("kernel loaded at 0x%llx-0x%llx, entry 0x%llx (%s)",
+		 (unsigned long long)m->boot.kernel_start, (unsigned long long)m->boot.kernel_end,
+		 (unsigned long long)m->boot.rip, m->boot.protocol == BOOT_PVH ? "PVH" : "64-bit");
+	ret = 0;
+out:
+	file_map_close(&kernel);
+	file_map_close(&initrd);
+	return ret;
+}
+
+int machine_create(struct machine *m, const struct vm_config *cfg, uint64_t t0_ns)
+{
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	m->t0_ns = t0_ns;
+	m->vm.vm_fd = m->vm.kvm_fd = m->vm.stop_fd = -1;
+	m->vm.mem.fd = -1;
+	if (check_host_memory(cfg->memory))
+		return EXIT_CONFIG_ERROR;
+	ret = vm_init(&m->vm, cfg->memory);
+	if (ret < 0)
+		return ret == -EINVAL ? EXIT_CONFIG_ERROR : EXIT_HOST_ERROR;
+	ret = load_boot(m, cfg);
+	if (ret)
+		return ret;
+	if (serial_init(&m->serial, &m->vm, STDOUT_FILENO) || i8042_init(&m->vm) ||
+	    boot_timer_init(&m->vm, t0_ns)) {
+		pr_err("cannot register the legacy devices");
+		return EXIT_HOST_ERROR;
+	}
+	ret = machine_devices_create(m, cfg);
+	if (ret)
+		return ret;
+	ret = vcpus_create(&m->vm, cfg->vcpus);
+	if (ret)
+		return ret == -EINVAL ? EXIT_CONFIG_ERROR : EXIT_HOST_ERROR;
+	ret = vcpu_boot_setup(&m->vm.vcpus[0], &m->boot);
+	if (ret) {
+		pr_err("cannot set the boot CPU state: %s", strerror(-ret));
+		return EXIT_HOST_ERROR;
+	}
+	return 0;
+}
+
+int machine_run(struct machine *m, uint64_t timeout_ms)
+{
+	int status;
+
+	if (main_loop_block_signals())
+		pr_warn("cannot block stop signals");
+	term_raw_enter();
+	if (vcpus_start(&m->vm)) {
+		vcpus_stop(&m->vm);
+		term_restore();
+		return EXIT_HOST_ERROR;
+	}
+	status = main_loop_run(&m->vm, &m->serial, timeout_ms);
+	vcpus_stop(&m->vm);
+	term_restore();
+	if (log_get_level() >= LOG_INFO) {
+		unsigned long exits = 0, user = 0;
+
+		for (unsigned int i = 0; i < m->vm.nr_vcpus; i++) {
+			exits += atomic_load(&m->vm.vcpus[i].exits);
+			user += atomic_load(&m->vm.vcpus[i].user_exits);
+		}
+		pr_info("guest stopped with status %d after %llu ms (%lu KVM exits, %lu handled in microvm)",
+			status, (unsigned long long)((monotonic_ns() - m->t0_ns) / 1000000), exits, user);
+	}
+	return status;
+}
+
+void machine_destroy(struct machine *m)
+{
+	machine_devices_destroy(m);
+	vcpus_destroy(&m->vm);
+	vm_destroy(&m->vm);
+}

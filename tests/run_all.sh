@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Everything `make test` runs, in order; the last line is "N passed, N failed" over all phases.
+#   1. unit + harness tests (Check), gcc build
+#   2. integration tests: test guest and Linux guest under /dev/kvm, interop with real backends
+#   3. the unit tests again under ASan+UBSan (SAN=1 build)
+#   4. valgrind memcheck on the unit tests (zero leaks)
+#   5. every fuzz target for FUZZ_SECONDS each
+set -u
+cd "$(dirname "$0")/.."
+export BUILD=${BUILD:-build}
+MAKE="make --no-print-directory"
+total_pass=0; total_fail=0
+summary=()
+
+phase() { # name, command...
+	local name=$1; shift
+	local log; log=$(mktemp)
+	echo "=== $name"
+	"$@" 2>&1 | tee "$log"
+	local rc=${PIPESTATUS[0]}
+	local p f
+	p=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1 | sed -E 's/.*: ([0-9]+) passed.*/\1/')
+	f=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1 | sed -E 's/.* ([0-9]+) failed.*/\1/')
+	p=${p:-0}; f=${f:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+	summary+=("$name: $p passed, $f failed")
+	rm -f "$log"
+}
+
+UNIT_BINS=$(ls "$BUILD"/tests/test_* 2>/dev/null | grep -v '\.d$' | sort)
+phase unit tests/run_unit.sh $UNIT_BINS
+phase integration tests/run_integration.sh
+if [ "${MICROVM_QUICK:-0}" != 1 ]; then
+	phase sanitizers bash -c "$MAKE SAN=1 BUILD=build/san unit-test-bins >/dev/null && tests/run_unit.sh \$(ls build/san/tests/test_* | grep -v '\.d\$' | sort)"
+	phase valgrind tests/run_valgrind.sh $UNIT_BINS
+	phase fuzz bash -c "$MAKE fuzz"
+fi
+echo "=== summary"
+for s in "${summary[@]}"; do echo "  $s"; done
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]

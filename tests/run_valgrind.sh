@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# valgrind memcheck on each unit-test binary: any error or definite/indirect leak fails.
+set -u
+pass=0; fail=0
+for t in "$@"; do
+	name=$(basename "$t")
+	log=$(mktemp)
+	if CK_FORK=no timeout 900 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		--error-exitcode=99 "$t" >"$log" 2>&1; then
+		pass=$((pass + 1)); echo "PASS valgrind/$name"
+	else
+		fail=$((fail + 1)); echo "FAIL valgrind/$name"; tail -n 40 "$log" | sed 's/^/    /'
+	fi
+	rm -f "$log"
+done
+echo "valgrind: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
