@@ -32,8 +32,8 @@ _Static_assert(sizeof(struct vhost_user_shmem_config) == VU_SHMEM_CONFIG_SIZE,
 /*
  * Full validation of a backend-channel SHMEM request: request is 9 or 10, SHMEM negotiated in
  * protocol_features, payload exactly 40 bytes, exactly one fd for MAP and none for UNMAP, shmid
- * known (regions[i]->id; NULL entries are skipped), only flag bit 0 for MAP and no flags for
- * UNMAP, then the region's own checks. Returns 0 or -errno; the mapping state is unchanged on
+ * known (regions[i]->id; NULL entries are skipped), only flag bit 0 for MAP (UNMAP ignores
+ * flags, as QEMU does), then the region's own checks. Returns 0 or -errno; the mapping state is unchanged on
  * failure. name is the device name for log lines (may be NULL).
  */
 int vu_shmem_handle(const char *name, struct shm_region **regions, unsigned int nr,
