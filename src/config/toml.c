@@ -625,14 +625,29 @@ static const char *key_name(const struct keypath *k, unsigned int n, char *out, 
 	return out;
 }
 
+/* "a table", "an inline table", "an integer", "a static array"... */
+static const char *what_is(const struct toml_node *n)
+{
+	static const char *const names[] = {
+		[TOML_TABLE] = "a table", [TOML_ARRAY] = "an array", [TOML_STRING] = "a string",
+		[TOML_INT] = "an integer", [TOML_BOOL] = "a boolean",
+	};
+
+	if (n->type == TOML_TABLE && (n->flags & TOML_F_INLINE))
+		return "an inline table";
+	if (n->type == TOML_ARRAY && !(n->flags & TOML_F_AOT))
+		return "a static array";
+	if (n->type == TOML_ARRAY)
+		return "an array of tables";
+	return names[n->type];
+}
+
 /* Why an existing node cannot be used as a table here. */
 static int cannot_extend(struct parser *ps, const struct key_part *kp,
 			 const struct toml_node *n)
 {
-	const char *what = n->type == TOML_TABLE ? "an inline table" : toml_type_name(n->type);
+	const char *what = what_is(n);
 
-	if (n->type == TOML_TABLE && !(n->flags & TOML_F_INLINE))
-		what = "a table";
 	return error_at(ps, kp->line, kp->col,
 			"cannot add to '%s': already defined as %s at %d:%d", kp->name,
 			what, n->key_line, n->key_col);
@@ -771,8 +786,11 @@ static bool tok_has(const char *s, size_t len, const char *set)
 
 static const char *number(const char *s, size_t len, int64_t *out)
 {
-	if (len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'o' || s[1] == 'b'))
+	if (len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'o' || s[1] == 'b'))
 		return parse_radix(s, len, out);
+	if (len >= 3 && (s[0] == '+' || s[0] == '-') && s[1] == '0' &&
+	    (s[2] == 'x' || s[2] == 'o' || s[2] == 'b'))
+		return "hexadecimal, octal and binary integers cannot have a sign";
 	if (tok_has(s, len, ":") || (len > 1 && memchr(s + 1, '-', len - 1)))
 		return "dates and times are not supported";
 	if (tok_has(s, len, ".eE") || strstr(s, "inf") || strstr(s, "nan"))
@@ -789,7 +807,7 @@ static bool is_tok(int c)
 static int parse_scalar(struct parser *ps, struct toml_node *n)
 {
 	const char *start = ps->p, *msg;
-	char tok[64];
+	char tok[160];
 	size_t len;
 
 	while (is_tok(peek(ps)))
@@ -1026,8 +1044,7 @@ static int append_table(struct parser *ps, struct toml_node *t, struct keypath *
 	} else if (a->type != TOML_ARRAY || !(a->flags & TOML_F_AOT)) {
 		return error_at(ps, last->line, last->col,
 				"cannot define array of tables [[%s]]: already defined as %s at %d:%d",
-				key_name(k, k->n, name, sizeof(name)),
-				a->type == TOML_ARRAY ? "a static array" : toml_type_name(a->type),
+				key_name(k, k->n, name, sizeof(name)), what_is(a),
 				a->key_line, a->key_col);
 	}
 	n = new_node(ps, TOML_TABLE, line, col, a->depth + 1);
