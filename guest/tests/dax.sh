@@ -1,0 +1,39 @@
+# dax: virtio-fs with the DAX window: mount -o dax=always, read, write(), mmap write.
+#   microvm.fs.tag=TAG      (default myfs)
+#   microvm.fs.expect=NAME  a host file to read through DAX (its sha256 is printed)
+. /lib/microvm.sh
+tag=$(cmdline_arg microvm.fs.tag myfs)
+mkdir -p /mnt
+if ! mount -t virtiofs -o dax=always "$tag" /mnt; then
+	fail "mount virtiofs $tag -o dax=always"
+	done_test
+fi
+pass "mount virtiofs $tag -o dax=always"
+m=$(grep " /mnt " /proc/mounts)
+echo "dax: $m"
+case "$m" in
+*dax*) pass "/proc/mounts shows dax" ;;
+*) fail "/proc/mounts shows dax" ;;
+esac
+
+exp=$(cmdline_arg microvm.fs.expect)
+if [ -n "$exp" ]; then
+	if sum=$(sha256sum "/mnt/$exp" 2>/dev/null); then
+		pass "read host file $exp"
+		echo "dax: $exp sha256 ${sum%% *}"
+	else
+		fail "read host file $exp"
+	fi
+fi
+
+f=/mnt/dax-guest.txt
+check "write() $f" sh -c "echo dax-write-data > $f"
+check "read back $f" test "$(cat $f 2>/dev/null)" = dax-write-data
+check "mmap write into $f" mmapwrite $f 4 MMAP
+check "read mmap-written data" test "$(cat $f 2>/dev/null)" = dax-MMAP-data
+check "mmap write past 4 KiB" mmapwrite $f 8192 PAGE3
+check "read data past 4 KiB" test "$(dd if=$f bs=1 skip=8192 count=5 2>/dev/null)" = PAGE3
+check "delete $f" rm $f
+sync
+check "umount /mnt" umount /mnt
+done_test
