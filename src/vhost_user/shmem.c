@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vhost_user/shmem.h"
@@ -74,14 +75,14 @@ static int do_unmap(const char *name, struct shm_region **regions, unsigned int 
 	return ret;
 }
 
-int vu_shmem_map(struct shm_region **regions, unsigned int nr, const struct vhost_user_mmap *req,
-		 int fd)
+int vu_shmem_map_regions(struct shm_region **regions, unsigned int nr,
+			 const struct vhost_user_mmap *req, int fd)
 {
 	return do_map(NULL, regions, nr, req, fd);
 }
 
-int vu_shmem_unmap(struct shm_region **regions, unsigned int nr,
-		   const struct vhost_user_mmap *req)
+int vu_shmem_unmap_regions(struct shm_region **regions, unsigned int nr,
+			   const struct vhost_user_mmap *req)
 {
 	return do_unmap(NULL, regions, nr, req);
 }
@@ -173,5 +174,117 @@ int vu_parse_shmem_config(const void *payload, size_t size, uint64_t sizes[256],
 			       (unsigned long long)total);
 	memcpy(sizes, cfg.memory_sizes, sizeof(cfg.memory_sizes));
 	*nregions = cfg.nregions;
+	return 0;
+}
+
+/* ---- Per vhost-user device (dev->shm_regions[], dev->vdev.shm[]) ---- */
+
+void vu_shmem_reset(struct vu_dev *dev)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < dev->nr_shm_regions; i++)
+		if (dev->shm_regions[i])
+			n += shm_region_unmap_all(dev->shm_regions[i]);
+	if (n)
+		pr_info("%s: dropped %u shared memory mappings", dev->name, n);
+}
+
+static int add_region(struct vu_dev *dev, uint8_t id, uint64_t size, char *err, size_t errlen)
+{
+	struct shm_region *r;
+	int ret;
+
+	if (vu_shmem_find(dev->shm_regions, dev->nr_shm_regions, id)) {
+		cfg_err(err, errlen, "%s: shm region %u defined twice", dev->name, id);
+		return -EEXIST;
+	}
+	if (dev->nr_shm_regions >= VIRTIO_MAX_SHM_REGIONS ||
+	    dev->vdev.nr_shm >= VIRTIO_MAX_SHM_REGIONS) {
+		cfg_err(err, errlen, "%s: too many shm regions", dev->name);
+		return -ENOSPC;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		cfg_err(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = shm_region_init(r, id, size, 0, 0);
+	if (ret) {
+		free(r);
+		cfg_err(err, errlen, "%s: shm region %u of 0x%llx bytes: %s", dev->name, id,
+			(unsigned long long)size, strerror(-ret));
+		return ret;
+	}
+	/* Same index in both arrays, as vhost_user.h says. */
+	dev->shm_regions[dev->nr_shm_regions++] = r;
+	dev->vdev.shm[dev->vdev.nr_shm++] = (struct virtio_shm_region){
+		.id = id, .size = r->size, .hva = r->hva };
+	return 0;
+}
+
+int vu_shmem_add_regions(struct vu_dev *dev, const uint64_t sizes[256], char *err, size_t errlen)
+{
+	unsigned int id;
+	int ret;
+
+	for (id = 0; id < VHOST_USER_MAX_SHM_REGIONS; id++) {
+		if (!sizes[id])
+			continue;
+		ret = add_region(dev, id, sizes[id], err, errlen);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int vu_shmem_query_config(struct vu_dev *dev, char *err, size_t errlen)
+{
+	uint64_t sizes[VHOST_USER_MAX_SHM_REGIONS];
+	unsigned int n;
+	struct vu_msg req, rep;
+	char why[192];
+	int ret;
+
+	if (!vu_has_protocol(dev, VHOST_USER_PROTOCOL_F_SHMEM))
+		return 0;
+	vu_msg_init(&req, VHOST_USER_GET_SHMEM_CONFIG, 0);
+	ret = vu_dev_call(dev, &req, &rep);
+	if (ret) {
+		cfg_err(err, errlen, "%s: GET_SHMEM_CONFIG failed: %s", dev->name, strerror(-ret));
+		return ret;
+	}
+	vu_msg_close_fds(&rep);
+	ret = vu_parse_shmem_config(&rep.payload, rep.hdr.size, sizes, &n, why, sizeof(why));
+	if (ret) {
+		cfg_err(err, errlen, "%s: %s", dev->name, why);
+		return ret;
+	}
+	pr_info("%s: back-end asks for %u shared memory regions", dev->name, n);
+	return vu_shmem_add_regions(dev, sizes, err, errlen);
+}
+
+void vu_shmem_destroy(struct vu_dev *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->nr_shm_regions; i++) {
+		if (!dev->shm_regions[i])
+			continue;
+		shm_region_destroy(dev->shm_regions[i]);
+		free(dev->shm_regions[i]);
+		dev->shm_regions[i] = NULL;
+	}
+	dev->nr_shm_regions = 0;
+	dev->vdev.nr_shm = 0;
+}
+
+int vu_shmem_get_stats(struct vu_dev *dev, uint8_t shmid, struct shm_region_stats *out)
+{
+	struct shm_region *r = vu_shmem_find(dev->shm_regions, dev->nr_shm_regions, shmid);
+
+	if (!r)
+		return -ENOENT;
+	shm_region_get_stats(r, out);
 	return 0;
 }

@@ -21,6 +21,7 @@
 
 #include "mm/shm_region.h"
 #include "vhost_user/msg.h"
+#include "vhost_user/vhost_user.h"
 
 #define VU_SHMEM_MMAP_SIZE 40u
 #define VU_SHMEM_CONFIG_SIZE 2056u
@@ -41,10 +42,10 @@ int vu_shmem_handle(const char *name, struct shm_region **regions, unsigned int 
 
 /* The two handlers behind vu_shmem_handle, for callers that already checked the envelope
  * (feature, size, fd count). fd is borrowed. 0 or -errno, every failure logged. */
-int vu_shmem_map(struct shm_region **regions, unsigned int nr, const struct vhost_user_mmap *req,
-		 int fd);
-int vu_shmem_unmap(struct shm_region **regions, unsigned int nr,
-		   const struct vhost_user_mmap *req);
+int vu_shmem_map_regions(struct shm_region **regions, unsigned int nr,
+			 const struct vhost_user_mmap *req, int fd);
+int vu_shmem_unmap_regions(struct shm_region **regions, unsigned int nr,
+			   const struct vhost_user_mmap *req);
 
 /* The region with this shmid, or NULL. */
 struct shm_region *vu_shmem_find(struct shm_region **regions, unsigned int nr, uint8_t shmid);
@@ -59,5 +60,30 @@ struct shm_region *vu_shmem_find(struct shm_region **regions, unsigned int nr, u
  */
 int vu_parse_shmem_config(const void *payload, size_t size, uint64_t sizes[256],
 			  unsigned int *nregions, char *err, size_t errlen);
+
+/*
+ * ---- Per vhost-user device: dev->shm_regions[] (same index as dev->vdev.shm[]) ----
+ *
+ * Set up at device creation, before the transport registers the device and before the monitor
+ * thread starts: vu_shmem_add_regions (fs: sizes[0] = cache_size) or vu_shmem_query_config
+ * (generic devices: GET_SHMEM_CONFIG). Both fill dev->vdev.shm[] / nr_shm (id, size, hva) for
+ * the transport. vu_shmem_reset drops every mapping (device reset, back-end disconnect).
+ * vu_shmem_destroy after the transport removed its memslots (VM exit / device destroy).
+ */
+
+/* Drops every mapping of every region of dev. Thread-safe against the backend channel. */
+void vu_shmem_reset(struct vu_dev *dev);
+/* Creates one region per non-zero sizes[shmid] (2 MiB multiples). 0 or -errno, err set. */
+int vu_shmem_add_regions(struct vu_dev *dev, const uint64_t sizes[256], char *err, size_t errlen);
+/*
+ * Generic devices: when SHMEM is negotiated, sends GET_SHMEM_CONFIG (dev->lock held, like every
+ * main-socket call), parses the reply and creates the regions. Without SHMEM: 0, no regions. A
+ * malformed reply: -EPROTO with the reason in err (fail device setup).
+ */
+int vu_shmem_query_config(struct vu_dev *dev, char *err, size_t errlen);
+/* Releases every region. Safe when nothing was set up. */
+void vu_shmem_destroy(struct vu_dev *dev);
+/* Counters of region shmid of dev: 0, or -ENOENT. */
+int vu_shmem_get_stats(struct vu_dev *dev, uint8_t shmid, struct shm_region_stats *out);
 
 #endif

@@ -267,10 +267,10 @@ START_TEST(test_good_requests)
 	/* the direct handlers */
 	struct vhost_user_mmap req = { .shmid = 3, .shm_offset = 4 * MiB, .len = 2 * MiB,
 				       .flags = RW };
-	ck_assert_int_eq(vu_shmem_map(regions, 2, &req, memfd), 0);
-	ck_assert_int_eq(vu_shmem_map(regions, 2, &req, memfd), -EEXIST);
-	ck_assert_int_eq(vu_shmem_unmap(regions, 2, &req), 0);
-	ck_assert_int_eq(vu_shmem_unmap(regions, 2, &req), -ENOENT);
+	ck_assert_int_eq(vu_shmem_map_regions(regions, 2, &req, memfd), 0);
+	ck_assert_int_eq(vu_shmem_map_regions(regions, 2, &req, memfd), -EEXIST);
+	ck_assert_int_eq(vu_shmem_unmap_regions(regions, 2, &req), 0);
+	ck_assert_int_eq(vu_shmem_unmap_regions(regions, 2, &req), -ENOENT);
 	shm_region_get_stats(&reg3, &st);
 	ck_assert_uint_eq(st.live, 0);
 	ck_assert_uint_eq(st.total_maps, 2);
