@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Backend channel (SET_BACKEND_REQ_FD) and the per-connection monitor thread.
+ *
+ * The thread serves back-end requests through a table indexed by request number, answers with
+ * REPLY_ACK semantics, and watches the main socket (hang-up = back-end death) and the vring
+ * error eventfds. It owns copies of every descriptor it polls and never takes dev->lock, so a
+ * vCPU thread can tell it to stop without waiting for it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "vhost_user/vhost_user.h"
+#include "vmm/log.h"
+
+#include "vhost_user/shmem.h"
+
+#define CHAN_BURST 32          /* messages served per wakeup before polling again */
+#define CHAN_MSG_TIMEOUT_MS 1000 /* rest of a message once its first byte arrived */
+#define CHAN_LOG_LIMIT 10      /* failures logged individually */
+
+struct vu_monitor {
+	struct vu_dev *dev;
+	uint64_t gen;
+	int conn_fd;           /* dup of the main socket: hang-up detection only */
+	int stop_fd;
+	struct vu_conn chan;   /* chan.fd: backend channel, -1 none */
+	unsigned int nr_err;
+	int err_fds[VIRTIO_MAX_QUEUES];
+};
+
+typedef int (*chan_handler)(struct vu_dev *dev, struct vu_msg *m);
+
+struct chan_entry {
+	chan_handler fn;
+	int nr_fds;            /* exact number of descriptors; -1: the handler checks */
+	int need_protocol;     /* protocol feature required, -1 none */
+};
+
+static int handle_config_change(struct vu_dev *dev, struct vu_msg *m)
+{
+	(void)m;
+	if (dev->vdev.transport)
+		virtio_device_config_changed(&dev->vdev);
+	return 0;
+}
+
+/* SHMEM_MAP / SHMEM_UNMAP: shmem.c checks the envelope (feature, size, fds) itself. */
+static int handle_shmem(struct vu_dev *dev, struct vu_msg *m)
+{
+	return vu_shmem_handle(dev->name, dev->shm_regions, dev->nr_shm_regions,
+			       dev->protocol_features, m);
+}
+
+static const struct chan_entry chan_table[VHOST_USER_BACKEND_MAX_REQUEST] = {
+	[VHOST_USER_BACKEND_CONFIG_CHANGE_MSG] = { handle_config_change, 0, -1 },
+	[VHOST_USER_BACKEND_SHMEM_MAP] = { handle_shmem, -1, -1 },
+	[VHOST_USER_BACKEND_SHMEM_UNMAP] = { handle_shmem, -1, -1 },
+};
+
+static void chan_log_failure(struct vu_dev *dev, const char *fmt, const char *a, int r)
+{
+	unsigned int n = atomic_fetch_add(&dev->chan_failures, 1) + 1;
+
+	if (n <= CHAN_LOG_LIMIT)
+		pr_warn("%s: backend channel: %s %s: %s%s", dev->name, fmt, a, strerror(-r),
+			n == CHAN_LOG_LIMIT ? " (further failures counted, not logged)" : "");
+}
+
+static int chan_reply(struct vu_conn *chan, const struct vu_msg *req, int result)
+{
+	struct vu_msg rep;
+
+	vu_msg_init(&rep, req->hdr.request, 8);
+	rep.hdr.flags = VHOST_USER_VERSION | VHOST_USER_REPLY_MASK;
+	rep.payload.u64 = result ? (uint64_t)(result < 0 ? -result : result) : 0;
+	return vu_msg_send(chan, &rep);
+}
+
+static int chan_dispatch(struct vu_dev *dev, struct vu_msg *m)
+{
+	uint32_t req = m->hdr.request;
+	const struct chan_entry *e;
+
+	if (req >= VHOST_USER_BACKEND_MAX_REQUEST || !chan_table[req].fn)
+		return -EOPNOTSUPP;
+	e = &chan_table[req];
+	if (e->need_protocol >= 0 && !vu_has_protocol(dev, (unsigned int)e->need_protocol))
+		return -EPERM;
+	if (e->nr_fds >= 0 &&
+	    (!vu_backend_request_size_ok(m) || m->nr_fds != (unsigned int)e->nr_fds))
+		return -EINVAL;
+	return e->fn(dev, m);
+}
+
+int vu_chan_handle(struct vu_dev *dev, struct vu_conn *chan, struct vu_msg *m)
+{
+	const char *name = vu_backend_request_name(m->hdr.request);
+	int r, s = 0;
+
+	atomic_fetch_add(&dev->chan_requests, 1);
+	if (m->hdr.flags & VHOST_USER_REPLY_MASK) {
+		r = -EPROTO;
+		chan_log_failure(dev, "unexpected reply flag on", name, r);
+		vu_msg_close_fds(m);
+		return 0;
+	}
+	r = chan_dispatch(dev, m);
+	vu_msg_close_fds(m);
+	if (r)
+		chan_log_failure(dev, r == -EOPNOTSUPP ? "unsupported request" : "request", name, r);
+	if (m->hdr.flags & VHOST_USER_NEED_REPLY_MASK) {
+		s = chan_reply(chan, m, r);
+		if (s)
+			pr_warn("%s", chan->err);
+	}
+	return s;
+}
+
+int vu_chan_setup(struct vu_dev *dev)
+{
+	struct vu_msg m;
+	int sv[2], r;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = -errno;
+		snprintf(dev->conn.err, sizeof(dev->conn.err), "%s: socketpair: %s", dev->name,
+			 strerror(errno));
+		return r;
+	}
+	vu_msg_init(&m, VHOST_USER_SET_BACKEND_REQ_FD, 0);
+	m.fds[0] = sv[1];
+	m.nr_fds = 1;
+	r = vu_dev_call(dev, &m, NULL);
+	close(sv[1]);
+	if (r) {
+		close(sv[0]);
+		return r;
+	}
+	if (dev->chan_fd >= 0)
+		close(dev->chan_fd);
+	dev->chan_fd = sv[0];
+	return 0;
+}
+
+static void monitor_free(struct vu_monitor *mon)
+{
+	if (mon->conn_fd >= 0)
+		close(mon->conn_fd);
+	if (mon->stop_fd >= 0)
+		close(mon->stop_fd);
+	if (mon->chan.fd >= 0)
+		close(mon->chan.fd);
+	for (unsigned int i = 0; i < mon->nr_err; i++)
+		if (mon->err_fds[i] >= 0)
+			close(mon->err_fds[i]);
+	free(mon);
+}
+
+/* Serves up to CHAN_BURST messages. Returns -1 when the channel is unusable. */
+static int serve_channel(struct vu_monitor *mon)
+{
+	struct vu_msg m;
+	char why[300];
+	int r;
+
+	for (int i = 0; i < CHAN_BURST; i++) {
+		struct pollfd p = { .fd = mon->chan.fd, .events = POLLIN };
+
+		if (i && (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN)))
+			return 0;
+		r = vu_msg_recv(&mon->chan, &m, CHAN_MSG_TIMEOUT_MS);
+		if (r) {
+			snprintf(why, sizeof(why), "backend channel: %s", mon->chan.err);
+			vu_dev_mark_dead_gen(mon->dev, mon->gen, why);
+			return -1;
+		}
+		if (vu_chan_handle(mon->dev, &mon->chan, &m)) {
+			vu_dev_mark_dead_gen(mon->dev, mon->gen, mon->chan.err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void drain_err(struct vu_monitor *mon, unsigned int q)
+{
+	uint64_t v;
+	char why[80];
+
+	if (read(mon->err_fds[q], &v, sizeof(v)) != sizeof(v))
+		return;
+	snprintf(why, sizeof(why), "back-end signalled an error on queue %u", q);
+	vu_dev_mark_dead_gen(mon->dev, mon->gen, why);
+}
+
+static void *monitor_thread(void *arg)
+{
+	struct vu_monitor *mon = arg;
+	struct vu_dev *dev = mon->dev;
+	struct pollfd p[3 + VIRTIO_MAX_QUEUES];
+	bool watching = true;
+
+	while (1) {
+		unsigned int n = 0;
+
+		p[n++] = (struct pollfd){ .fd = mon->stop_fd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = watching ? mon->conn_fd : -1, .events = POLLRDHUP };
+		p[n++] = (struct pollfd){ .fd = watching ? mon->chan.fd : -1, .events = POLLIN };
+		for (unsigned int i = 0; i < mon->nr_err; i++)
+			p[n++] = (struct pollfd){ .fd = watching ? mon->err_fds[i] : -1,
+						  .events = POLLIN };
+		if (poll(p, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			pr_err("%s: monitor poll: %s", dev->name, strerror(errno));
+			break;
+		}
+		if (p[0].revents)
+			break;
+		if (p[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+			vu_dev_mark_dead_gen(dev, mon->gen, "the back-end closed its socket");
+			watching = false;
+			continue;
+		}
+		if (p[2].revents & POLLIN) {
+			if (serve_channel(mon))
+				watching = false;
+		} else if (p[2].revents & (POLLHUP | POLLERR)) {
+			vu_dev_mark_dead_gen(dev, mon->gen, "the back-end closed the backend channel");
+			watching = false;
+		}
+		for (unsigned int i = 0; watching && i < mon->nr_err; i++)
+			if (p[3 + i].revents & POLLIN)
+				drain_err(mon, i);
+	}
+	monitor_free(mon);
+	atomic_fetch_sub(&dev->threads, 1);
+	return NULL;
+}
+
+static int make_err_fds(struct vu_dev *dev)
+{
+	for (unsigned int i = 0; i < dev->vdev.nr_queues && i < VIRTIO_MAX_QUEUES; i++) {
+		if (dev->err_fds[i] >= 0)
+			continue;
+		dev->err_fds[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (dev->err_fds[i] < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static int fcntl_dupfd(int fd)
+{
+	return fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
+static int monitor_fds(struct vu_dev *dev, struct vu_monitor *mon)
+{
+	mon->conn_fd = fcntl_dupfd(dev->conn.fd);
+	if (mon->conn_fd < 0)
+		return -errno;
+	mon->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (mon->stop_fd < 0)
+		return -errno;
+	dev->stop_fd = fcntl_dupfd(mon->stop_fd);
+	if (dev->stop_fd < 0)
+		return -errno;
+	mon->nr_err = dev->vdev.nr_queues;
+	for (unsigned int i = 0; i < mon->nr_err; i++) {
+		mon->err_fds[i] = fcntl_dupfd(dev->err_fds[i]);
+		if (mon->err_fds[i] < 0)
+			return -errno;
+	}
+	mon->chan.fd = dev->chan_fd;  /* the thread owns the channel from now on */
+	dev->chan_fd = -1;
+	return 0;
+}
+
+int vu_thread_start(struct vu_dev *dev)
+{
+	struct vu_monitor *mon;
+	pthread_t t;
+	int r;
+
+	r = make_err_fds(dev);
+	if (r)
+		return r;
+	mon = calloc(1, sizeof(*mon));
+	if (!mon)
+		return -ENOMEM;
+	mon->dev = dev;
+	mon->gen = atomic_load(&dev->state) >> 1;
+	mon->conn_fd = mon->stop_fd = mon->chan.fd = -1;
+	mon->chan.name = dev->name;
+	mon->chan.timeout_ms = CHAN_MSG_TIMEOUT_MS;
+	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		mon->err_fds[i] = -1;
+	r = monitor_fds(dev, mon);
+	if (r)
+		goto fail;
+	atomic_fetch_add(&dev->threads, 1);
+	r = -pthread_create(&t, NULL, monitor_thread, mon);
+	if (r) {
+		atomic_fetch_sub(&dev->threads, 1);
+		goto fail;
+	}
+	pthread_detach(t);
+	return 0;
+fail:
+	if (dev->stop_fd >= 0)
+		close(dev->stop_fd);
+	dev->stop_fd = -1;
+	monitor_free(mon);
+	return r;
+}
+
+void vu_thread_stop(struct vu_dev *dev)
+{
+	uint64_t one = 1;
+
+	if (dev->stop_fd < 0)
+		return;
+	if (write(dev->stop_fd, &one, sizeof(one)) != sizeof(one))
+		pr_warn("%s: cannot signal the monitor thread: %s", dev->name, strerror(errno));
+	close(dev->stop_fd);
+	dev->stop_fd = -1;
+}
+
+void vu_thread_wait_all(struct vu_dev *dev)
+{
+	vu_thread_stop(dev);
+	while (atomic_load(&dev->threads) > 0)
+		usleep(1000);
+}

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: MIT
+/*
+ * [[vhost_user_fs]]: virtio-fs (virtio id 26) with an external back-end such as virtiofsd.
+ * The config space {tag[36], le32 num_request_queues} is answered by the VMM (virtiofsd has no
+ * CONFIG protocol feature). Queues: 1 high-priority + num_request_queues request queues. A
+ * non-zero cache_size declares shared memory region 0, the DAX window.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/virtio_fs.h>
+#include <linux/virtio_ids.h>
+
+#include "mm/shm_region.h"
+#include "vhost_user/vhost_user.h"
+#include "vmm/log.h"
+
+struct vu_fs {
+	struct virtio_fs_config cfg;
+	bool has_cache;
+	struct shm_region cache;
+};
+
+static void fs_config_read(struct vu_dev *dev, uint32_t offset, void *data, uint32_t len)
+{
+	struct vu_fs *fs = dev->kind_priv;
+
+	if (offset > sizeof(fs->cfg) || len > sizeof(fs->cfg) - offset) {
+		memset(data, 0, len);
+		return;
+	}
+	memcpy(data, (const uint8_t *)&fs->cfg + offset, len);
+}
+
+static void fs_config_write(struct vu_dev *dev, uint32_t offset, const void *data, uint32_t len)
+{
+	(void)data;
+	pr_debug("%s: ignoring write of %u bytes at %u to the read-only virtio-fs config", dev->name,
+		 len, offset);
+}
+
+static bool fs_want_protocol(struct vu_dev *dev, unsigned int bit)
+{
+	struct vu_fs *fs = dev->kind_priv;
+
+	return bit == VHOST_USER_PROTOCOL_F_SHMEM && fs->has_cache;
+}
+
+static void fs_destroy(struct vu_dev *dev)
+{
+	struct vu_fs *fs = dev->kind_priv;
+
+	if (!fs)
+		return;
+	if (fs->has_cache)
+		shm_region_destroy(&fs->cache);
+	free(fs);
+	dev->kind_priv = NULL;
+}
+
+static const struct vu_dev_kind fs_kind = {
+	.name = "virtio-fs",
+	.config_read = fs_config_read,
+	.config_write = fs_config_write,
+	.want_protocol = fs_want_protocol,
+	.destroy = fs_destroy,
+};
+
+static bool is_pow2(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+static int fs_check(const struct vhost_user_fs_config *cfg, char *err, size_t errlen)
+{
+	if (!cfg->tag || !cfg->tag[0] || strlen(cfg->tag) > sizeof(((struct virtio_fs_config *)0)->tag)) {
+		snprintf(err, errlen, "vhost_user_fs: tag must be 1 to 36 bytes");
+		return -EINVAL;
+	}
+	if (cfg->num_request_queues < 1 || cfg->num_request_queues > VIRTIO_MAX_QUEUES - 1) {
+		snprintf(err, errlen, "vhost_user_fs %s: num_request_queues must be 1 to %d", cfg->tag,
+			 VIRTIO_MAX_QUEUES - 1);
+		return -EINVAL;
+	}
+	if (!is_pow2(cfg->queue_size) || cfg->queue_size > 32768) {
+		snprintf(err, errlen, "vhost_user_fs %s: queue_size %u is not a power of two <= 32768",
+			 cfg->tag, cfg->queue_size);
+		return -EINVAL;
+	}
+	if (cfg->cache_size % SHM_REGION_ALIGN || cfg->cache_size > SHM_REGION_MAX_SIZE) {
+		snprintf(err, errlen, "vhost_user_fs %s: cache_size must be a multiple of 2 MiB "
+			 "(at most 1 TiB)", cfg->tag);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int fs_setup_cache(struct vu_dev *dev, struct vu_fs *fs, uint64_t size, char *err,
+			  size_t errlen)
+{
+	int r = shm_region_init(&fs->cache, VIRTIO_FS_SHMCAP_ID_CACHE, size, 0, 0);
+
+	if (r) {
+		snprintf(err, errlen, "%s: cannot reserve the %llu-byte DAX window: %s", dev->name,
+			 (unsigned long long)size, strerror(-r));
+		return r;
+	}
+	fs->has_cache = true;
+	dev->shm_regions[0] = &fs->cache;
+	dev->nr_shm_regions = 1;
+	dev->vdev.nr_shm = 1;
+	dev->vdev.shm[0].id = VIRTIO_FS_SHMCAP_ID_CACHE;
+	dev->vdev.shm[0].size = size;
+	dev->vdev.shm[0].hva = fs->cache.hva;
+	return 0;
+}
+
+struct virtio_device *vhost_user_fs_create(struct vm *vm, const struct vhost_user_fs_config *cfg,
+					   char *err, size_t errlen)
+{
+	struct vu_options opt = {
+		.socket = cfg->socket,
+		.connect_timeout_ms = cfg->connect_timeout_ms,
+		.reconnect_ms = cfg->reconnect_ms,
+	};
+	struct vu_dev *dev;
+	struct vu_fs *fs;
+	char name[48];
+
+	if (fs_check(cfg, err, errlen))
+		return NULL;
+	snprintf(name, sizeof(name), "virtio-fs(%s)", cfg->tag);
+	fs = calloc(1, sizeof(*fs));
+	if (!fs) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return NULL;
+	}
+	memcpy(fs->cfg.tag, cfg->tag, strlen(cfg->tag));
+	fs->cfg.num_request_queues = htole32(cfg->num_request_queues);
+	dev = vu_dev_new(vm, &opt, name, &fs_kind, err, errlen);
+	if (!dev) {
+		free(fs);
+		return NULL;
+	}
+	dev->kind_priv = fs;
+	dev->vdev.device_id = VIRTIO_ID_FS;
+	dev->vdev.config_size = sizeof(fs->cfg);
+	dev->vdev.nr_queues = 1 + cfg->num_request_queues;
+	dev->vdev.max_queue_size = (uint16_t)(cfg->queue_size > 32768 ? 32768 : cfg->queue_size);
+	if (cfg->cache_size && fs_setup_cache(dev, fs, cfg->cache_size, err, errlen))
+		goto fail;
+	if (vu_dev_connect(dev, err, errlen))
+		goto fail;
+	return &dev->vdev;
+fail:
+	vu_dev_free(dev);
+	return NULL;
+}
