@@ -1038,6 +1038,8 @@ static int append_table(struct parser *ps, struct toml_node *t, struct keypath *
 		if (!a)
 			return -1;
 		a->flags = TOML_F_AOT;
+		a->line = line;	/* the first [[ header */
+		a->col = col;
 		if (table_add(ps, t, last->name, a))
 			return (last->name = NULL), -1;
 		last->name = NULL;
