@@ -54,6 +54,8 @@ int vm_init_harness(struct vm *vm, uint64_t ram_size)
 	return ret;
 }
 
+static int commit_routes(struct vm *vm);
+
 static int set_identity_and_tss(struct vm *vm)
 {
 	/* Intel VMX needs these below 4 GiB, outside RAM; harmless elsewhere. */
@@ -139,9 +141,15 @@ int vm_init(struct vm *vm, uint64_t ram_size)
 		pr_err("cannot register guest RAM with KVM: %s", strerror(-ret));
 		goto fail;
 	}
-	/* Default routing: GSI n -> PIC/IOAPIC pin n (as KVM_CREATE_IRQCHIP sets it up). */
 	for (int gsi = 0; gsi < VM_IRQCHIP_GSIS; gsi++)
 		vm->gsi_used[gsi] = 1;
+	pthread_mutex_lock(&vm->gsi_lock);
+	ret = commit_routes(vm);
+	pthread_mutex_unlock(&vm->gsi_lock);
+	if (ret < 0) {
+		pr_err("KVM_SET_GSI_ROUTING: %s", strerror(-ret));
+		goto fail;
+	}
 	return 0;
 fail:
 	vm_destroy(vm);
@@ -236,7 +244,11 @@ static int commit_routes(struct vm *vm)
 	table = calloc(1, sizeof(*table) + (VM_MAX_GSI + 24) * sizeof(table->entries[0]));
 	if (!table)
 		return -ENOMEM;
-	/* KVM's default routing: GSI n -> IOAPIC pin n, and PIC pin n % 8 for n < 16. */
+	/*
+	 * Legacy pins, as the MP table describes them: GSI n -> PIC pin n % 8 for n < 16 and
+	 * IOAPIC pin n, except the PIT's GSI 0 which is wired to IOAPIC pin 2 (GSI 2 is the
+	 * PIC cascade and has no IOAPIC route), like QEMU/KVM's interrupt source override.
+	 */
 	for (uint32_t gsi = 0; gsi < VM_IRQCHIP_GSIS; gsi++) {
 		if (gsi < 16) {
 			table->entries[n++] = (struct kvm_irq_routing_entry){
@@ -245,9 +257,11 @@ static int commit_routes(struct vm *vm)
 					       .pin = gsi % 8 },
 			};
 		}
+		if (gsi == 2)
+			continue;
 		table->entries[n++] = (struct kvm_irq_routing_entry){
 			.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi },
+			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi == 0 ? 2 : gsi },
 		};
 	}
 	for (uint32_t gsi = VM_IRQCHIP_GSIS; gsi < VM_MAX_GSI; gsi++)

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Bad input: each case gives one clear line on stderr and exit status 2, never a crash or hang.
+source "$(dirname "$0")/lib.sh"
+require_kvm
+
+bad() { # name, expected stderr regex, microvm args...
+	local name=$1 re=$2; shift 2
+	run_vm "$name" 20 "$@"
+	expect_status 2
+	expect_err "$re"
+	[ "$(grep -c . "$LAST.err")" -le 3 ] || fail "$name: more than 3 lines on stderr"
+	pass "$name"
+}
+
+write_config "$TMP/ok.toml" "$TESTGUEST"
+bad missing-kernel "kernel '.*nope': No such file" run --config "$TMP/ok.toml" --kernel "$TMP/nope"
+mkdir -p "$TMP/dir"
+bad kernel-dir "is a directory" run --config "$TMP/ok.toml" --kernel "$TMP/dir"
+head -c 4096 /dev/urandom >"$TMP/garbage"
+bad not-a-kernel "not a bzImage or ELF" run --config "$TMP/ok.toml" --kernel "$TMP/garbage"
+bad missing-initrd "initrd '.*nope': No such file" run --config "$TMP/ok.toml" --initrd "$TMP/nope"
+head -c $((80 << 20)) /dev/zero >"$TMP/big.img"
+bad initrd-too-big "initrd" run --config "$TMP/ok.toml" --memory 64M --initrd "$TMP/big.img"
+bad memory-zero "memory" run --config "$TMP/ok.toml" --memory 0
+bad memory-unaligned "memory" run --config "$TMP/ok.toml" --memory 16777217
+bad memory-huge "memory" run --config "$TMP/ok.toml" --memory 1T
+bad vcpus-zero "vcpus" run --config "$TMP/ok.toml" --vcpus 0
+bad vcpus-many "vcpus" run --config "$TMP/ok.toml" --vcpus 1000
+printf '[machine]\nmemory = "64M\n' >"$TMP/bad.toml"
+bad malformed-toml "bad.toml:2:" run --config "$TMP/bad.toml"
+printf '[machine]\nmemroy = "64M"\n' >"$TMP/typo.toml"
+bad misspelled-key "did you mean 'memory'" run --config "$TMP/typo.toml"
+bad config-dir "is a directory" run --config "$TMP/dir"
+bad config-missing "No such file" run --config "$TMP/none.toml"
+bad unknown-option "unrecognized option|unknown" run --config "$TMP/ok.toml" --bogus
