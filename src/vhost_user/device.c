@@ -12,7 +12,7 @@
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
-#include "mm/shm_region.h"
+#include "vhost_user/shmem.h"
 
 static int send_vring_state(struct vu_dev *dev, uint32_t request, unsigned int idx,
 			    unsigned int num)
@@ -222,9 +222,7 @@ static void vu_reset(struct virtio_device *vdev)
 	dev->started = false;
 	dev->started_queues = 0;
 	/* Spec: the front-end drops every mapping of a device on reset. */
-	for (unsigned int i = 0; i < dev->nr_shm_regions; i++)
-		if (dev->shm_regions[i])
-			shm_region_unmap_all(dev->shm_regions[i]);
+	vu_shmem_reset(dev);
 	if (vu_dead(dev))
 		vu_dev_reconnect(dev);
 	pthread_mutex_unlock(&dev->lock);

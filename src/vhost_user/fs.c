@@ -15,13 +15,13 @@
 #include <linux/virtio_ids.h>
 
 #include "mm/shm_region.h"
+#include "vhost_user/shmem.h"
 #include "vhost_user/vhost_user.h"
 #include "vmm/log.h"
 
 struct vu_fs {
 	struct virtio_fs_config cfg;
 	bool has_cache;
-	struct shm_region cache;
 };
 
 static void fs_config_read(struct vu_dev *dev, uint32_t offset, void *data, uint32_t len)
@@ -55,8 +55,6 @@ static void fs_destroy(struct vu_dev *dev)
 
 	if (!fs)
 		return;
-	if (fs->has_cache)
-		shm_region_destroy(&fs->cache);
 	free(fs);
 	dev->kind_priv = NULL;
 }
@@ -98,24 +96,16 @@ static int fs_check(const struct vhost_user_fs_config *cfg, char *err, size_t er
 	return 0;
 }
 
+/* Shared memory region 0 is the DAX window (regions live in shmem.c). */
 static int fs_setup_cache(struct vu_dev *dev, struct vu_fs *fs, uint64_t size, char *err,
 			  size_t errlen)
 {
-	int r = shm_region_init(&fs->cache, VIRTIO_FS_SHMCAP_ID_CACHE, size, 0, 0);
+	uint64_t sizes[VHOST_USER_MAX_SHM_REGIONS] = { [VIRTIO_FS_SHMCAP_ID_CACHE] = size };
+	int r = vu_shmem_add_regions(dev, sizes, err, errlen);
 
-	if (r) {
-		snprintf(err, errlen, "%s: cannot reserve the %llu-byte DAX window: %s", dev->name,
-			 (unsigned long long)size, strerror(-r));
-		return r;
-	}
-	fs->has_cache = true;
-	dev->shm_regions[0] = &fs->cache;
-	dev->nr_shm_regions = 1;
-	dev->vdev.nr_shm = 1;
-	dev->vdev.shm[0].id = VIRTIO_FS_SHMCAP_ID_CACHE;
-	dev->vdev.shm[0].size = size;
-	dev->vdev.shm[0].hva = fs->cache.hva;
-	return 0;
+	if (r == 0)
+		fs->has_cache = true;
+	return r;
 }
 
 struct virtio_device *vhost_user_fs_create(struct vm *vm, const struct vhost_user_fs_config *cfg,

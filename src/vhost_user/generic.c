@@ -15,33 +15,15 @@
 #include "vhost_user/vhost_user.h"
 #include "vmm/log.h"
 
-struct vu_generic {
-	unsigned int nr;
-	struct shm_region regions[];
-};
-
 static bool generic_want_protocol(struct vu_dev *dev, unsigned int bit)
 {
 	(void)dev;
 	return bit == VHOST_USER_PROTOCOL_F_SHMEM;
 }
 
-static void generic_destroy(struct vu_dev *dev)
-{
-	struct vu_generic *g = dev->kind_priv;
-
-	if (!g)
-		return;
-	for (unsigned int i = 0; i < g->nr; i++)
-		shm_region_destroy(&g->regions[i]);
-	free(g);
-	dev->kind_priv = NULL;
-}
-
 static const struct vu_dev_kind generic_kind = {
 	.name = "vhost-user",
 	.want_protocol = generic_want_protocol,
-	.destroy = generic_destroy,
 };
 
 static bool is_pow2(uint32_t v)
@@ -74,51 +56,15 @@ static int generic_check(const struct vhost_user_config *cfg, char *err, size_t 
 	return 0;
 }
 
-/* GET_SHMEM_CONFIG (only when SHMEM was negotiated) and one reserved region per shmid. */
+/* GET_SHMEM_CONFIG (only when SHMEM was negotiated) creates the regions (shmem.c). */
 static int generic_shmem(struct vu_dev *dev, char *err, size_t errlen)
 {
-	uint64_t sizes[VHOST_USER_MAX_SHM_REGIONS];
-	struct vu_generic *g;
-	unsigned int nregions, n = 0;
-	struct vu_msg req, rep;
 	int r;
 
-	if (!vu_has_protocol(dev, VHOST_USER_PROTOCOL_F_SHMEM))
-		return 0;
-	vu_msg_init(&req, VHOST_USER_GET_SHMEM_CONFIG, 0);
 	pthread_mutex_lock(&dev->lock);
-	r = vu_dev_call(dev, &req, &rep);
+	r = vu_shmem_query_config(dev, err, errlen);
 	pthread_mutex_unlock(&dev->lock);
-	if (r) {
-		snprintf(err, errlen, "%s", dev->conn.err);
-		return r;
-	}
-	r = vu_parse_shmem_config(&rep.payload, rep.hdr.size, sizes, &nregions, err, errlen);
-	if (r)
-		return r;
-	g = calloc(1, sizeof(*g) + nregions * sizeof(struct shm_region));
-	if (!g)
-		return -ENOMEM;
-	dev->kind_priv = g;
-	for (unsigned int id = 0; id < VHOST_USER_MAX_SHM_REGIONS && n < nregions; id++) {
-		if (!sizes[id])
-			continue;
-		r = shm_region_init(&g->regions[n], (uint8_t)id, sizes[id], 0, 0);
-		if (r) {
-			snprintf(err, errlen, "%s: cannot reserve shm region %u (%llu bytes): %s",
-				 dev->name, id, (unsigned long long)sizes[id], strerror(-r));
-			return r;
-		}
-		g->nr = n + 1;
-		dev->shm_regions[n] = &g->regions[n];
-		dev->vdev.shm[n].id = (uint8_t)id;
-		dev->vdev.shm[n].size = sizes[id];
-		dev->vdev.shm[n].hva = g->regions[n].hva;
-		n++;
-	}
-	dev->nr_shm_regions = n;
-	dev->vdev.nr_shm = n;
-	return 0;
+	return r;
 }
 
 struct virtio_device *vhost_user_generic_create(struct vm *vm, const struct vhost_user_config *cfg,

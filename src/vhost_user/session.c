@@ -15,6 +15,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
 
+#include "vhost_user/shmem.h"
 #include "vhost_user/vhost_user.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
@@ -145,6 +146,7 @@ void vu_dev_mark_dead_gen(struct vu_dev *dev, uint64_t gen, const char *why)
 		return;
 	pr_err("%s: vhost-user back-end at %s lost: %s; device needs reset%s", dev->name,
 	       dev->socket_path, why, dev->reconnect_ms ? " (will reconnect on guest reset)" : "");
+	vu_shmem_reset(dev);
 	if (dev->vdev.transport)
 		virtio_device_needs_reset(&dev->vdev);
 }
@@ -396,6 +398,7 @@ void vu_dev_free(struct vu_dev *dev)
 		return;
 	close_connection(dev);
 	vu_thread_wait_all(dev);
+	vu_shmem_destroy(dev);
 	if (dev->kind && dev->kind->destroy)
 		dev->kind->destroy(dev);
 	pthread_mutex_destroy(&dev->lock);
