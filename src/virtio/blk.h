@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-blk over a raw image file ([[disk]] in vm.toml): read, write, flush, get-id, discard,
+ * write-zeroes; read-only disks (VIRTIO_BLK_F_RO) answer VIRTIO_BLK_S_IOERR to writes, discards
+ * and write-zeroes. I/O runs on one thread per device that waits (epoll) on the queues' kick
+ * eventfds and a stop eventfd, and interrupts through each queue's call eventfd.
+ * The image is locked with flock (exclusive, or shared when read-only).
+ */
+#ifndef MICROVM_VIRTIO_BLK_H
+#define MICROVM_VIRTIO_BLK_H
+
+#include <stddef.h>
+
+#include "config/config.h"
+#include "virtio/virtio_dev.h"
+
+#define VIRTIO_BLK_QUEUE_SIZE 256
+#define VIRTIO_BLK_MAX_QUEUES 8
+
+struct vm;
+
+/* One request queue. NULL on error with a message in err. Add it with virtio_pci_add(). */
+struct virtio_device *virtio_blk_create(struct vm *vm, const struct disk_config *cfg, char *err,
+					size_t errlen);
+/* Same with nr_queues request queues (1..VIRTIO_BLK_MAX_QUEUES, VIRTIO_BLK_F_MQ). */
+struct virtio_device *virtio_blk_create_mq(struct vm *vm, const struct disk_config *cfg,
+					   unsigned int nr_queues, char *err, size_t errlen);
+/* Stops the I/O thread and closes the image. Call after the transport is gone (pci_bus_destroy). */
+void virtio_blk_destroy(struct virtio_device *dev);
+
+#endif
