@@ -70,9 +70,8 @@ int test_memtest(const char *arg)
 		test_fail("0x%lx-0x%lx is not e820 RAM", base, base + len);
 		return -1;
 	}
-	if (pattern_pass((uint64_t *)base, len / 8, 0x5555555555555555ULL) ||
-	    pattern_pass((uint64_t *)base, len / 8, 0xaaaaaaaaaaaaaaaaULL) ||
-	    tag_pass(base, len))
+	/* One flat pass (CPL0 string ops are emulated on some hosts: ~0.25 s/MiB) + tags. */
+	if (pattern_pass((uint64_t *)base, len / 8, 0xa55aa55a5aa55aa5ULL) || tag_pass(base, len))
 		return -1;
 	gprintf("memtest: 0x%lx-0x%lx ok\n", base, base + len);
 	return 0;

@@ -35,8 +35,9 @@
  *
  * TESTS
  *   memtest[=<MiB>]     writes/verifies patterns over <MiB> (default 4) of e820 RAM starting at
- *                       the first 1 MiB boundary above the image (two rep-stos/repe-scas passes
- *                       plus an address tag per 4 KiB page).
+ *                       the first 1 MiB boundary above the image (a rep-stos/repe-scas pattern
+ *                       pass plus an address tag at both ends of each 4 KiB page):
+ *                         memtest: 0x<start>-0x<end> ok
  *   triple-fault        loads a zero-limit IDT and executes ud2: the VMM must report a triple
  *                       fault. If the guest is still running: "FAIL: triple-fault: still running".
  *   exec-mmio           jumps to 0xd0000000 (unbacked, PCI hole): KVM reports an emulation

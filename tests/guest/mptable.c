@@ -93,7 +93,8 @@ void mptable_print(void)
 	const uint8_t *p = (const uint8_t *)(mpc + 1);
 	const uint8_t *end = (const uint8_t *)mpc + mpc->length;
 
-	for (unsigned int i = 0; i < mpc->count && p < end; i++) {
+	/* Walk by length like Linux (smp_read_mpc): some tables (qboot) leave count at 0. */
+	while (p < end) {
 		size_t sz = entry_size(p[0]);
 
 		if (!sz || p + sz > end)

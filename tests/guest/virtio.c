@@ -93,6 +93,7 @@ static bool take_cap(const struct pci_dev *d, const struct vcap *c, void *ctx)
 		if (!v->notify) {
 			v->notify = cap_addr(d, c, 2);
 			v->notify_mult = c->notify_mult;
+			v->notify_len = c->length;
 		}
 		break;
 	case VIRTIO_PCI_CAP_DEVICE_CFG:
@@ -200,6 +201,11 @@ static int setup_queue(struct vdev *v)
 	write64(v->common + CC(queue_avail_lo), (uint64_t)q->avail);
 	write64(v->common + CC(queue_used_lo), (uint64_t)q->used);
 	off = mmio_read16(v->common + CC(queue_notify_off));
+	if ((uint64_t)off * v->notify_mult + 2 > v->notify_len) {
+		test_fail("queue_notify_off %u x %u outside the notify capability (0x%lx)", off,
+			  v->notify_mult, v->notify_len);
+		return -1;
+	}
 	q->notify = v->notify + (uint64_t)off * v->notify_mult;
 	mmio_write16(v->common + CC(queue_enable), 1);
 	return 0;

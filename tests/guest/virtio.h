@@ -30,6 +30,7 @@ struct vdev {
 	struct pci_dev pci;
 	uint64_t common, notify, device;
 	uint32_t notify_mult;
+	uint64_t notify_len;
 	struct vqueue vq;
 };
 
