@@ -110,7 +110,6 @@ int shm_region_init(struct shm_region *r, uint8_t id, uint64_t size, unsigned in
 		munmap(raw, head);
 	if (tail)
 		munmap(base + size, tail);
-	madvise(base, size, MADV_DONTDUMP);
 
 	r->id = id;
 	r->size = size;

@@ -461,6 +461,16 @@ START_TEST(test_no_leaks)
 	fds0 = count_fds();
 	maps0 = count_lines("/proc/self/maps");
 	ck_assert_int_eq(shm_region_init(&r, 0, 32 * MiB, 0, 0), 0);
+	ck_assert_int_eq(count_lines("/proc/self/maps"), maps0 + 1);
+	/* a restored hole merges back with its neighbours: no VMA creep without unmap_all */
+	fd = pattern_fd(2 * MiB, 1);
+	for (int i = 0; i < 100; i++) {
+		ck_assert_int_eq(shm_region_map(&r, (i % 15 + 1) * 2 * MiB, 2 * MiB, fd, 0, i & 1,
+						NULL, 0), 0);
+		ck_assert_int_eq(shm_region_unmap(&r, (i % 15 + 1) * 2 * MiB, 2 * MiB, NULL, 0), 0);
+	}
+	close(fd);
+	ck_assert_int_eq(count_lines("/proc/self/maps"), maps0 + 1);
 	for (int i = 0; i < 2000; i++) {
 		fd = pattern_fd(2 * MiB, i);
 		ck_assert_int_eq(shm_region_map(&r, (i % 16) * 2 * MiB, 2 * MiB, fd, 0, i & 1,
