@@ -138,14 +138,18 @@ struct ctx {
 static int __attribute__((format(printf, 4, 5)))
 cerr(struct ctx *c, int line, int col, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[512], *p;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (c->err && c->errlen)
+	if (c->err && c->errlen) {
 		snprintf(c->err, c->errlen, "%s:%d:%d: %s", c->file, line, col, msg);
+		for (p = c->err; *p; p++)	/* one line, no control bytes from the input */
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+	}
 	return -1;
 }
 
@@ -476,13 +480,17 @@ static int unknown_top(struct ctx *c, const struct toml_node *n)
 {
 	const char *near = closest(n->key, sections, NF(sections), sizeof(struct section));
 	const struct section *home = section_with_key(n->key);
+	bool aot = n->type == TOML_ARRAY && (n->flags & TOML_F_AOT);
 	char hn[40];
 
-	if (n->type == TOML_TABLE || (n->type == TOML_ARRAY && (n->flags & TOML_F_AOT))) {
+	if (n->type == TOML_TABLE || aot) {
 		if (near)
 			return cerr(c, n->key_line, n->key_col,
-				    "unknown table [%s] (did you mean [%s]?)", n->key, near);
-		return cerr(c, n->key_line, n->key_col, "unknown table [%s]", n->key);
+				    "unknown table %s%s%s (did you mean %s?)", aot ? "[[" : "[",
+				    n->key, aot ? "]]" : "]",
+				    sec_fmt(find_section(near), hn, sizeof(hn)));
+		return cerr(c, n->key_line, n->key_col, "unknown table %s%s%s", aot ? "[[" : "[",
+			    n->key, aot ? "]]" : "]");
 	}
 	if (home)
 		return cerr(c, n->key_line, n->key_col,

@@ -38,6 +38,14 @@ struct buf {
 
 /* ---- errors and cursor ---- */
 
+/* Messages quote keys from the input: keep them on one line, free of control bytes. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 static int __attribute__((format(printf, 4, 5)))
 error_at(struct parser *ps, int line, int col, const char *fmt, ...)
 {
@@ -49,6 +57,7 @@ error_at(struct parser *ps, int line, int col, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(ps->err->msg, sizeof(ps->err->msg), fmt, ap);
 		va_end(ap);
+		one_line(ps->err->msg);
 	}
 	return -1;
 }

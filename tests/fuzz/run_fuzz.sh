@@ -2,7 +2,8 @@
 # Runs libFuzzer targets: tests/fuzz/run_fuzz.sh build/fuzz/fuzz_<name>...
 # Each runs FUZZ_SECONDS (default 20) on a scratch copy of tests/fuzz/corpus/<name>/ (the
 # checked-in corpus is never modified). Crash/leak/timeout inputs are kept in
-# build/fuzz/artifacts/<name>/. Exits non-zero if any target fails.
+# build/fuzz/artifacts/<name>/. tests/fuzz/<name>.dict, if present, is passed as -dict.
+# Exits non-zero if any target fails.
 set -u
 
 secs=${FUZZ_SECONDS:-20}
@@ -24,9 +25,13 @@ for bin in "$@"; do
 	if [ -d "$root/tests/fuzz/corpus/$name" ]; then
 		cp -r "$root/tests/fuzz/corpus/$name/." "$scratch/"
 	fi
+	dict=()
+	if [ -f "$root/tests/fuzz/$name.dict" ]; then
+		dict=(-dict="$root/tests/fuzz/$name.dict")
+	fi
 	echo "fuzz: $name for ${secs}s (corpus $(ls "$scratch" | wc -l) files, log $log)"
 	"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-		-artifact_prefix="$artifacts/" "$scratch" >"$log" 2>&1
+		"${dict[@]}" -artifact_prefix="$artifacts/" "$scratch" >"$log" 2>&1
 	rc=$?
 	if [ $rc -ne 0 ]; then
 		echo "fuzz: $name FAILED (exit $rc); artifacts in $artifacts" >&2
