@@ -50,7 +50,9 @@
  *                         pci-cap: cfg_type=<n> bar=<n> offset=0x<off> length=0x<len>
  *                       (cfg_type 8 = shared memory: 64-bit offset/length from virtio_pci_cap64).
  *                       A BAR reading 0 is sized and assigned (32-bit window 0xc0000000+,
- *                       I/O 0xc000+); assigned BARs are left alone.
+ *                       I/O 0xc000+); assigned BARs are left alone. Each assignment prints
+ *                         pci-bar: <bb>:<dd>.<f> bar=<n> assigned=0x<base> size=0x<size>[ io]
+ *                       (also from the blk-* and shm-* tests, which assign BARs of the device they use).
  *   blk-read            polling virtio 1.x modern driver on the first 1af4:1042 device, queue 0,
  *                       no MSI-X (0xffff); reads sector 0:
  *                         blk: capacity=<sectors>

@@ -127,6 +127,8 @@ static unsigned int assign_bar(const struct pci_dev *d, unsigned int i, uint32_t
 	pci_write32(d, reg, (uint32_t)base | (orig & (io ? 3 : 0xf)));
 	if (is64)
 		pci_write32(d, reg + 4, base >> 32);
+	gprintf("pci-bar: %02x:%02x.%x bar=%u assigned=0x%lx size=0x%lx%s\n", d->bus, d->dev, d->fn,
+		i, base, size, io ? " io" : "");
 	return is64 ? 2 : 1;
 }
 

@@ -59,15 +59,24 @@ expect "$TMP/blk" "^PASS: blk-write" blk
 [ "$(dd if="$TMP/disk.img" bs=512 skip=5 count=1 status=none | head -c 16)" = "MICROVM!MICROVM!" ] ||
 	fail "blk: sector 5 does not hold the pattern"
 
-# 3. Triple fault: QEMU (-no-reboot) stops; the guest must not get past it.
+# 3. Same under qboot, which leaves BARs unassigned: the guest sizes and places them itself.
+qemu q35 "$TMP/qboot" "test=blk-read exit=debugport" -bios /usr/share/qemu/qboot.rom \
+	-drive file="$TMP/disk.img",if=none,id=d,format=raw \
+	-device virtio-blk-pci,drive=d,disable-legacy=on
+[ $? -eq 1 ] || fail "qboot: isa-debug-exit status (want 1)"
+expect "$TMP/qboot" "^pci-bar: 00:03.0 bar=4 assigned=0x" qboot
+expect "$TMP/qboot" "^blk: sector0 crc32=0x$crc\$" qboot
+expect "$TMP/qboot" "^PASS: blk-read" qboot
+
+# 4. Triple fault: QEMU (-no-reboot) stops; the guest must not get past it.
 qemu microvm "$TMP/tf" "test=triple-fault,memtest exit=debugport"
 [ $? -eq 0 ] || fail "triple-fault: QEMU status (want 0: shutdown on triple fault)"
 refuse "$TMP/tf" "TESTGUEST done" triple-fault
 refuse "$TMP/tf" "FAIL: triple-fault" triple-fault
 
 if [ $failures -ne 0 ]; then
-	echo "--- outputs in order: basic, blk, tf"
-	cat "$TMP/basic" "$TMP/blk" "$TMP/tf"
+	echo "--- outputs in order: basic, blk, qboot, tf"
+	cat "$TMP/basic" "$TMP/blk" "$TMP/qboot" "$TMP/tf"
 	exit 1
 fi
 echo "PASS: test guest under QEMU ($ACCEL)"
