@@ -1,22 +1,110 @@
 // SPDX-License-Identifier: MIT
-/* PCI and virtio devices of the machine, created from the config. */
+/*
+ * PCI and virtio devices of the machine, created from the config: the PCI bus (always, so the
+ * guest finds the host bridge), one virtio-blk per [[disk]], one vhost-user-fs per
+ * [[vhost_user_fs]], one generic vhost-user device per [[vhost_user]].
+ * Teardown: the bus first (it resets every transport, which stops device threads and backend
+ * sessions), then the device models.
+ */
 #include "vmm/machine.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "config/config.h"
+#include "pci/pci.h"
+#include "vhost_user/vhost_user.h"
+#include "virtio/blk.h"
+#include "virtio/virtio_pci.h"
 #include "vmm/exit_codes.h"
 #include "vmm/log.h"
 
+struct machine_device {
+	struct virtio_device *dev;
+	void (*destroy)(struct virtio_device *dev);
+};
+
+struct machine_devices {
+	struct pci_bus *pci;
+	unsigned int nr;
+	struct machine_device list[];
+};
+
+/* Plugs a created device into the bus and remembers how to destroy it. */
+static int add_device(struct machine_devices *md, struct virtio_device *dev,
+		      void (*destroy)(struct virtio_device *), const char *what)
+{
+	int ret = virtio_pci_add(md->pci, dev);
+
+	if (ret < 0) {
+		pr_err("%s: cannot add to the PCI bus: %s", what, strerror(-ret));
+		destroy(dev);
+		return EXIT_HOST_ERROR;
+	}
+	md->list[md->nr].dev = dev;
+	md->list[md->nr].destroy = destroy;
+	md->nr++;
+	return 0;
+}
+
 int machine_devices_create(struct machine *m, const struct vm_config *cfg)
 {
-	(void)m;
-	if (cfg->nr_disks || cfg->nr_fs || cfg->nr_vhost_user) {
-		pr_err("%s: PCI devices are not wired into the machine yet", cfg->source ? cfg->source : "config");
-		return EXIT_CONFIG_ERROR;
+	unsigned int total = cfg->nr_disks + cfg->nr_fs + cfg->nr_vhost_user;
+	struct machine_devices *md = calloc(1, sizeof(*md) + total * sizeof(md->list[0]));
+	struct virtio_device *dev;
+	char err[512];
+	int ret;
+
+	if (!md)
+		return EXIT_HOST_ERROR;
+	m->devices = md;
+	md->pci = pci_bus_create(&m->vm);
+	if (!md->pci) {
+		pr_err("cannot create the PCI bus");
+		return EXIT_HOST_ERROR;
+	}
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		dev = virtio_blk_create(&m->vm, &cfg->disks[i], err, sizeof(err));
+		if (!dev) {
+			pr_err("disk '%s': %s", cfg->disks[i].path, err);
+			return EXIT_CONFIG_ERROR;
+		}
+		ret = add_device(md, dev, virtio_blk_destroy, cfg->disks[i].path);
+		if (ret)
+			return ret;
+	}
+	for (unsigned int i = 0; i < cfg->nr_fs; i++) {
+		dev = vhost_user_fs_create(&m->vm, &cfg->fs[i], err, sizeof(err));
+		if (!dev) {
+			pr_err("vhost_user_fs '%s': %s", cfg->fs[i].socket, err);
+			return EXIT_CONFIG_ERROR;
+		}
+		ret = add_device(md, dev, vhost_user_device_destroy, cfg->fs[i].socket);
+		if (ret)
+			return ret;
+	}
+	for (unsigned int i = 0; i < cfg->nr_vhost_user; i++) {
+		dev = vhost_user_generic_create(&m->vm, &cfg->vhost_user[i], err, sizeof(err));
+		if (!dev) {
+			pr_err("vhost_user '%s': %s", cfg->vhost_user[i].socket, err);
+			return EXIT_CONFIG_ERROR;
+		}
+		ret = add_device(md, dev, vhost_user_device_destroy, cfg->vhost_user[i].socket);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
 
 void machine_devices_destroy(struct machine *m)
 {
-	(void)m;
+	struct machine_devices *md = m->devices;
+
+	if (!md)
+		return;
+	pci_bus_destroy(md->pci);
+	for (unsigned int i = 0; i < md->nr; i++)
+		md->list[i].destroy(md->list[i].dev);
+	free(md);
+	m->devices = NULL;
 }
