@@ -55,19 +55,39 @@ static int tag_pass(uint64_t base, uint64_t len)
 	return 0;
 }
 
+/* "<MiB>" or "<MiB>@<hex address>" */
+static bool parse_memtest(const char *arg, uint64_t *mib, uint64_t *base)
+{
+	size_t n = strlen(arg), at = 0;
+
+	while (at < n && arg[at] != '@')
+		at++;
+	if (!parse_u64(arg, at, 10, mib) || !*mib || *mib > MEMTEST_MAX_MIB)
+		return false;
+	if (at == n)
+		return true;
+	return parse_u64(arg + at + 1, n - at - 1, 16, base) && !(*base & 4095) &&
+	       *base >= (uint64_t)__image_end;
+}
+
 int test_memtest(const char *arg)
 {
 	uint64_t mib = MEMTEST_DEFAULT_MIB;
 	uint64_t base = ALIGN_UP((uint64_t)__image_end, MIB);
 	uint64_t len;
 
-	if (arg && (!parse_u64(arg, strlen(arg), 10, &mib) || !mib || mib > MEMTEST_MAX_MIB)) {
-		test_fail("bad size '%s' (MiB, 1-%u)", arg, MEMTEST_MAX_MIB);
+	if (arg && !parse_memtest(arg, &mib, &base)) {
+		test_fail("bad argument '%s' (<MiB 1-%u>[@<hex address above the image>])", arg,
+			  MEMTEST_MAX_MIB);
 		return -1;
 	}
 	len = mib * MIB;
 	if (!e820_is_ram(base, len)) {
 		test_fail("0x%lx-0x%lx is not e820 RAM", base, base + len);
+		return -1;
+	}
+	if (map_identity(base, len)) {
+		test_fail("cannot map 0x%lx-0x%lx", base, base + len);
 		return -1;
 	}
 	/* One flat pass (CPL0 string ops are emulated on some hosts: ~0.25 s/MiB) + tags. */

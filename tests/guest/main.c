@@ -34,7 +34,8 @@
  * an unknown name prints "FAIL: unknown test <name>".
  *
  * TESTS
- *   memtest[=<MiB>]     writes/verifies patterns over <MiB> (default 4) of e820 RAM starting at
+ *   memtest[=<MiB>[@<addr>]]  writes/verifies <MiB> (default 4, max 1024) of e820 RAM at <addr>
+ *                       (hex, 4 KiB aligned, may be above 4 GiB) or by default at
  *                       the first 1 MiB boundary above the image (a rep-stos/repe-scas pattern
  *                       pass plus an address tag at both ends of each 4 KiB page):
  *                         memtest: 0x<start>-0x<end> ok
