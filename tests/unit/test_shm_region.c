@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -548,6 +550,93 @@ START_TEST(test_concurrency)
 }
 END_TEST
 
+/*
+ * KVM level: one memslot over a 2 MiB region at GPA 0; a real-mode guest reads and writes a RW
+ * mapping, a RO mapping and a hole, reporting each value with OUT to port 0x10. KVM_RUN must
+ * never fail: RW writes reach the memfd, RO writes never reach the file (private copy), hole
+ * reads give zero and hole writes are absorbed by scratch.
+ */
+static const uint8_t guest_code[] = {
+	0x31, 0xc0, 0x8e, 0xd8,                         /* xor ax,ax; mov ds,ax */
+	0x66, 0xa1, 0x00, 0x80, 0x66, 0xe7, 0x10,       /* mov eax,[0x8000]; out 0x10,eax */
+	0x66, 0xb8, 0x44, 0x33, 0x22, 0x11,             /* mov eax,0x11223344 */
+	0x66, 0xa3, 0x00, 0x80,                         /* mov [0x8000],eax */
+	0x66, 0xa1, 0x00, 0x90, 0x66, 0xe7, 0x10,       /* mov eax,[0x9000]; out */
+	0x66, 0xb8, 0x88, 0x77, 0x66, 0x55,             /* mov eax,0x55667788 */
+	0x66, 0xa3, 0x00, 0x90,                         /* mov [0x9000],eax (RO mapping) */
+	0x66, 0xa1, 0x00, 0x90, 0x66, 0xe7, 0x10,       /* mov eax,[0x9000]; out */
+	0x66, 0xa1, 0x00, 0xa0, 0x66, 0xe7, 0x10,       /* mov eax,[0xa000]; out (hole) */
+	0x66, 0xb8, 0xcc, 0xbb, 0xaa, 0x99,             /* mov eax,0x99aabbcc */
+	0x66, 0xa3, 0x00, 0xa0,                         /* mov [0xa000],eax (hole) */
+	0x66, 0xa1, 0x00, 0xa0, 0x66, 0xe7, 0x10,       /* mov eax,[0xa000]; out */
+	0xf4,                                           /* hlt */
+};
+
+START_TEST(test_kvm_guest_view)
+{
+	struct kvm_userspace_memory_region slot = { 0 };
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = { .rip = 0x1000, .rflags = 2 };
+	struct kvm_run *run;
+	struct shm_region r;
+	uint32_t outs[8];
+	unsigned int nouts = 0;
+	int kvm, vm, vcpu, rwfd, rofd, mapsz;
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	ck_assert_msg(kvm >= 0, "/dev/kvm: %s (this test needs KVM)", strerror(errno));
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	ck_assert_int_ge(vm, 0);
+	ck_assert_int_eq(shm_region_init(&r, 0, 2 * MiB, 0, 0), 0);
+	rwfd = pattern_fd(PAGE, 0xa0a0a0a0);
+	rofd = pattern_fd(PAGE, 0x0b0b0b0b);
+	ck_assert_int_eq(shm_region_map(&r, 0x8000, PAGE, rwfd, 0, true, NULL, 0), 0);
+	ck_assert_int_eq(shm_region_map(&r, 0x9000, PAGE, rofd, 0, false, NULL, 0), 0);
+	memcpy(r.hva + 0x1000, guest_code, sizeof(guest_code)); /* code lives in a hole */
+	slot.memory_size = r.size;
+	slot.userspace_addr = (uintptr_t)r.hva;
+	ck_assert_int_eq(ioctl(vm, KVM_SET_USER_MEMORY_REGION, &slot), 0);
+	ioctl(vm, KVM_SET_TSS_ADDR, 0xfffbd000UL);
+	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	ck_assert_int_ge(vcpu, 0);
+	mapsz = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	run = mmap(NULL, mapsz, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	ck_assert_ptr_ne(run, MAP_FAILED);
+	ck_assert_int_eq(ioctl(vcpu, KVM_GET_SREGS, &sregs), 0);
+	sregs.cs.base = 0;
+	sregs.cs.selector = 0;
+	ck_assert_int_eq(ioctl(vcpu, KVM_SET_SREGS, &sregs), 0);
+	ck_assert_int_eq(ioctl(vcpu, KVM_SET_REGS, &regs), 0);
+	for (;;) {
+		ck_assert_msg(ioctl(vcpu, KVM_RUN, 0) == 0, "KVM_RUN failed: %s", strerror(errno));
+		if (run->exit_reason == KVM_EXIT_HLT)
+			break;
+		ck_assert_msg(run->exit_reason == KVM_EXIT_IO, "exit reason %u", run->exit_reason);
+		ck_assert_uint_eq(run->io.port, 0x10);
+		ck_assert_uint_lt(nouts, 8);
+		memcpy(&outs[nouts++], (uint8_t *)run + run->io.data_offset, 4);
+	}
+	ck_assert_uint_eq(nouts, 5);
+	ck_assert_uint_eq(outs[0], 0xa0a0a0a0);         /* RW mapping: the memfd */
+	ck_assert_uint_eq(fd_word(rwfd, 0) & 0xffffffff, 0x11223344); /* guest write landed */
+	ck_assert_uint_eq(outs[1], 0x0b0b0b0b);         /* RO mapping: the file */
+	ck_assert_uint_eq(outs[2], 0x55667788);         /* its private copy after the write */
+	ck_assert_uint_eq(fd_word(rofd, 0), 0x0b0b0b0b); /* file untouched */
+	ck_assert_uint_eq(outs[3], 0);                  /* hole reads zero */
+	ck_assert_uint_eq(outs[4], 0x99aabbcc);         /* hole write absorbed by scratch */
+	/* unmap: the guest view of that page is a fresh hole */
+	ck_assert_int_eq(shm_region_unmap(&r, 0x8000, PAGE, NULL, 0), 0);
+	ck_assert_uint_eq(*(uint32_t *)(r.hva + 0x8000), 0);
+	munmap(run, mapsz);
+	close(vcpu);
+	close(vm);
+	close(kvm);
+	close(rwfd);
+	close(rofd);
+	shm_region_destroy(&r);
+}
+END_TEST
+
 static Suite *shm_region_suite(void)
 {
 	Suite *s = suite_create("shm_region");
@@ -568,6 +657,7 @@ static Suite *shm_region_suite(void)
 	tcase_add_test(tc, test_many_live);
 	tcase_add_test(tc, test_no_leaks);
 	tcase_add_test(tc, test_concurrency);
+	tcase_add_test(tc, test_kvm_guest_view);
 	suite_add_tcase(s, tc);
 	return s;
 }
