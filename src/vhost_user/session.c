@@ -22,6 +22,7 @@
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 5000
 #define DEFAULT_REPLY_TIMEOUT_MS 5000
+#define RECONNECT_WINDOW_MS 200
 
 /* Protocol features this front-end implements (SHMEM only on the device kind's request). */
 static const unsigned int wanted_protocol[] = {
@@ -378,7 +379,9 @@ int vu_dev_reconnect(struct vu_dev *dev)
 	if (!vu_dead(dev) || !dev->reconnect_ms)
 		return vu_dead(dev) ? -ENOTCONN : 0;
 	close_connection(dev);
-	r = connect_with_timeout(dev, dev->reconnect_ms, err, sizeof(err));
+	/* Called from vCPU context: one short attempt, the next reset tries again. */
+	r = connect_with_timeout(dev, dev->reconnect_ms < RECONNECT_WINDOW_MS ? dev->reconnect_ms :
+				 RECONNECT_WINDOW_MS, err, sizeof(err));
 	if (r) {
 		pr_warn("%s: reconnect failed: %s", dev->name, err);
 		return r;

@@ -38,7 +38,8 @@ struct vu_dev_kind {
 struct vu_options {
 	const char *socket;
 	uint32_t connect_timeout_ms; /* retry connect() until then; 0 = 5000 */
-	uint32_t reconnect_ms;       /* 0 = no reconnect after back-end death */
+	uint32_t reconnect_ms;       /* 0 = no reconnect after back-end death; else on each guest
+					reset/start, one attempt waiting up to min(this, 200) ms */
 	uint32_t reply_timeout_ms;   /* per main-socket reply; 0 = 5000 */
 };
 
