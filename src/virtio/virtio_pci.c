@@ -179,7 +179,8 @@ static int add_vcap(struct virtio_pci *vp, uint8_t type, uint8_t bar, uint32_t o
 	};
 
 	memcpy(buf, &cap, sizeof(cap));
-	memcpy(buf + sizeof(cap), extra, extra_len);
+	if (extra_len)
+		memcpy(buf + sizeof(cap), extra, extra_len);
 	return pci_dev_add_cap(&vp->pdev, buf, cap.cap_len);
 }
 

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: MIT
+/* virtio-blk through the guest-driver harness: data paths, flush, read-only, reset, multiqueue. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../harness/harness.h"
+#include "virtio/blk.h"
+
+#define MiB (1ULL << 20)
+#define DISK_SIZE (8 * MiB)
+#define SEED 0x1234
+
+static struct harness *h;
+static char *img;
+static struct hblk blk;
+
+static void setup_disk(bool readonly, const char *id, unsigned int nq)
+{
+	int slot;
+
+	h = harness_create(64 * MiB);
+	ck_assert_ptr_nonnull(h);
+	img = harness_temp_image(DISK_SIZE, SEED);
+	ck_assert_ptr_nonnull(img);
+	slot = harness_add_blk_mq(h, img, readonly, id, nq);
+	ck_assert_int_gt(slot, 0);
+	ck_assert_int_eq(hblk_init(&blk, h, (unsigned int)slot, nq), 0);
+}
+
+static void teardown_disk(void)
+{
+	hvirtio_cleanup(&blk.v);
+	harness_destroy(h);
+	unlink(img);
+	free(img);
+	h = NULL;
+}
+
+static void host_read(uint64_t off, void *buf, size_t len)
+{
+	int fd = open(img, O_RDONLY);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, buf, len, (off_t)off), (ssize_t)len);
+	close(fd);
+}
+
+static void fill(uint8_t *buf, size_t len, uint32_t seed)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = harness_pattern_byte(seed, i);
+}
+
+START_TEST(test_capacity_and_features)
+{
+	uint64_t f;
+
+	setup_disk(false, "serial-123", 1);
+	ck_assert_uint_eq(blk.capacity, DISK_SIZE / 512);
+	f = hvirtio_device_features(&blk.v);
+	ck_assert(f & (1ULL << VIRTIO_F_VERSION_1));
+	ck_assert(f & (1ULL << VIRTIO_BLK_F_FLUSH));
+	ck_assert(!(f & (1ULL << VIRTIO_BLK_F_RO)));
+	ck_assert(!(f & (1ULL << VIRTIO_RING_F_INDIRECT_DESC)));
+	ck_assert(!(f & (1ULL << VIRTIO_RING_F_EVENT_IDX)));
+	ck_assert(!(f & (1ULL << VIRTIO_F_ACCESS_PLATFORM)));
+	teardown_disk();
+}
+END_TEST
+
+START_TEST(test_read_initial_pattern)
+{
+	static uint8_t buf[65536], want[65536];
+
+	setup_disk(false, NULL, 1);
+	ck_assert_int_eq(hblk_read(&blk, 0, 7, buf, sizeof(buf)), VIRTIO_BLK_S_OK);
+	host_read(7 * 512, want, sizeof(want));
+	ck_assert_mem_eq(buf, want, sizeof(buf));
+	teardown_disk();
+}
+END_TEST
+
+START_TEST(test_write_patterns)
+{
+	static const uint32_t sizes[] = { 512, 1024, 4096, 4608, 65536, 131072, 1048576 };
+	static uint8_t buf[1048576], back[1048576], host[1048576];
+	uint64_t sector = 0;
+
+	setup_disk(false, NULL, 1);
+	for (unsigned int i = 0; i < 40; i++) {
+		uint32_t len = sizes[i % 7];
+
+		sector = (sector * 7919 + 13 + i) % (DISK_SIZE / 512 - len / 512);
+		fill(buf, len, 100 + i);
+		ck_assert_int_eq(hblk_write(&blk, 0, sector, buf, len), VIRTIO_BLK_S_OK);
+		ck_assert_int_eq(hblk_read(&blk, 0, sector, back, len), VIRTIO_BLK_S_OK);
+		ck_assert_mem_eq(buf, back, len);
+		host_read(sector * 512, host, len);
+		ck_assert_mem_eq(buf, host, len);
+	}
+	/* Last sector exactly, and first sector. */
+	fill(buf, 512, 7);
+	ck_assert_int_eq(hblk_write(&blk, 0, DISK_SIZE / 512 - 1, buf, 512), VIRTIO_BLK_S_OK);
+	host_read(DISK_SIZE - 512, host, 512);
+	ck_assert_mem_eq(buf, host, 512);
+	ck_assert_int_eq(hblk_flush(&blk, 0), VIRTIO_BLK_S_OK);
+	teardown_disk();
+}
+END_TEST
+
+START_TEST(test_out_of_range_and_misaligned)
+{
+	static uint8_t buf[8192];
+
+	setup_disk(false, NULL, 1);
+	ck_assert_int_eq(hblk_read(&blk, 0, DISK_SIZE / 512, buf, 512), VIRTIO_BLK_S_IOERR);
+	ck_assert_int_eq(hblk_read(&blk, 0, DISK_SIZE / 512 - 1, buf, 1024), VIRTIO_BLK_S_IOERR);
+	ck_assert_int_eq(hblk_write(&blk, 0, ~0ULL, buf, 512), VIRTIO_BLK_S_IOERR);
+	ck_assert_int_eq(hblk_write(&blk, 0, ~0ULL / 512, buf, 8192), VIRTIO_BLK_S_IOERR);
+	ck_assert_int_eq(hblk_read(&blk, 0, 0, buf, 100), VIRTIO_BLK_S_IOERR);
+	ck_assert_int_eq(hblk_write(&blk, 0, 0, buf, 513), VIRTIO_BLK_S_IOERR);
+	/* Device still healthy. */
+	ck_assert_int_eq(hblk_read(&blk, 0, 0, buf, 512), VIRTIO_BLK_S_OK);
+	ck_assert(!(hvirtio_get_status(&blk.v) & VIRTIO_CONFIG_S_NEEDS_RESET));
+	teardown_disk();
+}
+END_TEST
+
+START_TEST(test_get_id_and_unsupported)
+{
+	char id[20];
+	int head;
+	uint8_t status;
+
+	setup_disk(false, "serial-123", 1);
+	ck_assert_int_eq(hblk_get_id(&blk, 0, id), VIRTIO_BLK_S_OK);
+	ck_assert_str_eq(id, "serial-123");
+	head = hblk_submit(&blk, 0, 77, 0, blk.bounce, 512);
+	ck_assert_int_ge(head, 0);
+	ck_assert_int_eq(hblk_complete(&blk, 0, 5000, &status), head);
+	ck_assert_int_eq(status, VIRTIO_BLK_S_UNSUPP);
+	teardown_disk();
+}
+END_TEST
+
+START_TEST(test_discard_write_zeroes)
+{
+	static uint8_t buf[65536], zero[65536];
+
+	setup_disk(false, NULL, 1);
+	ck_assert_int_eq(hblk_discard(&blk, 0, 64, 128, true, false), VIRTIO_BLK_S_OK);
+	host_read(64 * 512, buf, 65536);
+	ck_assert_mem_eq(buf, zero, 65536);
+	ck_assert_int_eq(hblk_discard(&blk, 0, 256, 8, true, true), VIRTIO_BLK_S_OK);
+	host_read(256 * 512, buf, 4096);
+	ck_assert_mem_eq(buf, zero, 4096);
+	ck_assert_int_eq(hblk_discard(&blk, 0, 1024, 8, false, false), VIRTIO_BLK_S_OK);
+	ck_assert_int_eq(hblk_discard(&blk, 0, 1024, 8, false, true), VIRTIO_BLK_S_UNSUPP);
+	ck_assert_int_eq(hblk_discard(&blk, 0, DISK_SIZE / 512 - 4, 8, true, false),
+			 VIRTIO_BLK_S_IOERR);
+	teardown_disk();
+}
+END_TEST
+
+START_TEST(test_readonly)
+{
+	static uint8_t buf[4096], before[4096], after[4096];
+	uint64_t f;
+
+	setup_disk(true, NULL, 1);
+	f = blk.v.features;
+	ck_assert(f & (1ULL << VIRTIO_BLK_F_RO));
+	ck_assert(!(hvirtio_device_features(&blk.v) & (1ULL << VIRTIO_BLK_F_WRITE_ZEROES)));
+	host_read(4096, before, sizeof(before));
+	fill(buf, sizeof(buf), 9);
+	ck_assert_int_eq(hblk_write(&blk, 0, 8, buf, sizeof(buf)), VIRTIO_BLK_S_IOERR);
+	ck_assert_int_eq(hblk_discard(&blk, 0, 8, 8, true, false), VIRTIO_BLK_S_IOERR);
+	host_read(4096, after, sizeof(after));
+	ck_assert_mem_eq(before, after, sizeof(after));
+	ck_assert_int_eq(hblk_read(&blk, 0, 8, buf, sizeof(buf)), VIRTIO_BLK_S_OK);
+	ck_assert_mem_eq(buf, before, sizeof(buf));
+	ck_assert_int_eq(hblk_flush(&blk, 0), VIRTIO_BLK_S_OK);
+	teardown_disk();
+}
+END_TEST
+
+START_TEST(test_queue_depth)
+{
+	const unsigned int depth = 64;
+	uint64_t data = 0;
+	unsigned int done = 0;
+
+	setup_disk(false, NULL, 1);
+	data = harness_alloc(h, depth * 4096ULL, 4096);
+	ck_assert_uint_ne(data, 0);
+	for (unsigned int i = 0; i < depth; i++) {
+		uint8_t *p = harness_ptr(h, data + i * 4096ULL, 4096);
+
+		fill(p, 4096, 500 + i);
+		ck_assert_int_ge(hblk_submit(&blk, 0, VIRTIO_BLK_T_OUT, i * 8, data + i * 4096ULL, 4096), 0);
+	}
+	while (done < depth) {
+		uint8_t status;
+
+		ck_assert_int_ge(hblk_complete(&blk, 0, 5000, &status), 0);
+		ck_assert_int_eq(status, VIRTIO_BLK_S_OK);
+		done++;
+	}
+	for (unsigned int i = 0; i < depth; i++) {
+		uint8_t want[4096], got[4096];
+
+		fill(want, 4096, 500 + i);
+		host_read(i * 4096ULL, got, 4096);
+		ck_assert_mem_eq(want, got, 4096);
+	}
+	teardown_disk();
+}
+END_TEST
+
+START_TEST(test_multiqueue)
+{
+	static uint8_t a[8192], b[8192], back[8192];
+
+	setup_disk(false, NULL, 2);
+	ck_assert_uint_eq(hvirtio_config_read(&blk.v, offsetof(struct virtio_blk_config, num_queues), 2), 2);
+	fill(a, sizeof(a), 1);
+	fill(b, sizeof(b), 2);
+	ck_assert_int_eq(hblk_write(&blk, 0, 100, a, sizeof(a)), VIRTIO_BLK_S_OK);
+	ck_assert_int_eq(hblk_write(&blk, 1, 200, b, sizeof(b)), VIRTIO_BLK_S_OK);
+	ck_assert_int_eq(hblk_read(&blk, 1, 100, back, sizeof(back)), VIRTIO_BLK_S_OK);
+	ck_assert_mem_eq(a, back, sizeof(a));
+	ck_assert_int_eq(hblk_read(&blk, 0, 200, back, sizeof(back)), VIRTIO_BLK_S_OK);
+	ck_assert_mem_eq(b, back, sizeof(b));
+	teardown_disk();
+}
+END_TEST
+
+START_TEST(test_reset_mid_io)
+{
+	static uint8_t buf[65536], back[65536];
+	uint64_t data;
+
+	setup_disk(false, NULL, 1);
+	data = harness_alloc(h, 32 * 65536ULL, 4096);
+	for (unsigned int round = 0; round < 5; round++) {
+		for (unsigned int i = 0; i < 32; i++)
+			hblk_submit(&blk, 0, i % 2 ? VIRTIO_BLK_T_IN : VIRTIO_BLK_T_OUT, i * 128,
+				    data + i * 65536ULL, 65536);
+		/* Reset while the I/O thread is busy with the batch. */
+		ck_assert_int_eq(hvirtio_reset(&blk.v), 0);
+		ck_assert_int_eq(hvirtio_get_status(&blk.v), 0);
+		ck_assert_int_eq(hvirtio_start(&blk.v, blk.v.features ? blk.v.features :
+					       (1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_BLK_F_FLUSH), 1), 0);
+	}
+	fill(buf, sizeof(buf), 77);
+	ck_assert_int_eq(hblk_write(&blk, 0, 1000, buf, sizeof(buf)), VIRTIO_BLK_S_OK);
+	ck_assert_int_eq(hblk_read(&blk, 0, 1000, back, sizeof(back)), VIRTIO_BLK_S_OK);
+	ck_assert_mem_eq(buf, back, sizeof(buf));
+	teardown_disk();
+}
+END_TEST
+
+START_TEST(test_image_locked)
+{
+	char err[256];
+	struct disk_config cfg;
+	struct virtio_device *dev;
+
+	setup_disk(false, NULL, 1);
+	cfg = (struct disk_config){ .path = img };
+	dev = virtio_blk_create(&h->vm, &cfg, err, sizeof(err));
+	ck_assert_ptr_null(dev);
+	ck_assert_ptr_nonnull(strstr(err, "in use"));
+	cfg.path = "/nonexistent/disk.img";
+	ck_assert_ptr_null(virtio_blk_create(&h->vm, &cfg, err, sizeof(err)));
+	teardown_disk();
+}
+END_TEST
+
+static Suite *blk_suite(void)
+{
+	Suite *s = suite_create("virtio-blk");
+	TCase *tc = tcase_create("harness");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_capacity_and_features);
+	tcase_add_test(tc, test_read_initial_pattern);
+	tcase_add_test(tc, test_write_patterns);
+	tcase_add_test(tc, test_out_of_range_and_misaligned);
+	tcase_add_test(tc, test_get_id_and_unsupported);
+	tcase_add_test(tc, test_discard_write_zeroes);
+	tcase_add_test(tc, test_readonly);
+	tcase_add_test(tc, test_queue_depth);
+	tcase_add_test(tc, test_multiqueue);
+	tcase_add_test(tc, test_reset_mid_io);
+	tcase_add_test(tc, test_image_locked);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(blk_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed != 0;
+}
