@@ -169,7 +169,6 @@ static void monitor_free(struct vu_monitor *mon)
 static int serve_channel(struct vu_monitor *mon)
 {
 	struct vu_msg m;
-	char why[300];
 	int r;
 
 	for (int i = 0; i < CHAN_BURST; i++) {
@@ -179,8 +178,7 @@ static int serve_channel(struct vu_monitor *mon)
 			return 0;
 		r = vu_msg_recv(&mon->chan, &m, CHAN_MSG_TIMEOUT_MS);
 		if (r) {
-			snprintf(why, sizeof(why), "backend channel: %s", mon->chan.err);
-			vu_dev_mark_dead_gen(mon->dev, mon->gen, why);
+			vu_dev_mark_dead_gen(mon->dev, mon->gen, mon->chan.err);
 			return -1;
 		}
 		if (vu_chan_handle(mon->dev, &mon->chan, &m)) {
@@ -301,7 +299,7 @@ int vu_thread_start(struct vu_dev *dev)
 	mon->dev = dev;
 	mon->gen = atomic_load(&dev->state) >> 1;
 	mon->conn_fd = mon->stop_fd = mon->chan.fd = -1;
-	mon->chan.name = dev->name;
+	mon->chan.name = "backend channel";
 	mon->chan.timeout_ms = CHAN_MSG_TIMEOUT_MS;
 	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		mon->err_fds[i] = -1;
