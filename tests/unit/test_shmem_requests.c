@@ -10,10 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "vhost_user/shmem.h"
+#include "vhost_user/vhost_user.h"
+#include "vmm/vm.h"
 
 #define MiB (1ULL << 20)
 #define PAGE 4096ULL
@@ -341,6 +345,221 @@ START_TEST(test_shmem_config)
 }
 END_TEST
 
+/*
+ * End to end with the test back-end: a generic vhost-user device (GET_SHMEM_CONFIG creates the
+ * regions), scripted MAP/UNMAP on the real backend channel, the "guest" side read and written
+ * through the region's host range, malformed requests refused over the wire.
+ */
+static char tdir[64];
+
+static void step_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", tdir, name);
+}
+
+static void rm_tdir(void)
+{
+	static const char *names[] = { "sock", "script", "out", "mapped", "written", "checked",
+				       "unmapped" };
+	char p[128];
+
+	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		step_path(p, sizeof(p), names[i]);
+		unlink(p);
+	}
+	rmdir(tdir);
+}
+
+static bool wait_step(const char *name, int ms)
+{
+	char p[128];
+
+	step_path(p, sizeof(p), name);
+	for (int i = 0; i < ms; i += 5) {
+		if (!access(p, F_OK))
+			return true;
+		usleep(5000);
+	}
+	return false;
+}
+
+static void touch_step(const char *name)
+{
+	char p[128];
+	int fd;
+
+	step_path(p, sizeof(p), name);
+	fd = open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+}
+
+static const char *script_text =
+	"memfd a 4M 0x1111\n"
+	"memfd b 2M 0x2222\n"
+	"map 0 0x200000 0x200000 a 0x200000 rw\n"
+	"map 3 0 0x200000 b 0 ro\n"
+	"touch %1$s/mapped\n"
+	"wait-word a 0x200008 0x77 10000\n"
+	"expect b 0x8 0x222a\n"
+	"write a 0x200010 0x99\n"
+	"write b 0x100 0x55\n"
+	"write b 0x1100 0x56\n"
+	"touch %1$s/written\n"
+	"wait-file %1$s/checked 10000\n"
+	"map 0 0x300000 0x200000 a 0 rw fail\n"
+	"map 1 0 0x200000 a 0 rw fail\n"
+	"map 0 0xf00000 0x200000 a 0 rw fail\n"
+	"map 0 0x400000 0x200000 a 0x1000 ro\n"
+	"map 0 0x600000 0x1000 a 0x3 rw fail\n"
+	"raw 9 40 1 0 0 0x800000 0x200000 2 fail\n"
+	"raw 9 40 0 0 0 0x800000 0x200000 1 fail\n"
+	"raw 9 40 2 0 0 0x800000 0x200000 1 fail\n"
+	"raw 9 39 1 0 0 0x800000 0x200000 1 fail\n"
+	"raw 10 40 1 0 0 0x200000 0x200000 0 fail\n"
+	"raw 10 40 0 0 0 0x200000 0x100000 0 fail\n"
+	"unmap 0 0x200000 0x200000\n"
+	"unmap 0 0x200000 0x200000 fail\n"
+	"touch %1$s/unmapped\n";
+
+static pid_t start_backend(const char *sizes, const char *bad_mode)
+{
+	char exe[512], sock[128], script[128], out[128];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 64);
+	FILE *f;
+	pid_t pid;
+
+	ck_assert_int_gt(n, 0);
+	exe[n] = 0;
+	strcpy(strrchr(exe, '/'), "/backends/vu_shm_backend");
+	ck_assert_msg(!access(exe, X_OK), "%s missing: run make all (or make %s)", exe,
+		      "build/tests/backends/vu_shm_backend");
+	step_path(sock, sizeof(sock), "sock");
+	step_path(script, sizeof(script), "script");
+	step_path(out, sizeof(out), "out");
+	f = fopen(script, "we");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, script_text, tdir);
+	fclose(f);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(out, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+
+		dup2(fd, 1);
+		if (bad_mode)
+			execl(exe, exe, "--socket", sock, "--sizes", sizes, "--bad-config", bad_mode,
+			      (char *)NULL);
+		else
+			execl(exe, exe, "--socket", sock, "--sizes", sizes, "--script", script,
+			      (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static struct virtio_device *create_generic(struct vm *vm, char *err, size_t errlen)
+{
+	char sock[128];
+	struct vhost_user_config cfg = { .virtio_id = 42, .num_queues = 1, .queue_size = 256,
+					 .connect_timeout_ms = 5000 };
+
+	step_path(sock, sizeof(sock), "sock");
+	cfg.socket = sock;
+	return vhost_user_generic_create(vm, &cfg, err, errlen);
+}
+
+START_TEST(test_backend_end_to_end)
+{
+	struct virtio_device *vdev;
+	struct shm_region_stats st;
+	struct vm vm;
+	char err[256], out[128], buf[8192];
+	int status;
+	pid_t pid;
+	FILE *f;
+	size_t n;
+
+	strcpy(tdir, "/tmp/shmem-e2e.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tdir));
+	pid = start_backend("0=16M,3=2M", NULL);
+	ck_assert_int_eq(vm_init_harness(&vm, 64 << 20), 0);
+	vdev = create_generic(&vm, err, sizeof(err));
+	ck_assert_msg(vdev != NULL, "generic device: %s", err);
+	ck_assert_uint_eq(vdev->nr_shm, 2);
+	ck_assert_uint_eq(vdev->shm[0].id, 0);
+	ck_assert_uint_eq(vdev->shm[0].size, 16 * MiB);
+	ck_assert_uint_eq(vdev->shm[1].id, 3);
+	ck_assert_uint_eq(vdev->shm[1].size, 2 * MiB);
+	uint8_t *r0 = vdev->shm[0].hva, *r3 = vdev->shm[1].hva;
+
+	ck_assert_msg(wait_step("mapped", 10000), "back-end never mapped");
+	ck_assert_uint_eq(*(uint64_t *)(r0 + 2 * MiB), 0x1111 ^ (2 * MiB));
+	ck_assert_uint_eq(*(uint64_t *)(r0 + 4 * MiB - 8), 0x1111 ^ (4 * MiB - 8));
+	ck_assert_uint_eq(*(uint64_t *)(r3 + 8), 0x2222 ^ 8);
+	ck_assert_uint_eq(*(uint64_t *)(r0), 0);                 /* hole */
+	*(volatile uint64_t *)(r0 + 2 * MiB + 8) = 0x77;         /* guest write, RW: shared */
+	*(volatile uint64_t *)(r3 + 8) = 0x88;                   /* RO: never reaches the file */
+	ck_assert_msg(wait_step("written", 10000), "back-end did not see the write");
+	ck_assert_uint_eq(*(uint64_t *)(r0 + 2 * MiB + 16), 0x99); /* back-end write: shared */
+	/* RO: a page the guest wrote is its private copy now (documented), the others are shared */
+	ck_assert_uint_eq(*(uint64_t *)(r3 + 0x100), 0x2222 ^ 0x100);
+	ck_assert_uint_eq(*(uint64_t *)(r3 + 8), 0x88);
+	ck_assert_uint_eq(*(uint64_t *)(r3 + 0x1100), 0x56);
+	touch_step("checked");
+	ck_assert_msg(wait_step("unmapped", 10000), "back-end script did not finish");
+	ck_assert_uint_eq(*(uint64_t *)(r0 + 2 * MiB), 0);
+	ck_assert_uint_eq(*(uint64_t *)(r0 + 4 * MiB), 0x1111 ^ 0x1000); /* the RO map at 4M */
+	ck_assert_int_eq(vu_shmem_get_stats(to_vu_dev(vdev), 0, &st), 0);
+	ck_assert_uint_eq(st.live, 1);
+	ck_assert_uint_eq(st.total_maps, 2);
+	ck_assert_uint_eq(st.total_unmaps, 1);
+	ck_assert_uint_ge(st.failed, 6);
+	/* device reset drops every mapping */
+	vu_shmem_reset(to_vu_dev(vdev));
+	ck_assert_uint_eq(*(uint64_t *)(r0 + 4 * MiB), 0);
+	ck_assert_int_eq(vu_shmem_get_stats(to_vu_dev(vdev), 3, &st), 0);
+	ck_assert_uint_eq(st.live, 0);
+
+	vhost_user_device_destroy(vdev);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	step_path(out, sizeof(out), "out");
+	f = fopen(out, "re");
+	ck_assert_ptr_nonnull(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "back-end failed:\n%s", buf);
+	ck_assert_ptr_nonnull(strstr(buf, "0 failures"));
+	vm_destroy(&vm);
+	rm_tdir();
+}
+END_TEST
+
+/* A back-end whose GET_SHMEM_CONFIG reply is malformed: device setup fails with a clear error. */
+START_TEST(test_backend_bad_config)
+{
+	static const char *modes[] = { "nregions", "unaligned" };
+	struct vm vm;
+	char err[256];
+	int status;
+
+	ck_assert_int_eq(vm_init_harness(&vm, 64 << 20), 0);
+	for (unsigned int i = 0; i < 2; i++) {
+		strcpy(tdir, "/tmp/shmem-bad.XXXXXX");
+		ck_assert_ptr_nonnull(mkdtemp(tdir));
+		pid_t pid = start_backend("0=16M", modes[i]);
+		err[0] = 0;
+		ck_assert_ptr_null(create_generic(&vm, err, sizeof(err)));
+		ck_assert_msg(strstr(err, "GET_SHMEM_CONFIG"), "%s: error '%s'", modes[i], err);
+		kill(pid, SIGTERM);
+		waitpid(pid, &status, 0);
+		rm_tdir();
+	}
+	vm_destroy(&vm);
+}
+END_TEST
+
 static Suite *shmem_suite(void)
 {
 	Suite *s = suite_create("shmem_requests");
@@ -355,6 +574,11 @@ static Suite *shmem_suite(void)
 	suite_add_tcase(s, tc);
 	tcase_add_test(tp, test_shmem_config);
 	suite_add_tcase(s, tp);
+	TCase *te = tcase_create("backend");
+	tcase_set_timeout(te, 60);
+	tcase_add_test(te, test_backend_end_to_end);
+	tcase_add_test(te, test_backend_bad_config);
+	suite_add_tcase(s, te);
 	return s;
 }
 
