@@ -19,6 +19,7 @@ enum kind { K_SIZE, K_U32, K_BOOL, K_STR, K_PATH, K_SECCOMP };
 
 #define F_REQUIRED	0x1	/* must be present (array-of-tables entries) */
 #define F_POW2		0x2	/* power of two */
+#define F_UNIQUE	0x4	/* strings: no two entries of an array of tables share it */
 
 struct field {
 	const char *key;
@@ -38,7 +39,11 @@ struct section {
 	size_t elem_size;
 	size_t arr_off, count_off;
 	void (*init)(void *elem);
+	void (*fini)(void *elem);
+	unsigned int max;	/* entries */
 };
+
+#define MAX_DEVICES 32	/* per [[section]]; the PCI bus has 32 slots in all */
 
 #define MS_MAX 3600000	/* one hour, for timeouts in milliseconds */
 #define CFG(f) offsetof(struct vm_config, f)
@@ -64,12 +69,12 @@ static const struct field security_fields[] = {
 static const struct field disk_fields[] = {
 	{ "path", K_PATH, DISK(path), 1, 4095, 0, F_REQUIRED },
 	{ "readonly", K_BOOL, DISK(readonly), 0, 0, 0, 0 },
-	{ "id", K_STR, DISK(id), 0, 20, 0, 0 },
+	{ "id", K_STR, DISK(id), 0, 20, 0, F_UNIQUE },
 };
 
 static const struct field fs_fields[] = {
-	{ "socket", K_PATH, FS(socket), 1, 4095, 0, F_REQUIRED },
-	{ "tag", K_STR, FS(tag), 1, 36, 0, F_REQUIRED },
+	{ "socket", K_PATH, FS(socket), 1, 4095, 0, F_REQUIRED | F_UNIQUE },
+	{ "tag", K_STR, FS(tag), 1, 36, 0, F_REQUIRED | F_UNIQUE },
 	{ "num_request_queues", K_U32, FS(num_request_queues), 1, 16, 0, 0 },
 	{ "queue_size", K_U32, FS(queue_size), 2, 32768, 0, F_POW2 },
 	{ "cache_size", K_SIZE, FS(cache_size), 0, 1ULL << 40, 2ULL << 20, 0 },
@@ -78,7 +83,7 @@ static const struct field fs_fields[] = {
 };
 
 static const struct field vu_fields[] = {
-	{ "socket", K_PATH, VU(socket), 1, 4095, 0, F_REQUIRED },
+	{ "socket", K_PATH, VU(socket), 1, 4095, 0, F_REQUIRED | F_UNIQUE },
 	{ "virtio_id", K_U32, VU(virtio_id), 1, 63, 0, F_REQUIRED },
 	{ "num_queues", K_U32, VU(num_queues), 1, 64, 0, F_REQUIRED },
 	{ "queue_size", K_U32, VU(queue_size), 2, 32768, 0, F_POW2 },
@@ -90,6 +95,29 @@ static const struct field vu_fields[] = {
 static void disk_init(void *p)
 {
 	(void)p;	/* all-zero: readonly = false, no id */
+}
+
+static void disk_fini(void *p)
+{
+	struct disk_config *d = p;
+
+	free(d->path);
+	free(d->id);
+}
+
+static void fs_fini(void *p)
+{
+	struct vhost_user_fs_config *fs = p;
+
+	free(fs->socket);
+	free(fs->tag);
+}
+
+static void vu_fini(void *p)
+{
+	struct vhost_user_config *vu = p;
+
+	free(vu->socket);
 }
 
 static void fs_init(void *p)
@@ -112,15 +140,15 @@ static void vu_init(void *p)
 #define NF(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct section sections[] = {
-	{ "machine", machine_fields, NF(machine_fields), false, 0, 0, 0, NULL },
-	{ "kernel", kernel_fields, NF(kernel_fields), false, 0, 0, 0, NULL },
-	{ "security", security_fields, NF(security_fields), false, 0, 0, 0, NULL },
+	{ "machine", machine_fields, NF(machine_fields), false, 0, 0, 0, NULL, NULL, 0 },
+	{ "kernel", kernel_fields, NF(kernel_fields), false, 0, 0, 0, NULL, NULL, 0 },
+	{ "security", security_fields, NF(security_fields), false, 0, 0, 0, NULL, NULL, 0 },
 	{ "disk", disk_fields, NF(disk_fields), true, sizeof(struct disk_config),
-	  CFG(disks), CFG(nr_disks), disk_init },
+	  CFG(disks), CFG(nr_disks), disk_init, disk_fini, MAX_DEVICES },
 	{ "vhost_user_fs", fs_fields, NF(fs_fields), true, sizeof(struct vhost_user_fs_config),
-	  CFG(fs), CFG(nr_fs), fs_init },
+	  CFG(fs), CFG(nr_fs), fs_init, fs_fini, MAX_DEVICES },
 	{ "vhost_user", vu_fields, NF(vu_fields), true, sizeof(struct vhost_user_config),
-	  CFG(vhost_user), CFG(nr_vhost_user), vu_init },
+	  CFG(vhost_user), CFG(nr_vhost_user), vu_init, vu_fini, MAX_DEVICES },
 };
 
 static const char *const seccomp_names[] = {
@@ -436,6 +464,51 @@ static int apply_table(struct ctx *c, const struct section *s, const struct toml
 	return 0;
 }
 
+/* Frees the entries of an array section (config_free and re-parsing). */
+static void free_array(struct vm_config *cfg, const struct section *s)
+{
+	void **arr = (void **)((char *)cfg + s->arr_off);
+	unsigned int *count = (unsigned int *)((char *)cfg + s->count_off), i;
+
+	for (i = 0; *arr && i < *count; i++)
+		s->fini((char *)*arr + i * s->elem_size);
+	free(*arr);
+	*arr = NULL;
+	*count = 0;
+}
+
+/* F_UNIQUE string fields: an entry may not repeat an earlier entry's value. */
+static int check_unique(struct ctx *c, const struct section *s, const struct toml_node *a,
+			const char *elems)
+{
+	const struct toml_node *e, *p, *v, *pv;
+	const struct field *f;
+	unsigned int i, j;
+	const char *x, *y;
+	char shown_v[64];
+	size_t k;
+
+	for (k = 0; k < s->nfields; k++) {
+		f = &s->fields[k];
+		if (!(f->flags & F_UNIQUE))
+			continue;
+		for (i = 0, e = a->child; e; e = e->next, i++) {
+			v = toml_get(e, f->key);
+			x = *(char *const *)(elems + i * s->elem_size + f->off);
+			for (j = 0, p = a->child; v && x && j < i; j++, p = p->next) {
+				pv = toml_get(p, f->key);
+				y = *(char *const *)(elems + j * s->elem_size + f->off);
+				if (pv && y && !strcmp(x, y))
+					return cerr(c, v->line, v->col, "'%s' = %s is already used "
+						    "by the [[%s]] entry at %d:%d", f->key,
+						    shown(v, shown_v, sizeof(shown_v)), s->name,
+						    p->line, p->col);
+			}
+		}
+	}
+	return 0;
+}
+
 static int apply_array(struct ctx *c, const struct section *s, const struct toml_node *a)
 {
 	void **arr = (void **)((char *)c->cfg + s->arr_off);
@@ -447,12 +520,17 @@ static int apply_array(struct ctx *c, const struct section *s, const struct toml
 	if (a->type != TOML_ARRAY)
 		return cerr(c, a->line, a->col, "'%s' must be an array of tables ([[%s]]), got %s",
 			    s->name, s->name, toml_type_name(a->type));
-	for (e = a->child; e; e = e->next)
+	for (e = a->child, i = 0; e; e = e->next, i++) {
 		if (e->type != TOML_TABLE)
 			return cerr(c, e->line, e->col, "'%s' entries must be tables, got %s",
 				    s->name, toml_type_name(e->type));
-	if (*arr || !a->nchild)
-		return 0;	/* (already parsed: cannot happen with a fresh config) */
+		if (i == s->max)
+			return cerr(c, e->line, e->col, "too many [[%s]] entries (max %u)",
+				    s->name, s->max);
+	}
+	free_array(c->cfg, s);
+	if (!a->nchild)
+		return 0;
 	elems = calloc(a->nchild, s->elem_size);
 	if (!elems)
 		return cerr(c, a->line, a->col, "out of memory");
@@ -463,7 +541,7 @@ static int apply_array(struct ctx *c, const struct section *s, const struct toml
 	for (i = 0, e = a->child; e; e = e->next, i++)
 		if (apply_table(c, s, e, elems + i * s->elem_size))
 			return -1;
-	return 0;
+	return check_unique(c, s, a, elems);
 }
 
 static const struct section *find_section(const char *name)
@@ -665,21 +743,11 @@ int config_validate(const struct vm_config *cfg, char *err, size_t errlen)
 
 void config_free(struct vm_config *cfg)
 {
-	unsigned int i;
+	size_t i;
 
-	for (i = 0; cfg->disks && i < cfg->nr_disks; i++) {
-		free(cfg->disks[i].path);
-		free(cfg->disks[i].id);
-	}
-	for (i = 0; cfg->fs && i < cfg->nr_fs; i++) {
-		free(cfg->fs[i].socket);
-		free(cfg->fs[i].tag);
-	}
-	for (i = 0; cfg->vhost_user && i < cfg->nr_vhost_user; i++)
-		free(cfg->vhost_user[i].socket);
-	free(cfg->disks);
-	free(cfg->fs);
-	free(cfg->vhost_user);
+	for (i = 0; i < NF(sections); i++)
+		if (sections[i].array)
+			free_array(cfg, &sections[i]);
 	free(cfg->source);
 	free(cfg->kernel);
 	free(cfg->initrd);

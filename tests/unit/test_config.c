@@ -251,6 +251,18 @@ static const struct {
 	  "vm.toml:5:15: 'config_size' = 4097 is out of range (0..4096)" },
 	{ "[[vhost_user]]\nsocket = \"/s\"\nvirtio_id = 1\nnum_queues = 1\nqueue_size = 384\n",
 	  "vm.toml:5:14: 'queue_size' = 384 must be a power of two" },
+	/* uniqueness */
+	{ "[[vhost_user_fs]]\nsocket = \"/a\"\ntag = \"t\"\n"
+	  "[[vhost_user_fs]]\nsocket = \"/b\"\ntag = \"t\"\n",
+	  "vm.toml:6:7: 'tag' = \"t\" is already used by the [[vhost_user_fs]] entry at 1:1" },
+	{ "[[vhost_user_fs]]\nsocket = \"/a\"\ntag = \"t\"\n"
+	  "[[vhost_user_fs]]\nsocket = \"/a\"\ntag = \"u\"\n",
+	  "vm.toml:5:10: 'socket' = \"/a\" is already used by the [[vhost_user_fs]] entry at 1:1" },
+	{ "[[disk]]\npath = \"/a\"\nid = \"x\"\n[[disk]]\npath = \"/b\"\n"
+	  "[[disk]]\npath = \"/c\"\nid = \"x\"\n",
+	  "vm.toml:8:6: 'id' = \"x\" is already used by the [[disk]] entry at 1:1" },
+	{ "vhost_user = 1\n",
+	  "vm.toml:1:14: 'vhost_user' must be an array of tables ([[vhost_user]]), got integer" },
 	/* required keys */
 	{ "[[disk]]\nreadonly = true\n", "vm.toml:1:1: missing required key 'path' in [[disk]]" },
 	{ "[[disk]]\npath = \"/a\"\n\n[[vhost_user_fs]]\nsocket = \"/s\"\n",
@@ -321,6 +333,40 @@ static const struct {
 START_TEST(test_bad_config)
 {
 	expect_err(bad_configs[_i].doc, bad_configs[_i].msg);
+}
+END_TEST
+
+START_TEST(test_device_limit)
+{
+	char doc[4096] = "";
+	struct vm_config cfg;
+	int i;
+
+	for (i = 0; i < 32; i++)
+		snprintf(doc + strlen(doc), sizeof(doc) - strlen(doc),
+			 "[[disk]]\npath = \"/d%d\"\nid = \"%d\"\n", i, i);
+	expect_ok(&cfg, doc);
+	ck_assert_uint_eq(cfg.nr_disks, 32);
+	ck_assert_str_eq(cfg.disks[31].path, "/d31");
+	config_free(&cfg);
+	strcat(doc, "[[disk]]\npath = \"/more\"\n");
+	expect_err(doc, "vm.toml:97:1: too many [[disk]] entries (max 32)");
+}
+END_TEST
+
+START_TEST(test_reparse)
+{
+	const char *a = "[[disk]]\npath = \"/a\"\n[[disk]]\npath = \"/b\"\n[kernel]\npath = \"/k\"\n";
+	const char *b = "[[disk]]\npath = \"/c\"\n[kernel]\npath = \"/k2\"\n";
+	struct vm_config cfg;
+
+	expect_ok(&cfg, a);
+	ck_assert_int_eq(config_parse(&cfg, b, strlen(b), "b.toml", err, sizeof(err)), 0);
+	ck_assert_uint_eq(cfg.nr_disks, 1);
+	ck_assert_str_eq(cfg.disks[0].path, "/c");
+	ck_assert_str_eq(cfg.kernel, "/k2");
+	ck_assert_str_eq(cfg.source, "b.toml");
+	config_free(&cfg);
 }
 END_TEST
 
@@ -541,6 +587,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_every_key);
 	tcase_add_loop_test(tc, test_bad_config, 0, sizeof(bad_configs) / sizeof(bad_configs[0]));
 	tcase_add_test(tc, test_cmdline_limit);
+	tcase_add_test(tc, test_device_limit);
+	tcase_add_test(tc, test_reparse);
 	tcase_add_test(tc, test_relative_paths);
 	tcase_add_test(tc, test_validate);
 	tcase_add_test(tc, test_error_buffer_small);
