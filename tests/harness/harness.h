@@ -59,6 +59,26 @@ int harness_add_blk(struct harness *h, const char *path, bool readonly, const ch
 int harness_add_blk_mq(struct harness *h, const char *path, bool readonly, const char *id,
 		       unsigned int nr_queues);
 
+/*
+ * A virtio device without behaviour (device id 26, features VERSION_1 | bit 0 | bit 40, 64-byte
+ * config space that reads back what was written, shm regions with ids 0, 6, 7...) recording
+ * what the transport calls: to test the transport itself.
+ */
+struct hdummy {
+	struct virtio_device dev;
+	uint8_t config[64];
+	uint64_t features;           /* last set_features */
+	int activated, resets;
+	bool refuse_features, fail_activate;
+	uint64_t shm_gpa;            /* last shm_bar_moved */
+};
+struct hdummy *hdummy_new(struct harness *h, unsigned int nr_queues, unsigned int nr_shm,
+			  const uint64_t *shm_sizes);
+void hdummy_free(struct virtio_device *dev);
+/* hdummy_new + harness_add_virtio. Returns the slot, *out the device. */
+int harness_add_dummy(struct harness *h, unsigned int nr_queues, unsigned int nr_shm,
+		      const uint64_t *shm_sizes, struct hdummy **out);
+
 /* ---- guest RAM ---- */
 /* Zeroed guest memory, aligned (power of two); 0 when exhausted. */
 uint64_t harness_alloc(struct harness *h, uint64_t size, uint64_t align);
