@@ -177,6 +177,15 @@ static int serve_channel(struct vu_monitor *mon)
 		if (i && (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN)))
 			return 0;
 		r = vu_msg_recv(&mon->chan, &m, CHAN_MSG_TIMEOUT_MS);
+		if (r == -ETOOMANYREFS) {
+			/* Read whole (fds closed): refuse it and stay in sync. */
+			chan_log_failure(mon->dev, "request",
+					 vu_backend_request_name(m.hdr.request), r);
+			if ((m.hdr.flags & VHOST_USER_NEED_REPLY_MASK) && chan_reply(&mon->chan, &m, r))
+				r = -EPIPE;
+			else
+				continue;
+		}
 		if (r) {
 			vu_dev_mark_dead_gen(mon->dev, mon->gen, mon->chan.err);
 			return -1;

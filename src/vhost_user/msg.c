@@ -424,7 +424,7 @@ int vu_msg_recv(struct vu_conn *c, struct vu_msg *m, int timeout_ms)
 		vu_msg_close_fds(m);
 		set_err(c, "%s: message %u carries more than %u file descriptors: rejected",
 			conn_name(c), m->hdr.request, VHOST_USER_MAX_FDS);
-		return -EPROTO;
+		return -ETOOMANYREFS;
 	}
 	flags = m->hdr.flags;
 	if ((flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION ||

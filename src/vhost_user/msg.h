@@ -226,7 +226,8 @@ void vu_msg_close_fds(struct vu_msg *m);
 /*
  * Low-level transfer. vu_msg_send writes header + payload (+ fds) completely, or fails.
  * vu_msg_recv reads one message: header checks (version 1, no unknown flags, size <=
- * VHOST_USER_MAX_PAYLOAD), at most VHOST_USER_MAX_FDS descriptors (more: all closed, -EPROTO).
+ * VHOST_USER_MAX_PAYLOAD), at most VHOST_USER_MAX_FDS descriptors (more: all closed and
+ * -ETOOMANYREFS, with m->hdr valid: the message was read whole, the stream is still in sync).
  * timeout_ms < 0 waits forever. Both return 0 or -errno (-ETIMEDOUT, -ECONNRESET on EOF,
  * -EPROTO on malformed input) with text in c->err; on failure m holds no descriptors.
  */

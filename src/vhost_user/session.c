@@ -161,7 +161,7 @@ void vu_dev_mark_dead(struct vu_dev *dev, const char *why)
 static bool fatal_error(int r)
 {
 	return r == -ECONNRESET || r == -EPIPE || r == -ETIMEDOUT || r == -EPROTO ||
-	       r == -ENOTCONN || r == -EBADF;
+	       r == -ENOTCONN || r == -EBADF || r == -ETOOMANYREFS;
 }
 
 int vu_dev_call(struct vu_dev *dev, struct vu_msg *req, struct vu_msg *reply)
