@@ -24,6 +24,9 @@
  *   touch PATH                      create PATH (tell the test a step is done)
  *   sleep MS
  *   print TEXT
+ *   bench SHMID NAME PAIRS LIVE     with LIVE 2 MiB mappings of NAME spread over the region,
+ *                                   time PAIRS MAP+UNMAP round trips of 2 MiB between them and
+ *                                   print "bench: live=.. pairs=.. median_us=.. p99_us=.."
  * The expected outcome defaults to ok. Each command prints one line on stdout; a failed
  * expectation prints "FAIL: ...". At the end: "script: N commands, M failures". The process
  * exits when the front-end closes the main socket: status 0 if the script ran with no failure,
@@ -460,6 +463,80 @@ static int cmd_file(char **a, int n)
 	return 0;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int bench_call(uint32_t req, uint8_t shmid, uint64_t chunk, int fd)
+{
+	struct vhost_user_mmap mm = { .shmid = shmid, .shm_offset = chunk << 21, .len = 2 << 20,
+				      .flags = VHOST_USER_FLAG_MAP_RW };
+
+	int64_t r = chan_call(req, 40, &mm, &fd, fd >= 0);
+
+	if (r)
+		printf("bench: %s at chunk %llu failed (%lld) %s\n",
+		       req == VHOST_USER_BACKEND_SHMEM_MAP ? "MAP" : "UNMAP",
+		       (unsigned long long)chunk, (long long)r, r < 0 ? g.chan.err : "");
+	return r ? -1 : 0;
+}
+
+/* Live mappings on even chunks, spread; timed pairs on odd chunks, scattered. */
+static int cmd_bench(char **a, int n)
+{
+	struct memfd *f = n == 5 ? find_memfd(a[2]) : NULL;
+	uint64_t chunks, pairs, live, stride;
+	int64_t *ns, t0, start;
+	uint8_t shmid;
+	int r = 0;
+
+	if (!f || !(g.sizes[shmid = parse_num(a[1])]))
+		return -EINVAL;
+	chunks = g.sizes[shmid] >> 21;
+	pairs = parse_num(a[3]);
+	live = parse_num(a[4]);
+	if (!pairs || live > chunks / 2 || chunks < 2)
+		return -EINVAL;
+	stride = live ? chunks / 2 / live : 1;
+	ns = calloc(pairs, sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < live && !r; i++)
+		r = bench_call(VHOST_USER_BACKEND_SHMEM_MAP, shmid, i * stride * 2, f->fd);
+	start = now_ns();
+	for (uint64_t i = 0; i < pairs && !r; i++) {
+		uint64_t c = ((i * 2654435761u) % (chunks / 2)) * 2 + 1;
+
+		t0 = now_ns();
+		r = bench_call(VHOST_USER_BACKEND_SHMEM_MAP, shmid, c, f->fd) ||
+		    bench_call(VHOST_USER_BACKEND_SHMEM_UNMAP, shmid, c, -1);
+		ns[i] = now_ns() - t0;
+	}
+	if (!r) {
+		double secs = (now_ns() - start) / 1e9;
+
+		qsort(ns, pairs, sizeof(*ns), cmp_i64);
+		printf("bench: live=%llu pairs=%llu median_us=%.2f p99_us=%.2f pairs_per_s=%.0f\n",
+		       (unsigned long long)live, (unsigned long long)pairs, ns[pairs / 2] / 1e3,
+		       ns[pairs * 99 / 100] / 1e3, pairs / secs);
+	}
+	for (uint64_t i = 0; i < live; i++)
+		bench_call(VHOST_USER_BACKEND_SHMEM_UNMAP, shmid, i * stride * 2, -1);
+	free(ns);
+	return r ? -EIO : 0;
+}
+
 static int run_line(char *line)
 {
 	char copy[512], *a[16];
@@ -484,6 +561,8 @@ static int run_line(char *line)
 		return cmd_wait_req(a, n);
 	if (!strcmp(a[0], "wait-file") || !strcmp(a[0], "touch"))
 		return cmd_file(a, n);
+	if (!strcmp(a[0], "bench"))
+		return cmd_bench(a, n);
 	if (!strcmp(a[0], "sleep") && n == 2) {
 		usleep(parse_num(a[1]) * 1000);
 		return 0;

@@ -359,8 +359,8 @@ static void step_path(char *buf, size_t len, const char *name)
 
 static void rm_tdir(void)
 {
-	static const char *names[] = { "sock", "script", "out", "mapped", "written", "checked",
-				       "unmapped" };
+	static const char *names[] = { "sock", "script", "out", "ready", "mapped", "written",
+				       "checked", "unmapped" };
 	char p[128];
 
 	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -397,6 +397,7 @@ static void touch_step(const char *name)
 static const char *script_text =
 	"memfd a 4M 0x1111\n"
 	"memfd b 2M 0x2222\n"
+	"wait-file %1$s/ready 10000\n"
 	"map 0 0x200000 0x200000 a 0x200000 rw\n"
 	"map 3 0 0x200000 b 0 ro\n"
 	"touch %1$s/mapped\n"
@@ -492,6 +493,8 @@ START_TEST(test_backend_end_to_end)
 	ck_assert_uint_eq(vdev->shm[1].id, 3);
 	ck_assert_uint_eq(vdev->shm[1].size, 2 * MiB);
 	uint8_t *r0 = vdev->shm[0].hva, *r3 = vdev->shm[1].hva;
+
+	touch_step("ready"); /* regions exist: the back-end may map now */
 
 	ck_assert_msg(wait_step("mapped", 10000), "back-end never mapped");
 	ck_assert_uint_eq(*(uint64_t *)(r0 + 2 * MiB), 0x1111 ^ (2 * MiB));
