@@ -75,8 +75,8 @@ static int check_file_range(const struct boot_config *bc, const Elf64_Phdr *ph, 
 	if (ph->p_offset > bc->kernel_size || ph->p_filesz > bc->kernel_size - ph->p_offset)
 		return boot_err(err, errlen,
 				"ELF segment %u (offset 0x%llx, %llu bytes) extends past the end of the file (%zu bytes)",
-				i, (unsigned long long)ph->p_offset, (unsigned long long)ph->p_filesz,
-				bc->kernel_size);
+				i, (unsigned long long)ph->p_offset,
+				(unsigned long long)ph->p_filesz, bc->kernel_size);
 	return 0;
 }
 
@@ -232,8 +232,8 @@ static int find_pvh_note(const struct boot_config *bc, const Elf64_Ehdr *eh, uin
 		while (off < ph.p_filesz) {
 			bool is_pvh = false;
 			uint64_t used = 0;
-			int ret = parse_note(bc->kernel + ph.p_offset + off, ph.p_filesz - off, align,
-					     &used, &is_pvh, entry, err, errlen);
+			int ret = parse_note(bc->kernel + ph.p_offset + off, ph.p_filesz - off,
+					     align, &used, &is_pvh, entry, err, errlen);
 
 			if (ret < 0)
 				return -1;
@@ -273,10 +273,14 @@ int elf_parse(const struct guest_mem *gm, const struct boot_config *bc, struct k
 	pvh = find_pvh_note(bc, &eh, &entry, err, errlen);
 	if (pvh < 0)
 		return -1;
-	if (pvh ? pvh_entry(bc, &eh, entry, ki, err, errlen) : linux64_entry(bc, &eh, ki, err, errlen))
-		return -1;
-	if (!pvh)
+	if (pvh) {
+		if (pvh_entry(bc, &eh, entry, ki, err, errlen))
+			return -1;
+	} else {
+		if (linux64_entry(bc, &eh, ki, err, errlen))
+			return -1;
 		ki->protocol = BOOT_LINUX64;
+	}
 	ki->initrd_limit = boot_low_ram_end(gm);
 	ki->cmdline_max = LAYOUT_CMDLINE_MAX - 1;
 	return 0;

@@ -47,7 +47,7 @@ int elf_parse(const struct guest_mem *gm, const struct boot_config *bc, struct k
 	      char *err, size_t errlen);
 int elf_load(struct guest_mem *gm, const struct boot_config *bc);
 
-/* Zero page for BOOT_LINUX64 at LAYOUT_ZERO_PAGE_ADDR: the bzImage's setup header or a minimal one. */
+/* Zero page for BOOT_LINUX64 at LAYOUT_ZERO_PAGE_ADDR: the image's setup header or a minimal one. */
 int zero_page_setup(struct guest_mem *gm, const struct kernel_image *ki, uint64_t initrd_addr,
 		    uint64_t initrd_size);
 
