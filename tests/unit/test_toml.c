@@ -269,6 +269,29 @@ START_TEST(test_inline_tables)
 }
 END_TEST
 
+/* Cases cross-checked against Python's tomllib. */
+START_TEST(test_table_rules_valid)
+{
+	struct toml_node *r = parse_ok(
+		"[a.b]\n[a]\n[a.c]\n"			/* super-table after its sub-table */
+		"[[x]]\n[x.y]\n[[x]]\n[x.y]\n"		/* each [[x]] entry has its own [x.y] */
+		"[p]\nq.r = 1\n[p.q.s]\nt = 2\n"	/* sub-table of a dotted-key table */
+		"[u]\n[[u.v]]\n[[u.v]]\n[u.v.w]\n");
+
+	ck_assert_uint_eq(path(r, "a", NULL)->nchild, 2);
+	ck_assert_uint_eq(path(r, "x", NULL)->nchild, 2);
+	ck_assert_ptr_nonnull(toml_get(nth(path(r, "x", NULL), 1), "y"));
+	ck_assert_int_eq(get_int(path(path(r, "p", "q"), "s", NULL), "t", NULL), 2);
+	ck_assert_ptr_nonnull(toml_get(nth(path(r, "u", "v"), 1), "w"));
+	toml_free(r);
+	r = parse_ok("a = ''''quoted''''\nb = '''''q'''''\nc = 'it'\n");
+	ck_assert_str_eq(get_str(r, "a", NULL), "'quoted'");
+	ck_assert_str_eq(get_str(r, "b", NULL), "''q''");
+	ck_assert_str_eq(get_str(r, "c", NULL), "it");
+	toml_free(r);
+}
+END_TEST
+
 START_TEST(test_positions)
 {
 	struct toml_node *r = parse_ok("\n[machine]\n  vcpus = 4\n\tname = \"x\xc3\xa9\"  # c\n");
@@ -402,6 +425,17 @@ static const struct bad bad_docs[] = {
 	{ "a = [{}]\n[a.b]\n", 0, 2, 2, "cannot add to 'a': already defined as a static array" },
 	{ "[t]\n[[t]]\n", 0, 2, 3, "cannot define array of tables [[t]]: already defined as "
 	  "a table at 1:2" },
+	{ "a = {b = {c = 1}}\na.b.d = 2\n", 0, 2, 1,
+	  "cannot add to 'a': already defined as an inline table at 1:1" },
+	{ "[a]\nb = 1\n[a.b.c]\n", 0, 3, 4,
+	  "cannot add to 'b': already defined as an integer at 2:1" },
+	{ "[a.b.c]\n[a.b]\n[a.b]\n", 0, 3, 4, "table [a.b] is already defined at 2:4" },
+	{ "a = \"\\e\"", 0, 1, 6, "invalid escape sequence '\\e'" },
+	{ "a = 0b", 0, 1, 5, "no digits after the prefix" },
+	{ "a = -0b1", 0, 1, 5, "cannot have a sign" },
+	{ "a = 0_1", 0, 1, 5, "leading zeros are not allowed" },
+	{ "a = +_1", 0, 1, 5, "'_' must be between digits" },
+	{ "a = 'it''s'", 0, 1, 9, "expected end of line after value, found '''" },
 	{ "[a\nb = 1", 0, 1, 3, "expected ']' to close the table header, found end of line" },
 	{ "[[a]\n", 0, 1, 4, "expected ']]' to close the array of tables header" },
 	{ "[]\n", 0, 1, 2, "expected a key, found ']'" },
@@ -510,6 +544,7 @@ static Suite *toml_suite(void)
 	tcase_add_test(tc, test_array_of_tables);
 	tcase_add_test(tc, test_arrays);
 	tcase_add_test(tc, test_inline_tables);
+	tcase_add_test(tc, test_table_rules_valid);
 	tcase_add_test(tc, test_positions);
 	tcase_add_test(tc, test_depth_limit_ok);
 	tcase_add_test(tc, test_type_names);
