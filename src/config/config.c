@@ -211,7 +211,10 @@ static unsigned int edit_distance(const char *a, const char *b)
 	return d[la][lb];
 }
 
-/* Closest of names[] within distance 2, or NULL. names are reached with a stride. */
+/*
+ * Closest of names[] within distance 2 (and fewer edits than the name has characters, so
+ * "ro" does not suggest "id"), or NULL. names are reached with a stride.
+ */
 static const char *closest(const char *word, const void *names, size_t n, size_t stride)
 {
 	const char *best = NULL, *name;
@@ -221,7 +224,7 @@ static const char *closest(const char *word, const void *names, size_t n, size_t
 	for (i = 0; i < n; i++) {
 		name = *(const char *const *)((const char *)names + i * stride);
 		d = edit_distance(word, name);
-		if (d < bestd) {
+		if (d < bestd && d < strlen(name)) {
 			bestd = d;
 			best = name;
 		}
