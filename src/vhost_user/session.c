@@ -143,8 +143,12 @@ void vu_dev_mark_dead_gen(struct vu_dev *dev, uint64_t gen, const char *why)
 {
 	uint_fast64_t alive = gen << 1;
 
+	size_t n = strlen(dev->name);
+
 	if (!atomic_compare_exchange_strong(&dev->state, &alive, alive | 1))
 		return;
+	if (!strncmp(why, dev->name, n) && why[n] == ':' && why[n + 1] == ' ')
+		why += n + 2;    /* connection errors already start with the device name */
 	pr_err("%s: vhost-user back-end at %s lost: %s; device needs reset%s", dev->name,
 	       dev->socket_path, why, dev->reconnect_ms ? " (will reconnect on guest reset)" : "");
 	vu_shmem_reset(dev);
