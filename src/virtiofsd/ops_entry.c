@@ -336,6 +336,10 @@ int vfsd_op_link(struct vfsd_req *r, struct vfsd_inode *dir)
 		return -ENOENT;
 	if (S_ISDIR(src->type)) {
 		ret = -EPERM;
+	} else if (S_ISLNK(src->type)) {
+		/* The link itself, never its target (needs CAP_DAC_READ_SEARCH). */
+		if (linkat(src->fd, "", dir->fd, name, AT_EMPTY_PATH) < 0)
+			ret = -errno;
 	} else {
 		vfsd_fd_name(src->fd, pname);
 		if (linkat(r->fs->proc_fd, pname, dir->fd, name, AT_SYMLINK_FOLLOW) < 0)

@@ -76,7 +76,8 @@ int vfsd_op_create(struct vfsd_req *r, struct vfsd_inode *dir)
 	if (!S_ISDIR(dir->type))
 		return -ENOTDIR;
 	/* O_NOFOLLOW: an existing symlink under that name is refused, never followed. */
-	fd = openat(dir->fd, name, (int)(in.flags & OPEN_FLAGS) | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	fd = openat(dir->fd, name,
+		    (int)(in.flags & (OPEN_FLAGS | O_EXCL)) | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 		    in.mode & 07777);
 	if (fd < 0)
 		return -errno;

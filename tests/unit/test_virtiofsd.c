@@ -1,0 +1,1071 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of the microvm-virtiofsd FUSE server (src/virtiofsd) without vhost-user: crafted
+ * requests into vfsd_dispatch() against a temporary directory, compared with the host view.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fuse.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "virtiofsd/vfsd.h"
+
+#define MiB (1ULL << 20)
+#define OUT_CAP (2 * MiB)
+
+static char root[256];
+static char outside[256];
+static struct vfsd *fs;
+static uint8_t *outbuf;
+static uint64_t unique = 100;
+
+/* ---- request building ---- */
+
+struct reply {
+	struct fuse_out_header h;
+	uint8_t *body;
+	size_t body_len;
+	size_t total;        /* bytes dispatch wrote */
+};
+
+static struct reply call_raw(const void *req, size_t len, size_t out_cap)
+{
+	struct iovec iov = { outbuf, out_cap };
+	struct reply r = { 0 };
+
+	memset(outbuf, 0xee, out_cap < OUT_CAP ? out_cap : OUT_CAP);
+	r.total = vfsd_dispatch(fs, req, len, &iov, 1);
+	if (r.total >= sizeof(r.h)) {
+		memcpy(&r.h, outbuf, sizeof(r.h));
+		ck_assert_uint_eq(r.h.len, r.total);
+		r.body = outbuf + sizeof(r.h);
+		r.body_len = r.total - sizeof(r.h);
+	}
+	return r;
+}
+
+/* opcode, nodeid, argument struct, then up to two NUL-terminated strings. */
+static struct reply call(uint32_t op, uint64_t nodeid, const void *arg, size_t arg_len,
+			 const char *s1, const char *s2)
+{
+	uint8_t *buf = calloc(1, sizeof(struct fuse_in_header) + arg_len + 2 * 4200);
+	struct fuse_in_header *h = (void *)buf;
+	size_t len = sizeof(*h);
+	struct reply r;
+
+	memcpy(buf + len, arg, arg_len);
+	len += arg_len;
+	if (s1) {
+		memcpy(buf + len, s1, strlen(s1) + 1);
+		len += strlen(s1) + 1;
+	}
+	if (s2) {
+		memcpy(buf + len, s2, strlen(s2) + 1);
+		len += strlen(s2) + 1;
+	}
+	h->len = (uint32_t)len;
+	h->opcode = op;
+	h->unique = ++unique;
+	h->nodeid = nodeid;
+	r = call_raw(buf, len, OUT_CAP);
+	if (r.total)
+		ck_assert_uint_eq(r.h.unique, unique);
+	free(buf);
+	return r;
+}
+
+static void do_init(uint32_t flags)
+{
+	struct fuse_init_in in = { .major = 7, .minor = 36, .max_readahead = 65536,
+				   .flags = flags };
+	struct reply r = call(FUSE_INIT, 0, &in, sizeof(in), NULL, NULL);
+
+	ck_assert_int_eq(r.h.error, 0);
+}
+
+static void new_fs(bool ro, uint64_t window, const struct vfsd_dax_ops *dax)
+{
+	struct vfsd_options o = { .shared_dir = root, .readonly = ro, .window_size = window,
+				  .dax = dax };
+
+	fs = vfsd_new(&o);
+	ck_assert_ptr_nonnull(fs);
+}
+
+static void write_file(const char *rel, const char *data, size_t len)
+{
+	char p[512];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	fd = open(p, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+static void setup(void)
+{
+	char p[512];
+
+	strcpy(root, "/tmp/vfsd-test-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	strcpy(outside, "/tmp/vfsd-outside-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(outside));
+	snprintf(p, sizeof(p), "%s/secret", outside);
+	close(open(p, O_CREAT | O_WRONLY, 0600));
+	write_file("hello.txt", "hello, world\n", 13);
+	snprintf(p, sizeof(p), "%s/sub", root);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	write_file("sub/inner", "inner", 5);
+	outbuf = malloc(OUT_CAP);
+	new_fs(false, 0, NULL);
+	do_init(FUSE_ASYNC_READ | FUSE_DO_READDIRPLUS);
+}
+
+static void teardown(void)
+{
+	char cmd[600];
+
+	vfsd_destroy(fs);
+	fs = NULL;
+	free(outbuf);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", root, outside);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static uint64_t lookup(uint64_t parent, const char *name, struct fuse_entry_out *e, int *err)
+{
+	struct reply r = call(FUSE_LOOKUP, parent, NULL, 0, name, NULL);
+
+	*err = r.h.error;
+	if (r.h.error)
+		return 0;
+	ck_assert_uint_eq(r.body_len, sizeof(*e));
+	memcpy(e, r.body, sizeof(*e));
+	return e->nodeid;
+}
+
+static uint64_t must_lookup(uint64_t parent, const char *name, struct fuse_entry_out *e)
+{
+	int err;
+	uint64_t id = lookup(parent, name, e, &err);
+
+	ck_assert_msg(err == 0, "lookup %s: %d", name, err);
+	return id;
+}
+
+static uint64_t do_open(uint64_t nodeid, uint32_t flags, int *err)
+{
+	struct fuse_open_in in = { .flags = flags };
+	struct reply r = call(FUSE_OPEN, nodeid, &in, sizeof(in), NULL, NULL);
+	struct fuse_open_out o;
+
+	*err = r.h.error;
+	if (r.h.error)
+		return 0;
+	memcpy(&o, r.body, sizeof(o));
+	return o.fh;
+}
+
+static struct reply do_read(uint64_t nodeid, uint64_t fh, uint64_t off, uint32_t size)
+{
+	struct fuse_read_in in = { .fh = fh, .offset = off, .size = size };
+
+	return call(FUSE_READ, nodeid, &in, sizeof(in), NULL, NULL);
+}
+
+/* ---- tests ---- */
+
+START_TEST(test_init)
+{
+	struct fuse_init_in in = { .major = 7, .minor = 31, .flags = FUSE_MAP_ALIGNMENT |
+				   FUSE_DO_READDIRPLUS | FUSE_POSIX_LOCKS };
+	struct fuse_init_out o;
+	struct reply r = call(FUSE_INIT, 0, &in, sizeof(in), NULL, NULL);
+
+	ck_assert_int_eq(r.h.error, 0);
+	ck_assert_uint_eq(r.body_len, sizeof(o));
+	memcpy(&o, r.body, sizeof(o));
+	ck_assert_uint_eq(o.major, 7);
+	ck_assert_uint_ge(o.minor, 31);
+	ck_assert_uint_eq(o.max_write, 1 << 20);
+	ck_assert(o.flags & FUSE_DO_READDIRPLUS);
+	ck_assert(!(o.flags & FUSE_POSIX_LOCKS));          /* not ours: not answered */
+	ck_assert(!(o.flags & FUSE_MAP_ALIGNMENT));        /* no window */
+	ck_assert_uint_eq(o.map_alignment, 0);
+	/* Too old a kernel. */
+	in.minor = 12;
+	r = call(FUSE_INIT, 0, &in, sizeof(in), NULL, NULL);
+	ck_assert_int_eq(r.h.error, -EPROTO);
+	/* Short INIT. */
+	r = call(FUSE_INIT, 0, &in, 8, NULL, NULL);
+	ck_assert_int_eq(r.h.error, -EINVAL);
+}
+END_TEST
+
+START_TEST(test_before_init)
+{
+	struct fuse_entry_out e;
+	int err;
+
+	vfsd_destroy(fs);
+	new_fs(false, 0, NULL);
+	lookup(FUSE_ROOT_ID, "hello.txt", &e, &err);
+	ck_assert_int_eq(err, -EIO);
+	do_init(0);
+	must_lookup(FUSE_ROOT_ID, "hello.txt", &e);
+}
+END_TEST
+
+START_TEST(test_lookup_getattr)
+{
+	struct fuse_entry_out e, e2;
+	struct fuse_getattr_in gin = { 0 };
+	struct fuse_attr_out ao;
+	char p[512];
+	struct stat st;
+	struct reply r;
+	int err;
+
+	snprintf(p, sizeof(p), "%s/hello.txt", root);
+	ck_assert_int_eq(stat(p, &st), 0);
+	must_lookup(FUSE_ROOT_ID, "hello.txt", &e);
+	ck_assert_uint_gt(e.nodeid, FUSE_ROOT_ID);
+	ck_assert_uint_eq(e.attr.ino, st.st_ino);
+	ck_assert_uint_eq(e.attr.size, 13);
+	ck_assert_uint_eq(e.attr.mode, st.st_mode);
+	/* Same object: same node id. */
+	must_lookup(FUSE_ROOT_ID, "hello.txt", &e2);
+	ck_assert_uint_eq(e2.nodeid, e.nodeid);
+	r = call(FUSE_GETATTR, e.nodeid, &gin, sizeof(gin), NULL, NULL);
+	ck_assert_int_eq(r.h.error, 0);
+	memcpy(&ao, r.body, sizeof(ao));
+	ck_assert_uint_eq(ao.attr.size, 13);
+	lookup(FUSE_ROOT_ID, "missing", &e, &err);
+	ck_assert_int_eq(err, -ENOENT);
+	/* Nested. */
+	must_lookup(FUSE_ROOT_ID, "sub", &e);
+	ck_assert(S_ISDIR(e.attr.mode));
+	must_lookup(e.nodeid, "inner", &e2);
+	ck_assert_uint_eq(e2.attr.size, 5);
+	/* Lookup under a file. */
+	lookup(e2.nodeid, "x", &e, &err);
+	ck_assert_int_eq(err, -ENOTDIR);
+}
+END_TEST
+
+START_TEST(test_forget)
+{
+	struct fuse_entry_out e;
+	struct fuse_forget_in fin = { .nlookup = 2 };
+	struct {
+		struct fuse_batch_forget_in in;
+		struct fuse_forget_one one[2];
+	} bf = { { .count = 2 }, { { 0 } } };
+	unsigned long base = vfsd_nr_inodes(fs);
+	struct fuse_getattr_in gin = { 0 };
+	struct reply r;
+
+	must_lookup(FUSE_ROOT_ID, "hello.txt", &e);
+	must_lookup(FUSE_ROOT_ID, "hello.txt", &e);
+	ck_assert_uint_eq(vfsd_nr_inodes(fs), base + 1);
+	r = call(FUSE_FORGET, e.nodeid, &fin, sizeof(fin), NULL, NULL);
+	ck_assert_uint_eq(r.total, 0);                      /* no reply */
+	ck_assert_uint_eq(vfsd_nr_inodes(fs), base);
+	/* The forgotten node id is now refused. */
+	r = call(FUSE_GETATTR, e.nodeid, &gin, sizeof(gin), NULL, NULL);
+	ck_assert_int_eq(r.h.error, -ENOENT);
+	/* Batch forget, including bogus ids and the root. */
+	must_lookup(FUSE_ROOT_ID, "sub", &e);
+	bf.one[0] = (struct fuse_forget_one){ e.nodeid, 1 };
+	bf.one[1] = (struct fuse_forget_one){ FUSE_ROOT_ID, 100 };
+	r = call(FUSE_BATCH_FORGET, 0, &bf, sizeof(bf), NULL, NULL);
+	ck_assert_uint_eq(r.total, 0);
+	ck_assert_uint_eq(vfsd_nr_inodes(fs), base);
+	/* Root survives. */
+	r = call(FUSE_GETATTR, FUSE_ROOT_ID, &gin, sizeof(gin), NULL, NULL);
+	ck_assert_int_eq(r.h.error, 0);
+	/* Count larger than the payload: ignored, no crash. */
+	bf.in.count = 1000000;
+	r = call(FUSE_BATCH_FORGET, 0, &bf, sizeof(bf), NULL, NULL);
+	ck_assert_uint_eq(r.total, 0);
+}
+END_TEST
+
+START_TEST(test_open_read)
+{
+	struct fuse_entry_out e;
+	struct fuse_release_in rel = { 0 };
+	uint64_t fh;
+	struct reply r;
+	int err;
+
+	must_lookup(FUSE_ROOT_ID, "hello.txt", &e);
+	fh = do_open(e.nodeid, O_RDONLY, &err);
+	ck_assert_int_eq(err, 0);
+	r = do_read(e.nodeid, fh, 0, 4096);
+	ck_assert_int_eq(r.h.error, 0);
+	ck_assert_uint_eq(r.body_len, 13);
+	ck_assert(memcmp(r.body, "hello, world\n", 13) == 0);
+	r = do_read(e.nodeid, fh, 7, 5);
+	ck_assert_uint_eq(r.body_len, 5);
+	ck_assert(memcmp(r.body, "world", 5) == 0);
+	r = do_read(e.nodeid, fh, 100, 10);
+	ck_assert_int_eq(r.h.error, 0);
+	ck_assert_uint_eq(r.body_len, 0);
+	/* Wrong fh, fh of another inode, directory open. */
+	r = do_read(e.nodeid, fh + 1, 0, 10);
+	ck_assert_int_eq(r.h.error, -EBADF);
+	r = do_read(e.nodeid, fh ^ (1ull << 32), 0, 10);
+	ck_assert_int_eq(r.h.error, -EBADF);
+	r = do_read(FUSE_ROOT_ID, fh, 0, 10);
+	ck_assert_int_eq(r.h.error, -EBADF);
+	do_open(FUSE_ROOT_ID, O_RDONLY, &err);
+	ck_assert_int_eq(err, -EISDIR);
+	/* A reply buffer smaller than asked: truncated read. */
+	{
+		struct fuse_read_in in = { .fh = fh, .offset = 0, .size = 13 };
+		uint8_t req[sizeof(struct fuse_in_header) + sizeof(in)];
+		struct fuse_in_header h = { .len = sizeof(req), .opcode = FUSE_READ,
+					    .unique = 7, .nodeid = e.nodeid };
+
+		memcpy(req, &h, sizeof(h));
+		memcpy(req + sizeof(h), &in, sizeof(in));
+		r = call_raw(req, sizeof(req), sizeof(struct fuse_out_header) + 4);
+		ck_assert_uint_eq(r.body_len, 4);
+		r = call_raw(req, sizeof(req), 8);   /* not even a header */
+		ck_assert_uint_eq(r.total, 0);
+	}
+	ck_assert_uint_eq(vfsd_nr_handles(fs), 1);
+	rel.fh = fh;
+	r = call(FUSE_RELEASE, e.nodeid, &rel, sizeof(rel), NULL, NULL);
+	ck_assert_int_eq(r.h.error, 0);
+	ck_assert_uint_eq(vfsd_nr_handles(fs), 0);
+	r = call(FUSE_RELEASE, e.nodeid, &rel, sizeof(rel), NULL, NULL);
+	ck_assert_int_eq(r.h.error, -EBADF);
+	r = do_read(e.nodeid, fh, 0, 10);
+	ck_assert_int_eq(r.h.error, -EBADF);
+}
+END_TEST
+
+static uint64_t do_create(uint64_t parent, const char *name, uint32_t flags,
+			  struct fuse_entry_out *e, int *err)
+{
+	struct fuse_create_in in = { .flags = flags, .mode = S_IFREG | 0640 };
+	struct reply r = call(FUSE_CREATE, parent, &in, sizeof(in), name, NULL);
+	struct fuse_open_out o;
+
+	*err = r.h.error;
+	if (r.h.error)
+		return 0;
+	ck_assert_uint_eq(r.body_len, sizeof(*e) + sizeof(o));
+	memcpy(e, r.body, sizeof(*e));
+	memcpy(&o, r.body + sizeof(*e), sizeof(o));
+	return o.fh;
+}
+
+static struct reply do_write(uint64_t nodeid, uint64_t fh, uint64_t off, const void *data,
+			     uint32_t len)
+{
+	uint8_t *buf = malloc(sizeof(struct fuse_write_in) + len);
+	struct fuse_write_in in = { .fh = fh, .offset = off, .size = len };
+	struct fuse_in_header *h;
+	uint8_t *req = malloc(sizeof(*h) + sizeof(in) + len);
+	struct reply r;
+
+	h = (void *)req;
+	*h = (struct fuse_in_header){ .len = (uint32_t)(sizeof(*h) + sizeof(in) + len),
+				      .opcode = FUSE_WRITE, .unique = ++unique,
+				      .nodeid = nodeid };
+	memcpy(req + sizeof(*h), &in, sizeof(in));
+	memcpy(req + sizeof(*h) + sizeof(in), data, len);
+	r = call_raw(req, h->len, OUT_CAP);
+	free(req);
+	free(buf);
+	return r;
+}
+
+START_TEST(test_create_write)
+{
+	struct fuse_entry_out e;
+	struct fuse_write_out wo;
+	char p[512], got[64] = { 0 };
+	struct stat st;
+	uint64_t fh;
+	struct reply r;
+	int err, fd;
+
+	fh = do_create(FUSE_ROOT_ID, "new.txt", O_RDWR, &e, &err);
+	ck_assert_int_eq(err, 0);
+	r = do_write(e.nodeid, fh, 0, "guest data", 10);
+	ck_assert_int_eq(r.h.error, 0);
+	memcpy(&wo, r.body, sizeof(wo));
+	ck_assert_uint_eq(wo.size, 10);
+	r = do_write(e.nodeid, fh, 6, "DATA!", 5);
+	ck_assert_int_eq(r.h.error, 0);
+	snprintf(p, sizeof(p), "%s/new.txt", root);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_uint_eq(st.st_ino, e.attr.ino);
+	ck_assert_uint_eq(st.st_mode & 0777, 0640);
+	fd = open(p, O_RDONLY);
+	ck_assert_int_eq(read(fd, got, sizeof(got)), 11);
+	close(fd);
+	ck_assert_str_eq(got, "guest DATA!");
+	/* WRITE whose size exceeds the payload. */
+	{
+		uint8_t req[sizeof(struct fuse_in_header) + sizeof(struct fuse_write_in) + 4];
+		struct fuse_write_in in = { .fh = fh, .size = 100 };
+		struct fuse_in_header h = { .len = sizeof(req), .opcode = FUSE_WRITE,
+					    .unique = 9, .nodeid = e.nodeid };
+
+		memcpy(req, &h, sizeof(h));
+		memcpy(req + sizeof(h), &in, sizeof(in));
+		r = call_raw(req, sizeof(req), OUT_CAP);
+		ck_assert_int_eq(r.h.error, -EINVAL);
+	}
+	/* Existing name with O_EXCL. */
+	do_create(FUSE_ROOT_ID, "new.txt", O_RDWR | O_EXCL, &e, &err);
+	ck_assert_int_eq(err, -EEXIST);
+	/* SETATTR truncate through the inode. */
+	{
+		struct fuse_setattr_in sa = { .valid = FATTR_SIZE, .size = 3 };
+		struct fuse_attr_out ao;
+
+		r = call(FUSE_SETATTR, e.nodeid, &sa, sizeof(sa), NULL, NULL);
+		ck_assert_int_eq(r.h.error, 0);
+		memcpy(&ao, r.body, sizeof(ao));
+		ck_assert_uint_eq(ao.attr.size, 3);
+		ck_assert_int_eq(stat(p, &st), 0);
+		ck_assert_uint_eq(st.st_size, 3);
+	}
+}
+END_TEST
+
+START_TEST(test_mkdir_rename_unlink)
+{
+	struct fuse_mkdir_in mk = { .mode = 0750 };
+	struct fuse_rename_in rn;
+	struct fuse_entry_out e, d;
+	char p[512];
+	struct stat st;
+	struct reply r;
+	int err;
+
+	r = call(FUSE_MKDIR, FUSE_ROOT_ID, &mk, sizeof(mk), "newdir", NULL);
+	ck_assert_int_eq(r.h.error, 0);
+	memcpy(&d, r.body, sizeof(d));
+	ck_assert(S_ISDIR(d.attr.mode));
+	snprintf(p, sizeof(p), "%s/newdir", root);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	r = call(FUSE_MKDIR, FUSE_ROOT_ID, &mk, sizeof(mk), "newdir", NULL);
+	ck_assert_int_eq(r.h.error, -EEXIST);
+	/* Move hello.txt into newdir under another name. */
+	rn.newdir = d.nodeid;
+	r = call(FUSE_RENAME, FUSE_ROOT_ID, &rn, sizeof(rn), "hello.txt", "moved");
+	ck_assert_int_eq(r.h.error, 0);
+	snprintf(p, sizeof(p), "%s/newdir/moved", root);
+	ck_assert_int_eq(stat(p, &st), 0);
+	snprintf(p, sizeof(p), "%s/hello.txt", root);
+	ck_assert_int_eq(stat(p, &st), -1);
+	/* RENAME2 with NOREPLACE onto an existing name. */
+	{
+		struct fuse_rename2_in r2 = { .newdir = FUSE_ROOT_ID, .flags = RENAME_NOREPLACE };
+
+		r = call(FUSE_RENAME2, d.nodeid, &r2, sizeof(r2), "moved", "sub");
+		ck_assert_int_eq(r.h.error, -EEXIST);
+		r2.flags = 0x80;
+		r = call(FUSE_RENAME2, d.nodeid, &r2, sizeof(r2), "moved", "x");
+		ck_assert_int_eq(r.h.error, -EINVAL);
+	}
+	/* Rename to an unknown directory node. */
+	rn.newdir = 999999;
+	r = call(FUSE_RENAME, d.nodeid, &rn, sizeof(rn), "moved", "x");
+	ck_assert_int_eq(r.h.error, -ENOENT);
+	r = call(FUSE_UNLINK, d.nodeid, NULL, 0, "moved", NULL);
+	ck_assert_int_eq(r.h.error, 0);
+	snprintf(p, sizeof(p), "%s/newdir/moved", root);
+	ck_assert_int_eq(stat(p, &st), -1);
+	r = call(FUSE_RMDIR, FUSE_ROOT_ID, NULL, 0, "newdir", NULL);
+	ck_assert_int_eq(r.h.error, 0);
+	lookup(FUSE_ROOT_ID, "newdir", &e, &err);
+	ck_assert_int_eq(err, -ENOENT);
+	r = call(FUSE_RMDIR, FUSE_ROOT_ID, NULL, 0, "sub", NULL);
+	ck_assert_int_eq(r.h.error, -ENOTEMPTY);
+}
+END_TEST
+
+/* Collects the names of a READDIR(PLUS) listing until the end. */
+static int list_dir(uint64_t nodeid, bool plus, char names[][64], int max)
+{
+	struct fuse_open_in oin = { 0 };
+	struct fuse_open_out oo;
+	struct fuse_release_in rel = { 0 };
+	uint64_t off = 0;
+	struct reply r;
+	int n = 0;
+
+	r = call(FUSE_OPENDIR, nodeid, &oin, sizeof(oin), NULL, NULL);
+	ck_assert_int_eq(r.h.error, 0);
+	memcpy(&oo, r.body, sizeof(oo));
+	for (;;) {
+		/* Small buffers: forces several requests and offset continuation. */
+		struct fuse_read_in in = { .fh = oo.fh, .offset = off, .size = 200 };
+		size_t pos = 0;
+
+		r = call(plus ? FUSE_READDIRPLUS : FUSE_READDIR, nodeid, &in, sizeof(in), NULL,
+			 NULL);
+		ck_assert_int_eq(r.h.error, 0);
+		if (r.body_len == 0)
+			break;
+		while (pos < r.body_len) {
+			struct fuse_dirent *de;
+			size_t base = plus ? offsetof(struct fuse_direntplus, dirent) : 0;
+
+			de = (void *)(r.body + pos + base);
+			ck_assert_int_lt(n, max);
+			memcpy(names[n], de->name, de->namelen);
+			names[n][de->namelen] = 0;
+			n++;
+			off = de->off;
+			pos += base + FUSE_DIRENT_ALIGN(FUSE_NAME_OFFSET + de->namelen);
+		}
+	}
+	rel.fh = oo.fh;
+	r = call(FUSE_RELEASEDIR, nodeid, &rel, sizeof(rel), NULL, NULL);
+	ck_assert_int_eq(r.h.error, 0);
+	return n;
+}
+
+static bool has_name(char names[][64], int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(names[i], s) == 0)
+			return true;
+	return false;
+}
+
+START_TEST(test_readdir)
+{
+	static char names[128][64];
+	char p[512];
+	DIR *d;
+	struct dirent *de;
+	int n, host = 0;
+
+	for (int i = 0; i < 20; i++) {
+		snprintf(p, sizeof(p), "file-with-a-long-name-%02d", i);
+		write_file(p, "x", 1);
+	}
+	for (int plus = 0; plus < 2; plus++) {
+		n = list_dir(FUSE_ROOT_ID, plus, names, 128);
+		host = 0;
+		d = opendir(root);
+		while ((de = readdir(d))) {
+			ck_assert_msg(has_name(names, n, de->d_name), "missing %s", de->d_name);
+			host++;
+		}
+		closedir(d);
+		ck_assert_int_eq(n, host);
+	}
+	ck_assert_int_eq(host, 2 + 2 + 20);
+	/* READDIR on a file handle / unknown handle. */
+	{
+		struct fuse_read_in in = { .fh = 12345, .size = 4096 };
+		struct reply r = call(FUSE_READDIR, FUSE_ROOT_ID, &in, sizeof(in), NULL, NULL);
+
+		ck_assert_int_eq(r.h.error, -EBADF);
+	}
+}
+END_TEST
+
+START_TEST(test_statfs)
+{
+	struct fuse_statfs_out o;
+	struct statvfs sv;
+	struct reply r = call(FUSE_STATFS, FUSE_ROOT_ID, NULL, 0, NULL, NULL);
+
+	ck_assert_int_eq(r.h.error, 0);
+	memcpy(&o, r.body, sizeof(o));
+	ck_assert_int_eq(statvfs(root, &sv), 0);
+	ck_assert_uint_eq(o.st.blocks, sv.f_blocks);
+	ck_assert_uint_eq(o.st.bsize, sv.f_bsize);
+	ck_assert_uint_eq(o.st.namelen, sv.f_namemax);
+	ck_assert_uint_eq(o.st.files, sv.f_files);
+}
+END_TEST
+
+START_TEST(test_symlink_readlink)
+{
+	struct fuse_entry_out e;
+	struct reply r;
+	char p[512], t[64] = { 0 };
+
+	r = call(FUSE_SYMLINK, FUSE_ROOT_ID, NULL, 0, "ln", "hello.txt");
+	ck_assert_int_eq(r.h.error, 0);
+	memcpy(&e, r.body, sizeof(e));
+	ck_assert(S_ISLNK(e.attr.mode));
+	snprintf(p, sizeof(p), "%s/ln", root);
+	ck_assert_int_eq(readlink(p, t, sizeof(t)), 9);
+	ck_assert_str_eq(t, "hello.txt");
+	r = call(FUSE_READLINK, e.nodeid, NULL, 0, NULL, NULL);
+	ck_assert_int_eq(r.h.error, 0);
+	ck_assert_uint_eq(r.body_len, 9);
+	ck_assert(memcmp(r.body, "hello.txt", 9) == 0);
+	r = call(FUSE_READLINK, FUSE_ROOT_ID, NULL, 0, NULL, NULL);
+	ck_assert_int_eq(r.h.error, -EINVAL);
+	/* Missing target string. */
+	r = call(FUSE_SYMLINK, FUSE_ROOT_ID, NULL, 0, "ln2", NULL);
+	ck_assert_int_ne(r.h.error, 0);
+}
+END_TEST
+
+START_TEST(test_escape_names)
+{
+	struct fuse_entry_out e;
+	struct fuse_mkdir_in mk = { .mode = 0755 };
+	struct reply r;
+	int err;
+
+	/* ".." at the root is the root. */
+	must_lookup(FUSE_ROOT_ID, "..", &e);
+	ck_assert_uint_eq(e.nodeid, FUSE_ROOT_ID);
+	must_lookup(FUSE_ROOT_ID, ".", &e);
+	ck_assert_uint_eq(e.nodeid, FUSE_ROOT_ID);
+	/* ".." of a subdirectory is the known root. */
+	must_lookup(FUSE_ROOT_ID, "sub", &e);
+	must_lookup(e.nodeid, "..", &e);
+	ck_assert_uint_eq(e.nodeid, FUSE_ROOT_ID);
+	/* Multi-component and absolute names. */
+	lookup(FUSE_ROOT_ID, "../etc", &e, &err);
+	ck_assert_int_eq(err, -EINVAL);
+	lookup(FUSE_ROOT_ID, "/etc/passwd", &e, &err);
+	ck_assert_int_eq(err, -EINVAL);
+	lookup(FUSE_ROOT_ID, "sub/inner", &e, &err);
+	ck_assert_int_eq(err, -EINVAL);
+	lookup(FUSE_ROOT_ID, "", &e, &err);
+	ck_assert_int_eq(err, -EINVAL);
+	/* Creation with dot names. */
+	r = call(FUSE_MKDIR, FUSE_ROOT_ID, &mk, sizeof(mk), "..", NULL);
+	ck_assert_int_eq(r.h.error, -EINVAL);
+	r = call(FUSE_MKDIR, FUSE_ROOT_ID, &mk, sizeof(mk), "a/b", NULL);
+	ck_assert_int_eq(r.h.error, -EINVAL);
+	r = call(FUSE_UNLINK, FUSE_ROOT_ID, NULL, 0, "../x", NULL);
+	ck_assert_int_eq(r.h.error, -EINVAL);
+	/* Unknown node ids. */
+	lookup(424242, "hello.txt", &e, &err);
+	ck_assert_int_eq(err, -ENOENT);
+	lookup(0, "hello.txt", &e, &err);
+	ck_assert_int_eq(err, -ENOENT);
+}
+END_TEST
+
+START_TEST(test_escape_symlinks)
+{
+	struct fuse_entry_out e, e2;
+	struct fuse_create_in cin = { .flags = O_RDWR, .mode = 0644 };
+	char p[512], q[512];
+	struct reply r;
+	int err;
+
+	/* Absolute symlinks to outside: stay links, never followed. */
+	snprintf(p, sizeof(p), "%s/abs", root);
+	ck_assert_int_eq(symlink(outside, p), 0);
+	snprintf(p, sizeof(p), "%s/absfile", root);
+	snprintf(q, sizeof(q), "%s/secret", outside);
+	ck_assert_int_eq(symlink(q, p), 0);
+	must_lookup(FUSE_ROOT_ID, "abs", &e);
+	ck_assert(S_ISLNK(e.attr.mode));
+	lookup(e.nodeid, "secret", &e2, &err);
+	ck_assert_int_eq(err, -ENOTDIR);
+	must_lookup(FUSE_ROOT_ID, "absfile", &e);
+	ck_assert(S_ISLNK(e.attr.mode));
+	do_open(e.nodeid, O_RDONLY, &err);
+	ck_assert_int_eq(err, -ELOOP);
+	/* CREATE over a symlink name must not create/open the target. */
+	r = call(FUSE_CREATE, FUSE_ROOT_ID, &cin, sizeof(cin), "absfile", NULL);
+	ck_assert_int_eq(r.h.error, -ELOOP);
+	/* Symlink swap: a looked-up directory replaced by a link to outside. */
+	must_lookup(FUSE_ROOT_ID, "sub", &e);
+	snprintf(p, sizeof(p), "%s/sub", root);
+	snprintf(q, sizeof(q), "%s/sub-old", root);
+	ck_assert_int_eq(rename(p, q), 0);
+	ck_assert_int_eq(symlink(outside, p), 0);
+	/* The old node still means the original directory, not the link's target. */
+	lookup(e.nodeid, "secret", &e2, &err);
+	ck_assert_int_eq(err, -ENOENT);
+	must_lookup(e.nodeid, "inner", &e2);
+	/* A fresh lookup sees the link, which cannot be walked. */
+	must_lookup(FUSE_ROOT_ID, "sub", &e);
+	ck_assert(S_ISLNK(e.attr.mode));
+	lookup(e.nodeid, "secret", &e2, &err);
+	ck_assert_int_eq(err, -ENOTDIR);
+	r = call(FUSE_OPENDIR, e.nodeid, &cin, sizeof(struct fuse_open_in), NULL, NULL);
+	ck_assert_int_eq(r.h.error, -ENOTDIR);
+}
+END_TEST
+
+START_TEST(test_escape_links)
+{
+	struct fuse_entry_out e;
+	struct fuse_link_in li = { 0 };
+	char p[512], q[512];
+	struct stat st, st2;
+	struct reply r;
+
+	/* The guest cannot name an inode it never reached: outside files have no node id. */
+	li.oldnodeid = 777777;
+	r = call(FUSE_LINK, FUSE_ROOT_ID, &li, sizeof(li), "stolen", NULL);
+	ck_assert_int_eq(r.h.error, -ENOENT);
+	/* Linking a symlink to outside links the symlink itself. */
+	snprintf(p, sizeof(p), "%s/absfile", root);
+	snprintf(q, sizeof(q), "%s/secret", outside);
+	ck_assert_int_eq(symlink(q, p), 0);
+	must_lookup(FUSE_ROOT_ID, "absfile", &e);
+	li.oldnodeid = e.nodeid;
+	r = call(FUSE_LINK, FUSE_ROOT_ID, &li, sizeof(li), "stolen", NULL);
+	if (r.h.error == 0) {
+		snprintf(p, sizeof(p), "%s/stolen", root);
+		ck_assert_int_eq(lstat(p, &st), 0);
+		ck_assert(S_ISLNK(st.st_mode));
+		ck_assert_int_eq(stat(q, &st2), 0);
+		ck_assert_uint_eq(st2.st_nlink, 1);
+	} else {
+		ck_assert_int_eq(r.h.error, -EPERM);
+	}
+	/* A normal hard link inside the tree works. */
+	must_lookup(FUSE_ROOT_ID, "hello.txt", &e);
+	li.oldnodeid = e.nodeid;
+	r = call(FUSE_LINK, FUSE_ROOT_ID, &li, sizeof(li), "hello2", NULL);
+	ck_assert_int_eq(r.h.error, 0);
+	snprintf(p, sizeof(p), "%s/hello2", root);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_uint_eq(st.st_ino, e.attr.ino);
+	/* Directories cannot be hard-linked. */
+	li.oldnodeid = FUSE_ROOT_ID;
+	r = call(FUSE_LINK, FUSE_ROOT_ID, &li, sizeof(li), "loop", NULL);
+	ck_assert_int_eq(r.h.error, -EPERM);
+	/* mknod of a device node is refused. */
+	{
+		struct fuse_mknod_in mn = { .mode = S_IFCHR | 0666, .rdev = makedev(1, 3) };
+
+		r = call(FUSE_MKNOD, FUSE_ROOT_ID, &mn, sizeof(mn), "null", NULL);
+		ck_assert_int_eq(r.h.error, -EPERM);
+		mn.mode = S_IFIFO | 0600;
+		r = call(FUSE_MKNOD, FUSE_ROOT_ID, &mn, sizeof(mn), "fifo", NULL);
+		ck_assert_int_eq(r.h.error, 0);
+	}
+}
+END_TEST
+
+START_TEST(test_malformed)
+{
+	uint8_t buf[256] = { 0 };
+	struct fuse_in_header *h = (void *)buf;
+	struct reply r;
+
+	/* Short header. */
+	r = call_raw(buf, 10, OUT_CAP);
+	ck_assert_int_eq(r.h.error, -EINVAL);
+	r = call_raw(buf, 0, OUT_CAP);
+	ck_assert_int_eq(r.h.error, -EINVAL);
+	/* len mismatch (header claims more than the buffer, and less). */
+	*h = (struct fuse_in_header){ .len = 200, .opcode = FUSE_GETATTR, .unique = 5,
+				      .nodeid = FUSE_ROOT_ID };
+	r = call_raw(buf, sizeof(*h) + 16, OUT_CAP);
+	ck_assert_int_eq(r.h.error, -EINVAL);
+	ck_assert_uint_eq(r.h.unique, 5);
+	h->len = 10;
+	r = call_raw(buf, sizeof(*h) + 16, OUT_CAP);
+	ck_assert_int_eq(r.h.error, -EINVAL);
+	/* Unknown opcodes. */
+	for (uint32_t op = 0; op < 200; op += 7) {
+		if (op == FUSE_FORGET || op == FUSE_INTERRUPT || op == FUSE_BATCH_FORGET)
+			continue;
+		*h = (struct fuse_in_header){ .len = sizeof(*h), .opcode = op == 0 ? 0 : op + 100,
+					      .unique = op, .nodeid = FUSE_ROOT_ID };
+		r = call_raw(buf, sizeof(*h), OUT_CAP);
+		ck_assert_int_eq(r.h.error, -ENOSYS);
+	}
+	/* Argument too short for the opcode. */
+	*h = (struct fuse_in_header){ .len = sizeof(*h) + 4, .opcode = FUSE_READ, .unique = 6,
+				      .nodeid = FUSE_ROOT_ID };
+	r = call_raw(buf, sizeof(*h) + 4, OUT_CAP);
+	ck_assert_int_eq(r.h.error, -EINVAL);
+	/* Name not NUL-terminated. */
+	memset(buf + sizeof(*h), 'a', 20);
+	*h = (struct fuse_in_header){ .len = sizeof(*h) + 20, .opcode = FUSE_LOOKUP, .unique = 6,
+				      .nodeid = FUSE_ROOT_ID };
+	r = call_raw(buf, sizeof(*h) + 20, OUT_CAP);
+	ck_assert_int_eq(r.h.error, -EINVAL);
+	/* REMOVEMAPPING without a window. */
+	{
+		struct fuse_removemapping_in rm = { .count = 1 };
+		struct fuse_removemapping_one one = { 0, 2 * MiB };
+		uint8_t req[sizeof(*h) + sizeof(rm) + sizeof(one)];
+
+		*h = (struct fuse_in_header){ .len = sizeof(req), .opcode = FUSE_REMOVEMAPPING,
+					      .unique = 8 };
+		memcpy(req, h, sizeof(*h));
+		memcpy(req + sizeof(*h), &rm, sizeof(rm));
+		memcpy(req + sizeof(*h) + sizeof(rm), &one, sizeof(one));
+		r = call_raw(req, sizeof(req), OUT_CAP);
+		ck_assert_int_eq(r.h.error, -ENOSYS);
+	}
+}
+END_TEST
+
+START_TEST(test_readonly)
+{
+	struct fuse_mkdir_in mk = { .mode = 0755 };
+	struct fuse_entry_out e;
+	struct fuse_setattr_in sa = { .valid = FATTR_SIZE };
+	uint64_t fh;
+	struct reply r;
+	int err;
+
+	vfsd_destroy(fs);
+	new_fs(true, 0, NULL);
+	do_init(0);
+	r = call(FUSE_MKDIR, FUSE_ROOT_ID, &mk, sizeof(mk), "d", NULL);
+	ck_assert_int_eq(r.h.error, -EROFS);
+	r = call(FUSE_UNLINK, FUSE_ROOT_ID, NULL, 0, "hello.txt", NULL);
+	ck_assert_int_eq(r.h.error, -EROFS);
+	do_create(FUSE_ROOT_ID, "n", O_RDWR, &e, &err);
+	ck_assert_int_eq(err, -EROFS);
+	must_lookup(FUSE_ROOT_ID, "hello.txt", &e);
+	do_open(e.nodeid, O_RDWR, &err);
+	ck_assert_int_eq(err, -EROFS);
+	do_open(e.nodeid, O_RDONLY | O_TRUNC, &err);
+	ck_assert_int_eq(err, -EROFS);
+	fh = do_open(e.nodeid, O_RDONLY, &err);
+	ck_assert_int_eq(err, 0);
+	r = do_write(e.nodeid, fh, 0, "x", 1);
+	ck_assert_int_eq(r.h.error, -EROFS);
+	r = call(FUSE_SETATTR, e.nodeid, &sa, sizeof(sa), NULL, NULL);
+	ck_assert_int_eq(r.h.error, -EROFS);
+	r = do_read(e.nodeid, fh, 0, 100);
+	ck_assert_uint_eq(r.body_len, 13);
+}
+END_TEST
+
+/* ---- DAX with an in-process fake window (what the front-end does with MAP_FIXED) ---- */
+
+static uint8_t *window;
+static uint64_t window_size;
+static int fake_maps, fake_unmaps, fake_fail;
+
+static int fake_map(void *opaque, int fd, uint64_t fd_off, uint64_t shm_off, uint64_t len,
+		    bool rw)
+{
+	(void)opaque;
+	if (fake_fail)
+		return -ENOMEM;
+	if (mmap(window + shm_off, len, PROT_READ | (rw ? PROT_WRITE : 0),
+		 MAP_SHARED | MAP_FIXED, fd, (off_t)fd_off) == MAP_FAILED)
+		return -errno;
+	fake_maps++;
+	return 0;
+}
+
+static int fake_unmap(void *opaque, uint64_t shm_off, uint64_t len)
+{
+	(void)opaque;
+	if (mmap(window + shm_off, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+		 0) == MAP_FAILED)
+		return -errno;
+	fake_unmaps++;
+	return 0;
+}
+
+static const struct vfsd_dax_ops fake_dax = { fake_map, fake_unmap, NULL };
+
+static void dax_fs(uint64_t size)
+{
+	vfsd_destroy(fs);
+	window_size = size;
+	window = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ck_assert_ptr_ne(window, MAP_FAILED);
+	fake_maps = fake_unmaps = fake_fail = 0;
+	new_fs(false, size, &fake_dax);
+	do_init(FUSE_MAP_ALIGNMENT);
+}
+
+static struct reply setupmapping(uint64_t nodeid, uint64_t foff, uint64_t moff, uint64_t len,
+				 uint64_t flags)
+{
+	struct fuse_setupmapping_in in = { .fh = UINT64_MAX, .foffset = foff, .len = len,
+					   .flags = flags, .moffset = moff };
+
+	return call(FUSE_SETUPMAPPING, nodeid, &in, sizeof(in), NULL, NULL);
+}
+
+static struct reply removemapping(uint64_t moff, uint64_t len, uint32_t count)
+{
+	struct {
+		struct fuse_removemapping_in in;
+		struct fuse_removemapping_one one;
+	} __attribute__((packed)) rm = { { count }, { moff, len } };
+
+	return call(FUSE_REMOVEMAPPING, 0, &rm, sizeof(rm), NULL, NULL);
+}
+
+START_TEST(test_dax)
+{
+	const uint64_t R = FUSE_SETUPMAPPING_FLAG_READ, W = FUSE_SETUPMAPPING_FLAG_WRITE;
+	struct fuse_init_in in = { .major = 7, .minor = 36, .flags = FUSE_MAP_ALIGNMENT };
+	struct fuse_init_out o;
+	struct fuse_entry_out e;
+	char p[512], big[4 * MiB / 1024];
+	const struct vfsd_stats *s;
+	struct reply r;
+	int fd;
+
+	dax_fs(2000 * MiB);
+	r = call(FUSE_INIT, 0, &in, sizeof(in), NULL, NULL);
+	memcpy(&o, r.body, sizeof(o));
+	ck_assert(o.flags & FUSE_MAP_ALIGNMENT);
+	ck_assert_uint_eq(o.map_alignment, 21);
+	/* A 4 MiB file with a pattern. */
+	snprintf(p, sizeof(p), "%s/big", root);
+	fd = open(p, O_CREAT | O_RDWR, 0644);
+	for (int i = 0; i < 1024; i++) {
+		memset(big, 'A' + i % 26, sizeof(big));
+		ck_assert_int_eq(write(fd, big, sizeof(big)), (ssize_t)sizeof(big));
+	}
+	must_lookup(FUSE_ROOT_ID, "big", &e);
+	/* Map the second 2 MiB of the file read-only at window chunk 3. */
+	r = setupmapping(e.nodeid, 2 * MiB, 6 * MiB, 2 * MiB, R);
+	ck_assert_int_eq(r.h.error, 0);
+	ck_assert_int_eq(window[6 * MiB], 'A' + 512 % 26);
+	ck_assert_int_eq(window[8 * MiB - 1], 'A' + 1023 % 26);
+	/* Upgrade to RW at the same offset: unmap then map. */
+	r = setupmapping(e.nodeid, 2 * MiB, 6 * MiB, 2 * MiB, R | W);
+	ck_assert_int_eq(r.h.error, 0);
+	ck_assert_int_eq(fake_unmaps, 1);
+	ck_assert_int_eq(fake_maps, 2);
+	window[6 * MiB] = 'z';
+	ck_assert_int_eq(pread(fd, big, 1, 2 * MiB), 1);
+	ck_assert_int_eq(big[0], 'z');
+	s = vfsd_get_stats(fs);
+	ck_assert_uint_eq(s->live_mappings, 1);
+	/* Remove: no longer mapped. */
+	r = removemapping(6 * MiB, 2 * MiB, 1);
+	ck_assert_int_eq(r.h.error, 0);
+	ck_assert_uint_eq(s->live_mappings, 0);
+	r = removemapping(6 * MiB, 2 * MiB, 1);
+	ck_assert_int_eq(r.h.error, -ENOENT);
+	/* Past EOF of a small file. */
+	must_lookup(FUSE_ROOT_ID, "hello.txt", &e);
+	r = setupmapping(e.nodeid, 0, 0, 2 * MiB, R);
+	ck_assert_int_eq(r.h.error, 0);
+	ck_assert(memcmp(window, "hello, world\n", 13) == 0);
+	r = setupmapping(e.nodeid, 64 * MiB, 2 * MiB, 2 * MiB, R);
+	ck_assert_int_eq(r.h.error, 0);
+	/* Bad ranges and flags. */
+	r = setupmapping(e.nodeid, 0, 1 * MiB, 2 * MiB, R);
+	ck_assert_int_eq(r.h.error, -EINVAL);
+	r = setupmapping(e.nodeid, 0, 2000 * MiB, 2 * MiB, R);
+	ck_assert_int_eq(r.h.error, -EINVAL);
+	r = setupmapping(e.nodeid, 0, 1998 * MiB, 4 * MiB, R);
+	ck_assert_int_eq(r.h.error, -EINVAL);
+	r = setupmapping(e.nodeid, 100, 0, 2 * MiB, R);
+	ck_assert_int_eq(r.h.error, -EINVAL);
+	r = setupmapping(e.nodeid, 0, 0, 2 * MiB, 4);
+	ck_assert_int_eq(r.h.error, -EINVAL);
+	r = setupmapping(e.nodeid, UINT64_MAX - 4095, 0, 2 * MiB, R);
+	ck_assert_int_eq(r.h.error, -EINVAL);
+	r = setupmapping(FUSE_ROOT_ID, 0, 0, 2 * MiB, R);
+	ck_assert_int_eq(r.h.error, -EINVAL);
+	r = removemapping(0, 2 * MiB, 300);
+	ck_assert_int_eq(r.h.error, -EINVAL);
+	/* Front-end failure is reported to the guest. */
+	fake_fail = 1;
+	r = setupmapping(e.nodeid, 0, 10 * MiB, 2 * MiB, R);
+	ck_assert_int_eq(r.h.error, -ENOMEM);
+	fake_fail = 0;
+	/* 1,000 chunks at once. */
+	for (uint64_t i = 0; i < 1000; i++) {
+		r = setupmapping(e.nodeid, 0, i * 2 * MiB, 2 * MiB, R);
+		ck_assert_int_eq(r.h.error, 0);
+	}
+	ck_assert_uint_eq(s->live_mappings, 1000);
+	ck_assert_int_eq(window[999 * 2 * MiB + 4], 'o');
+	/* DESTROY drops everything. */
+	r = call(FUSE_DESTROY, 0, NULL, 0, NULL, NULL);
+	ck_assert_int_eq(r.h.error, 0);
+	ck_assert_uint_eq(s->live_mappings, 0);
+	close(fd);
+	munmap(window, window_size);
+}
+END_TEST
+
+START_TEST(test_dax_readonly)
+{
+	struct fuse_entry_out e;
+	struct reply r;
+
+	vfsd_destroy(fs);
+	window_size = 8 * MiB;
+	window = mmap(NULL, window_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	new_fs(true, window_size, &fake_dax);
+	do_init(FUSE_MAP_ALIGNMENT);
+	must_lookup(FUSE_ROOT_ID, "hello.txt", &e);
+	r = setupmapping(e.nodeid, 0, 0, 2 * MiB,
+			 FUSE_SETUPMAPPING_FLAG_READ | FUSE_SETUPMAPPING_FLAG_WRITE);
+	ck_assert_int_eq(r.h.error, -EROFS);
+	r = setupmapping(e.nodeid, 0, 0, 2 * MiB, FUSE_SETUPMAPPING_FLAG_READ);
+	ck_assert_int_eq(r.h.error, 0);
+	ck_assert_uint_eq(vfsd_dax_drop_all(fs), 0);
+	munmap(window, window_size);
+}
+END_TEST
+
+static Suite *virtiofsd_suite(void)
+{
+	Suite *s = suite_create("virtiofsd");
+	TCase *tc = tcase_create("fuse");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_init);
+	tcase_add_test(tc, test_before_init);
+	tcase_add_test(tc, test_lookup_getattr);
+	tcase_add_test(tc, test_forget);
+	tcase_add_test(tc, test_open_read);
+	tcase_add_test(tc, test_create_write);
+	tcase_add_test(tc, test_mkdir_rename_unlink);
+	tcase_add_test(tc, test_readdir);
+	tcase_add_test(tc, test_statfs);
+	tcase_add_test(tc, test_symlink_readlink);
+	tcase_add_test(tc, test_escape_names);
+	tcase_add_test(tc, test_escape_symlinks);
+	tcase_add_test(tc, test_escape_links);
+	tcase_add_test(tc, test_malformed);
+	tcase_add_test(tc, test_readonly);
+	tcase_add_test(tc, test_dax);
+	tcase_add_test(tc, test_dax_readonly);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(virtiofsd_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed != 0;
+}
