@@ -365,6 +365,26 @@ void shm_region_get_stats(struct shm_region *r, struct shm_region_stats *out)
 	pthread_mutex_unlock(&r->lock);
 }
 
+int shm_region_fixup_fault(struct shm_region *r, uint64_t offset)
+{
+	struct shm_mapping key = { .offset = offset & ~(SHM_PAGE_SIZE - 1), .len = SHM_PAGE_SIZE };
+	int ret = -ENOENT;
+
+	if (offset >= r->size)
+		return -ERANGE;
+	pthread_mutex_lock(&r->lock);
+	if (tfind(&key, &r->tree, range_cmp)) {
+		ret = hole_map(r->hva + key.offset, SHM_PAGE_SIZE);
+		if (!ret)
+			r->stats.fixups++;
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (!ret)
+		pr_warn("shm region %u: guest touched an unbacked page at 0x%llx (file truncated?): "
+			"zero page installed", r->id, (unsigned long long)key.offset);
+	return ret;
+}
+
 void shm_region_note_failure(struct shm_region *r)
 {
 	pthread_mutex_lock(&r->lock);

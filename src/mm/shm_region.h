@@ -48,6 +48,7 @@ struct shm_region_stats {
 	uint64_t total_maps;   /* successful maps since init */
 	uint64_t total_unmaps; /* successful unmaps (unmap_all counts each mapping it drops) */
 	uint64_t failed;       /* refused or failed map/unmap requests */
+	uint64_t fixups;       /* pages replaced by shm_region_fixup_fault */
 };
 
 struct shm_mapping;
@@ -94,6 +95,16 @@ int shm_region_unmap(struct shm_region *r, uint64_t shm_offset, uint64_t len, ch
 unsigned int shm_region_unmap_all(struct shm_region *r);
 
 void shm_region_get_stats(struct shm_region *r, struct shm_region_stats *out);
+
+/*
+ * A guest access to a page of a live mapping that has no backing (past EOF of the file, e.g.
+ * after a host-side truncate) makes KVM_RUN fail with EFAULT (KVM_EXIT_MEMORY_FAULT with the
+ * GPA on Linux 6.8+). The vCPU loop turns the GPA into a region offset and calls this: the page
+ * at offset is replaced by a zero scratch page inside the mapping (the guest then reads zeros
+ * there and its writes are dropped with the mapping) and the vCPU can re-enter. Returns 0 if a
+ * page was replaced, -ENOENT if offset is not inside a live mapping (holes never fault).
+ */
+int shm_region_fixup_fault(struct shm_region *r, uint64_t offset);
 /* Counts a request refused before it reached map/unmap (e.g. unknown flag bits). */
 void shm_region_note_failure(struct shm_region *r);
 
