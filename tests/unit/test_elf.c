@@ -103,6 +103,37 @@ START_TEST(virtual_entry_translated)
 }
 END_TEST
 
+START_TEST(physical_entry_of_vmlinux)
+{
+	struct test_elf_opts o = test_elf_defaults();
+	struct test_image img;
+
+	/* Linux's vmlinux: high virtual addresses, e_entry = physical startup_64 */
+	o.paddr = 0x1000000;
+	o.vaddr = 0xffffffff81000000ULL;
+	o.entry = 0x1000000;
+	img = test_elf(&o);
+	ck_assert_msg(boot(&img) == 0, "%s", err);
+	ck_assert_int_eq(be.protocol, BOOT_LINUX64);
+	ck_assert_uint_eq(be.rip, 0x1000000);
+	test_image_free(&img);
+}
+END_TEST
+
+START_TEST(segment_above_4g_rejected)
+{
+	struct test_elf_opts o = test_elf_defaults();
+	struct test_image img;
+
+	guest_mem_destroy(&gm);
+	ck_assert_int_eq(guest_mem_init(&gm, 3 * 1024 * MiB + 64 * MiB), 0);
+	o.paddr = 0x100000000ULL;
+	o.entry = o.vaddr = o.paddr;
+	img = test_elf(&o);
+	expect_error(&img, "ELF segment 0 [0x100000000, +0x3000) is outside guest RAM below 4 GiB");
+}
+END_TEST
+
 START_TEST(entry_outside_segments)
 {
 	struct test_elf_opts o = test_elf_defaults();
@@ -302,6 +333,8 @@ static Suite *elf_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, vmlinux_style_entry);
 	tcase_add_test(tc, virtual_entry_translated);
+	tcase_add_test(tc, physical_entry_of_vmlinux);
+	tcase_add_test(tc, segment_above_4g_rejected);
 	tcase_add_test(tc, entry_outside_segments);
 	tcase_add_test(tc, pvh_note_4_bytes);
 	tcase_add_test(tc, pvh_note_8_bytes);
