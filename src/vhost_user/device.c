@@ -65,6 +65,8 @@ static int send_mem_table(struct vu_dev *dev)
 	}
 	if (vu_has_protocol(dev, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS)) {
 		for (unsigned int i = 0; i < gm->nr_regions; i++) {
+			if (dev->mem_regions_added & (1u << i))
+				continue;   /* a failed start may have added some already */
 			vu_msg_init(&m, VHOST_USER_ADD_MEM_REG, sizeof(struct vhost_user_mem_reg));
 			fill_region(dev, i, &m.payload.mem_reg.region);
 			m.fds[0] = gm->fd;
@@ -72,6 +74,7 @@ static int send_mem_table(struct vu_dev *dev)
 			r = vu_dev_call(dev, &m, NULL);
 			if (r)
 				return r;
+			dev->mem_regions_added |= 1u << i;
 		}
 		return 0;
 	}

@@ -337,6 +337,7 @@ static void close_connection(struct vu_dev *dev)
 		dev->err_fds[i] = -1;
 	}
 	dev->mem_sent = false;
+	dev->mem_regions_added = 0;
 	dev->started = false;
 	dev->started_queues = 0;
 }

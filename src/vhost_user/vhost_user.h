@@ -61,6 +61,7 @@ struct vu_dev {
 	uint32_t backend_queues;     /* GET_QUEUE_NUM (MQ), else 0 */
 	uint32_t max_mem_slots;      /* GET_MAX_MEM_SLOTS (CONFIGURE_MEM_SLOTS), else 8 */
 	bool mem_sent;               /* memory table sent on this connection */
+	uint32_t mem_regions_added;  /* ADD_MEM_REG done, bit per guest RAM region */
 	bool started;                /* vrings handed to the back-end */
 	uint64_t started_queues;     /* bitmap of queues given to the back-end */
 	int err_fds[VIRTIO_MAX_QUEUES]; /* SET_VRING_ERR eventfds, -1 none */

@@ -216,7 +216,7 @@ START_TEST(test_recorded_sizes)
 	vdev->ops->reset(vdev);
 	queues_close(vdev);
 	vhost_user_device_destroy(vdev);
-	ck_assert(wait_file(blog, "END", 2000));
+	ck_assert(wait_file(blog, "END fake", 2000));
 	check_recorded();
 }
 END_TEST
@@ -419,6 +419,34 @@ START_TEST(test_channel_shmem_without_fd)
 }
 END_TEST
 
+START_TEST(test_config_needs_protocol)
+{
+	struct vhost_user_config cfg = { .socket = sock, .virtio_id = 4, .num_queues = 2,
+					 .queue_size = 64, .config_size = 16,
+					 .connect_timeout_ms = 3000 };
+	char err[256];
+
+	start_fake("--protocol", "0x8429", NULL, NULL);  /* no CONFIG */
+	ck_assert_ptr_null(vhost_user_generic_create(&vm, &cfg, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "needs the CONFIG protocol feature"));
+}
+END_TEST
+
+START_TEST(test_nack_then_retry)
+{
+	struct vu_dev *dev = started_dev("SET_VRING_ENABLE:nack", 1000);
+
+	/* Start fails after the memory table went out; a restart must not add RAM twice. */
+	ck_assert_int_eq(dev->vdev.ops->activate(&dev->vdev), -EIO);
+	dev->vdev.ops->reset(&dev->vdev);
+	ck_assert_int_eq(dev->vdev.ops->activate(&dev->vdev), -EIO);
+	ck_assert_int_eq(file_count(blog, "REQ ADD_MEM_REG"), (int)vm.mem.nr_regions);
+	ck_assert_int_eq(file_count(blog, "REQ GET_VRING_BASE"), 1);  /* only queue 0 got going */
+	queues_close(&dev->vdev);
+	vhost_user_device_destroy(&dev->vdev);
+}
+END_TEST
+
 START_TEST(test_connect_timeout)
 {
 	struct vhost_user_fs_config cfg = { .socket = sock, .tag = "t", .num_request_queues = 1,
@@ -460,6 +488,8 @@ int main(void)
 	tcase_add_test(tc, test_channel_fds253);
 	tcase_add_test(tc, test_channel_garbage);
 	tcase_add_test(tc, test_channel_shmem_without_fd);
+	tcase_add_test(tc, test_config_needs_protocol);
+	tcase_add_test(tc, test_nack_then_retry);
 	tcase_add_test(tc, test_connect_timeout);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
