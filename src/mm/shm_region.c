@@ -34,6 +34,8 @@ struct shm_mapping {
 };
 
 static atomic_uint_fast64_t global_live;
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct shm_region *registry;
 static pthread_once_t map_count_once = PTHREAD_ONCE_INIT;
 static uint64_t max_map_count = 65530;
 
@@ -116,14 +118,29 @@ int shm_region_init(struct shm_region *r, uint8_t id, uint64_t size, unsigned in
 	r->hva = base;
 	r->flags = flags;
 	r->max_mappings = max_mappings ? max_mappings : SHM_REGION_DEFAULT_MAX_MAPPINGS;
+	r->gpa = ~0ULL;
 	pthread_mutex_init(&r->lock, NULL);
+	pthread_mutex_lock(&registry_lock);
+	r->next = registry;
+	registry = r;
+	pthread_mutex_unlock(&registry_lock);
 	return 0;
 }
 
 void shm_region_destroy(struct shm_region *r)
 {
+	struct shm_region **pp;
+
 	if (!r->hva)
 		return;
+	pthread_mutex_lock(&registry_lock);
+	for (pp = &registry; *pp; pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&registry_lock);
 	shm_region_unmap_all(r);
 	munmap(r->hva, r->size);
 	r->hva = NULL;
@@ -365,23 +382,31 @@ void shm_region_get_stats(struct shm_region *r, struct shm_region_stats *out)
 	pthread_mutex_unlock(&r->lock);
 }
 
-int shm_region_fixup_fault(struct shm_region *r, uint64_t offset)
+static int fixup_locked(struct shm_region *r, uint64_t offset)
 {
 	struct shm_mapping key = { .offset = offset & ~(SHM_PAGE_SIZE - 1), .len = SHM_PAGE_SIZE };
 	int ret = -ENOENT;
 
-	if (offset >= r->size)
-		return -ERANGE;
-	pthread_mutex_lock(&r->lock);
 	if (tfind(&key, &r->tree, range_cmp)) {
 		ret = hole_map(r->hva + key.offset, SHM_PAGE_SIZE);
 		if (!ret)
 			r->stats.fixups++;
 	}
-	pthread_mutex_unlock(&r->lock);
 	if (!ret)
 		pr_warn("shm region %u: guest touched an unbacked page at 0x%llx (file truncated?): "
 			"zero page installed", r->id, (unsigned long long)key.offset);
+	return ret;
+}
+
+int shm_region_fixup_fault(struct shm_region *r, uint64_t offset)
+{
+	int ret;
+
+	if (offset >= r->size)
+		return -ERANGE;
+	pthread_mutex_lock(&r->lock);
+	ret = fixup_locked(r, offset);
+	pthread_mutex_unlock(&r->lock);
 	return ret;
 }
 
@@ -409,4 +434,45 @@ int shm_region_find(struct shm_region *r, uint64_t offset, uint64_t len, uint64_
 	}
 	pthread_mutex_unlock(&r->lock);
 	return ret;
+}
+
+void shm_region_gpa_moved(void *hva, uint64_t gpa)
+{
+	struct shm_region *r;
+
+	pthread_mutex_lock(&registry_lock);
+	for (r = registry; r; r = r->next)
+		if (r->hva == hva)
+			r->gpa = gpa;
+	pthread_mutex_unlock(&registry_lock);
+}
+
+int shm_region_mmio_fallback(uint64_t gpa, void *data, uint32_t len, bool is_write)
+{
+	struct shm_region *r;
+	uint64_t off;
+
+	if (!len || len > SHM_PAGE_SIZE || gpa > UINT64_MAX - len)
+		return 0;
+	pthread_mutex_lock(&registry_lock);
+	for (r = registry; r; r = r->next)
+		if (r->gpa != ~0ULL && gpa >= r->gpa && gpa + len <= r->gpa + r->size)
+			break;
+	if (!r) {
+		pthread_mutex_unlock(&registry_lock);
+		return 0;
+	}
+	off = gpa - r->gpa;
+	/* the region lock keeps the backend channel from remapping the page under the copy */
+	pthread_mutex_lock(&r->lock);
+	fixup_locked(r, off);
+	if ((off & ~(SHM_PAGE_SIZE - 1)) != ((off + len - 1) & ~(SHM_PAGE_SIZE - 1)))
+		fixup_locked(r, off + len - 1);
+	if (is_write)
+		memcpy(r->hva + off, data, len);
+	else
+		memcpy(data, r->hva + off, len);
+	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&registry_lock);
+	return 1;
 }

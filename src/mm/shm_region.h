@@ -60,6 +60,9 @@ struct shm_region {
 	unsigned int flags;
 	unsigned int max_mappings;
 
+	uint64_t gpa;          /* guest-physical base while the BAR is mapped, else ~0 */
+	struct shm_region *next; /* process-wide registry (shm_region_mmio_fallback) */
+
 	pthread_mutex_t lock;  /* protects everything below */
 	void *tree;            /* tsearch(3) tree of struct shm_mapping, ordered by offset */
 	struct shm_region_stats stats;
@@ -114,6 +117,19 @@ void shm_region_note_failure(struct shm_region *r);
  */
 int shm_region_find(struct shm_region *r, uint64_t offset, uint64_t len, uint64_t *map_offset,
 		    uint64_t *map_len);
+
+/*
+ * Where the guest sees the region whose host range starts at hva: the transport calls this
+ * when it (re)registers the region's memslot (gpa ~0ULL: BAR unmapped). Unknown hva: ignored.
+ */
+void shm_region_gpa_moved(void *hva, uint64_t gpa);
+/*
+ * For the vCPU loop, when an MMIO exit hits no device: if [gpa, gpa + len) lies in a region,
+ * the access is to a page KVM could not map (past EOF of a mapped file): the page(s) are replaced
+ * by zero scratch (shm_region_fixup_fault), the read is completed from / the write stored into
+ * the region, and 1 is returned. 0 if gpa is not in any region.
+ */
+int shm_region_mmio_fallback(uint64_t gpa, void *data, uint32_t len, bool is_write);
 
 /* Process-wide count of live mappings over all regions (each costs up to 2 VMAs). */
 uint64_t shm_region_global_live(void);

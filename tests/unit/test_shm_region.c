@@ -665,6 +665,8 @@ START_TEST(test_kvm_past_eof_fixup)
 	fd = pattern_fd(PAGE, 0x5a5a5a5a);
 	ck_assert_int_eq(shm_region_map(&r, 0x8000, 2 * PAGE, fd, 0, true, NULL, 0), 0);
 	memcpy(r.hva + 0x1000, eof_code, sizeof(eof_code));
+	ck_assert_int_eq(shm_region_mmio_fallback(0x9000, outs, 4, false), 0); /* no GPA yet */
+	shm_region_gpa_moved(r.hva, 0);
 	slot.memory_size = r.size;
 	slot.userspace_addr = (uintptr_t)r.hva;
 	ck_assert_int_eq(ioctl(vm, KVM_SET_USER_MEMORY_REGION, &slot), 0);
@@ -699,8 +701,9 @@ START_TEST(test_kvm_past_eof_fixup)
 			 */
 			ck_assert_uint_eq(run->mmio.phys_addr & ~(PAGE - 1), 0x9000);
 			ck_assert(!run->mmio.is_write);
-			ck_assert_int_eq(shm_region_fixup_fault(&r, run->mmio.phys_addr), 0);
-			memcpy(run->mmio.data, r.hva + run->mmio.phys_addr, run->mmio.len);
+			ck_assert_int_eq(shm_region_mmio_fallback(run->mmio.phys_addr,
+								  run->mmio.data, run->mmio.len,
+								  false), 1);
 			ck_assert_uint_lt(++faults, 3);
 			continue;
 		}
@@ -717,6 +720,9 @@ START_TEST(test_kvm_past_eof_fixup)
 	shm_region_get_stats(&r, &st);
 	ck_assert_uint_eq(st.fixups, 1);
 	ck_assert_int_eq(shm_region_fixup_fault(&r, 0x20000), -ENOENT); /* a hole */
+	ck_assert_int_eq(shm_region_mmio_fallback(2 * MiB, outs, 4, false), 0); /* outside */
+	ck_assert_int_eq(shm_region_mmio_fallback(0x20000, outs, 4, false), 1); /* hole: zeros */
+	ck_assert_uint_eq(outs[0], 0);
 	ck_assert_int_eq(shm_region_unmap(&r, 0x8000, 2 * PAGE, NULL, 0), 0);
 	munmap(run, mapsz);
 	close(vcpu);
