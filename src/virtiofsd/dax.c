@@ -216,3 +216,18 @@ unsigned long vfsd_dax_drop_all(struct vfsd *fs)
 	pthread_mutex_unlock(&d->lock);
 	return left;
 }
+
+/* Forgets the window's mappings without unmapping (the front-end already dropped them). */
+void vfsd_dax_forget_all(struct vfsd *fs)
+{
+	struct vfsd_dax *d = &fs->dax;
+
+	pthread_mutex_lock(&d->lock);
+	for (uint64_t c = 0; c < d->nr_chunks; c++) {
+		if (d->start_of[c] == c)
+			atomic_fetch_sub(&fs->stats.live_mappings, 1);
+		d->start_of[c] = NONE;
+		d->len_at[c] = 0;
+	}
+	pthread_mutex_unlock(&d->lock);
+}

@@ -66,6 +66,14 @@ int vfsd_op_destroy(struct vfsd_req *r, struct vfsd_inode *ino)
 	return vfsd_reply(r, NULL, 0);
 }
 
+void vfsd_reset(struct vfsd *fs)
+{
+	vfsd_dax_forget_all(fs);
+	vfsd_handle_release_all(fs);
+	vfsd_inode_forget_all(fs);
+	fs->initialized = false;
+}
+
 struct vfsd *vfsd_new(const struct vfsd_options *opt)
 {
 	struct vfsd *fs = calloc(1, sizeof(*fs));

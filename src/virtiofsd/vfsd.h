@@ -72,6 +72,12 @@ const struct vfsd_stats *vfsd_get_stats(const struct vfsd *fs);
 unsigned long vfsd_nr_inodes(struct vfsd *fs);
 unsigned long vfsd_nr_handles(struct vfsd *fs);
 
+/*
+ * Front-end reset (RESET_DEVICE, disconnect): forgets every node, handle and DAX mapping
+ * without calling the DAX callbacks (the front-end dropped the mappings itself).
+ */
+void vfsd_reset(struct vfsd *fs);
+
 /* Unmaps every DAX mapping through the callbacks (DESTROY, shutdown). Returns live count left. */
 unsigned long vfsd_dax_drop_all(struct vfsd *fs);
 

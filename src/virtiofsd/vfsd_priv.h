@@ -174,5 +174,6 @@ int vfsd_op_removemapping(struct vfsd_req *r, struct vfsd_inode *ino);
 /* dax.c */
 int vfsd_dax_init(struct vfsd *fs);
 void vfsd_dax_destroy(struct vfsd *fs);
+void vfsd_dax_forget_all(struct vfsd *fs);
 
 #endif

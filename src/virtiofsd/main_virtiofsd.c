@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+/*
+ * microvm-virtiofsd: a DAX-capable virtio-fs back-end over vhost-user.
+ *
+ *   microvm-virtiofsd --socket-path S --shared-dir D [--tag T] [--cache-size 1G]
+ *                     [--readonly] [--threads N] [-v]
+ *
+ * Serves one front-end, then exits when it disconnects. Exit codes: 0 front-end disconnected
+ * or SIGINT/SIGTERM, 1 runtime error, 2 bad command line.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "virtiofsd/vfsd_device.h"
+#include "vmm/log.h"
+
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+static volatile sig_atomic_t got_signal;
+static struct vub *running;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: microvm-virtiofsd --socket-path PATH --shared-dir DIR [options]\n"
+		"\n"
+		"virtio-fs back-end (vhost-user) with a DAX window for microvm.\n"
+		"\n"
+		"  --socket-path PATH  vhost-user socket to listen on (mode 0600; a stale one is\n"
+		"                      replaced)\n"
+		"  --shared-dir DIR    directory exported to the guest\n"
+		"  --tag TAG           mount tag, 1-36 bytes (default: myfs)\n"
+		"  --cache-size SIZE   DAX window (shm region 0), multiple of 2M, e.g. 1G;\n"
+		"                      0 disables DAX (default: 0). Must equal the front-end's\n"
+		"                      [[vhost_user_fs]] cache_size.\n"
+		"  --readonly          refuse every modification with EROFS\n"
+		"  --threads N         request queues, one worker thread each (1-63, default 1)\n"
+		"  -v, --verbose       debug messages\n"
+		"  -h, --help          this text\n"
+		"\n"
+		"Exit codes: 0 front-end disconnected or SIGINT/SIGTERM, 1 runtime error,\n"
+		"2 bad command line.\n");
+}
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+	if (running)
+		vub_stop(running);
+}
+
+static int parse_args(int argc, char **argv, struct vfsd_device_options *o, const char **sock)
+{
+	static const struct option opts[] = {
+		{ "socket-path", required_argument, NULL, 's' },
+		{ "shared-dir", required_argument, NULL, 'd' },
+		{ "tag", required_argument, NULL, 't' },
+		{ "cache-size", required_argument, NULL, 'c' },
+		{ "readonly", no_argument, NULL, 'r' },
+		{ "threads", required_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	char *end;
+	long n;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			*sock = optarg;
+			break;
+		case 'd':
+			o->shared_dir = optarg;
+			break;
+		case 't':
+			o->tag = optarg;
+			if (!optarg[0] || strlen(optarg) > 36) {
+				fprintf(stderr, "microvm-virtiofsd: --tag must be 1 to 36 bytes\n");
+				return -1;
+			}
+			break;
+		case 'c':
+			if (parse_size(optarg, &o->cache_size) < 0 ||
+			    o->cache_size % (2u << 20) || o->cache_size > (1ull << 40)) {
+				fprintf(stderr, "microvm-virtiofsd: --cache-size '%s': expected a "
+					"multiple of 2M up to 1T\n", optarg);
+				return -1;
+			}
+			break;
+		case 'r':
+			o->readonly = true;
+			break;
+		case 'n':
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno || *end || n < 1 || n > VUB_MAX_QUEUES - 1) {
+				fprintf(stderr, "microvm-virtiofsd: --threads '%s': expected 1 to "
+					"%d\n", optarg, VUB_MAX_QUEUES - 1);
+				return -1;
+			}
+			o->threads = (unsigned int)n;
+			break;
+		case 'v':
+			log_set_level(LOG_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_OK);
+		default:
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "microvm-virtiofsd: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (!*sock || !o->shared_dir) {
+		fprintf(stderr, "microvm-virtiofsd: --socket-path and --shared-dir are required\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void print_stats(struct vfsd *fs)
+{
+	const struct vfsd_stats *s = vfsd_get_stats(fs);
+
+	pr_info("stats: requests %llu errors %llu setupmapping %llu removemapping %llu "
+		"live_mappings %llu",
+		(unsigned long long)s->requests, (unsigned long long)s->errors,
+		(unsigned long long)s->setupmapping, (unsigned long long)s->removemapping,
+		(unsigned long long)s->live_mappings);
+}
+
+/* Waits for one front-end; returns its fd, or -EINTR after a signal. */
+static int wait_frontend(int lfd)
+{
+	while (!got_signal) {
+		struct pollfd p = { .fd = lfd, .events = POLLIN };
+
+		if (poll(&p, 1, 200) > 0)
+			return vub_accept(lfd);
+	}
+	return -EINTR;
+}
+
+int main(int argc, char **argv)
+{
+	struct vfsd_device_options o = { .tag = "myfs", .threads = 1 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct vfsd_device dev;
+	const char *sock = NULL;
+	int lfd, cfd, ret;
+
+	log_set_prefix("microvm-virtiofsd");
+	if (parse_args(argc, argv, &o, &sock) < 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	ret = vfsd_device_init(&dev, &o);
+	if (ret < 0) {
+		pr_err("cannot set up the device: %s", strerror(-ret));
+		return ret == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	lfd = vub_listen(sock);
+	if (lfd < 0) {
+		vfsd_device_destroy(&dev);
+		return EXIT_RUNTIME;
+	}
+	pr_info("listening on %s, sharing %s as '%s' (%u request queue%s, DAX window %llu MiB%s)",
+		sock, o.shared_dir, o.tag, o.threads, o.threads > 1 ? "s" : "",
+		(unsigned long long)(o.cache_size >> 20), o.readonly ? ", read-only" : "");
+	cfd = wait_frontend(lfd);
+	close(lfd);
+	unlink(sock);
+	ret = 0;
+	if (cfd >= 0) {
+		running = dev.vub;
+		ret = vub_serve(dev.vub, cfd);
+		running = NULL;
+	} else if (cfd != -EINTR) {
+		pr_err("accept: %s", strerror(-cfd));
+		ret = cfd;
+	}
+	print_stats(dev.fs);
+	vfsd_device_destroy(&dev);
+	return ret < 0 ? EXIT_RUNTIME : EXIT_OK;
+}
