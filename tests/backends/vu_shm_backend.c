@@ -287,7 +287,8 @@ static int64_t chan_call(uint32_t request, uint32_t size, const struct vhost_use
 	if (ack)
 		m.hdr.flags |= VHOST_USER_NEED_REPLY_MASK;
 	m.nr_fds = nfds;
-	memcpy(m.fds, fds, nfds * sizeof(int));
+	if (nfds)
+		memcpy(m.fds, fds, nfds * sizeof(int));
 	r = vu_msg_send(&g.chan, &m);
 	if (r)
 		return r;
