@@ -777,6 +777,106 @@ START_TEST(test_kvm_past_eof_fixup)
 }
 END_TEST
 
+/* A vCPU keeps reading a page while the main thread maps and unmaps a file there. */
+static const uint8_t loop_code[] = {
+	0x31, 0xc0, 0x8e, 0xd8,                         /* xor ax,ax; mov ds,ax */
+	0x66, 0xa1, 0x00, 0x80,                         /* 1: mov eax,[0x8000] */
+	0x66, 0xe7, 0x10,                               /* out 0x10,eax */
+	0xeb, 0xf7,                                     /* jmp 1b */
+};
+
+struct vcpu_reader {
+	int fd;
+	struct kvm_run *run;
+	atomic_bool *stop;
+	_Atomic uint64_t exits, zeros, pattern, bad, failed;
+};
+
+static void *vcpu_reader_fn(void *arg)
+{
+	struct vcpu_reader *v = arg;
+
+	while (!atomic_load(v->stop) && v->exits < 200000) {
+		if (ioctl(v->fd, KVM_RUN, 0)) {
+			v->failed++;
+			break;
+		}
+		if (v->run->exit_reason != KVM_EXIT_IO) {
+			v->bad++;
+			break;
+		}
+		uint32_t val;
+
+		memcpy(&val, (uint8_t *)v->run + v->run->io.data_offset, 4);
+		v->exits++;
+		if (val == 0)
+			v->zeros++;
+		else if (val == 0x3c3c3c3c)
+			v->pattern++;
+		else
+			v->bad++;
+	}
+	return NULL;
+}
+
+START_TEST(test_kvm_vcpu_concurrency)
+{
+	struct kvm_userspace_memory_region slot = { 0 };
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = { .rip = 0x1000, .rflags = 2 };
+	struct vcpu_reader v = { .fd = -1 };
+	atomic_bool stop = false;
+	struct shm_region r;
+	pthread_t th;
+	int kvm, vm, fd, mapsz, cycles = 0;
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	ck_assert_msg(kvm >= 0, "/dev/kvm: %s (this test needs KVM)", strerror(errno));
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	ck_assert_int_ge(vm, 0);
+	ck_assert_int_eq(shm_region_init(&r, 0, 2 * MiB, 0, 0), 0);
+	fd = pattern_fd(PAGE, 0x3c3c3c3c);
+	memcpy(r.hva + 0x1000, loop_code, sizeof(loop_code));
+	slot.memory_size = r.size;
+	slot.userspace_addr = (uintptr_t)r.hva;
+	ck_assert_int_eq(ioctl(vm, KVM_SET_USER_MEMORY_REGION, &slot), 0);
+	ioctl(vm, KVM_SET_TSS_ADDR, 0xfffbd000UL);
+	v.fd = ioctl(vm, KVM_CREATE_VCPU, 0);
+	ck_assert_int_ge(v.fd, 0);
+	mapsz = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	v.run = mmap(NULL, mapsz, PROT_READ | PROT_WRITE, MAP_SHARED, v.fd, 0);
+	ck_assert_ptr_ne(v.run, MAP_FAILED);
+	ck_assert_int_eq(ioctl(v.fd, KVM_GET_SREGS, &sregs), 0);
+	sregs.cs.base = 0;
+	sregs.cs.selector = 0;
+	ck_assert_int_eq(ioctl(v.fd, KVM_SET_SREGS, &sregs), 0);
+	ck_assert_int_eq(ioctl(v.fd, KVM_SET_REGS, &regs), 0);
+	v.stop = &stop;
+	ck_assert_int_eq(pthread_create(&th, NULL, vcpu_reader_fn, &v), 0);
+	/* map/unmap until the vCPU has seen both states many times (bounded) */
+	for (cycles = 0; cycles < 200000; cycles++) {
+		ck_assert_int_eq(shm_region_map(&r, 0x8000, PAGE, fd, 0, cycles & 1, NULL, 0), 0);
+		usleep(50);
+		ck_assert_int_eq(shm_region_unmap(&r, 0x8000, PAGE, NULL, 0), 0);
+		usleep(50);
+		if ((v.zeros > 200 && v.pattern > 200) || v.failed || v.bad || v.exits >= 200000)
+			break;
+	}
+	atomic_store(&stop, true);
+	pthread_join(th, NULL);
+	ck_assert_msg(!v.failed && !v.bad, "KVM_RUN failed %llu times, %llu bad values/exits",
+		      (unsigned long long)v.failed, (unsigned long long)v.bad);
+	ck_assert_uint_gt(v.zeros, 0);
+	ck_assert_uint_gt(v.pattern, 0);
+	munmap(v.run, mapsz);
+	close(v.fd);
+	close(vm);
+	close(kvm);
+	close(fd);
+	shm_region_destroy(&r);
+}
+END_TEST
+
 static Suite *shm_region_suite(void)
 {
 	Suite *s = suite_create("shm_region");
@@ -799,6 +899,7 @@ static Suite *shm_region_suite(void)
 	tcase_add_test(tc, test_concurrency);
 	tcase_add_test(tc, test_kvm_guest_view);
 	tcase_add_test(tc, test_kvm_past_eof_fixup);
+	tcase_add_test(tc, test_kvm_vcpu_concurrency);
 	suite_add_tcase(s, tc);
 	return s;
 }
