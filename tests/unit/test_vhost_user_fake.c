@@ -447,6 +447,44 @@ START_TEST(test_nack_then_retry)
 }
 END_TEST
 
+static uint64_t fs_protocol(uint64_t cache_size, unsigned int *nr_shm)
+{
+	struct vhost_user_fs_config cfg = { .socket = sock, .tag = "t", .num_request_queues = 1,
+					    .queue_size = 128, .cache_size = cache_size,
+					    .connect_timeout_ms = 3000 };
+	struct virtio_device *vdev;
+	uint64_t p;
+	char err[256];
+
+	start_fake(NULL, NULL, NULL, NULL);
+	vdev = vhost_user_fs_create(&vm, &cfg, err, sizeof(err));
+	ck_assert_msg(vdev != NULL, "%s", err);
+	p = to_vu_dev(vdev)->protocol_features;
+	*nr_shm = vdev->nr_shm;
+	ck_assert_uint_eq(vdev->device_id, 26);
+	ck_assert_uint_eq(vdev->nr_queues, 2);
+	vhost_user_device_destroy(vdev);
+	waitpid(fake, NULL, 0);
+	fake = -1;
+	return p;
+}
+
+START_TEST(test_fs_shmem_only_with_cache)
+{
+	unsigned int nr_shm;
+	uint64_t p;
+
+	/* The back-end offers SHMEM; virtio-fs takes it only with a DAX window. */
+	p = fs_protocol(0, &nr_shm);
+	ck_assert(!(p & (1ull << VHOST_USER_PROTOCOL_F_SHMEM)));
+	ck_assert_uint_eq(nr_shm, 0);
+	p = fs_protocol(4u << 20, &nr_shm);
+	ck_assert(p & (1ull << VHOST_USER_PROTOCOL_F_SHMEM));
+	ck_assert_uint_eq(nr_shm, 1);
+	ck_assert_int_eq(file_count(blog, "GET_SHMEM_CONFIG"), 0);
+}
+END_TEST
+
 START_TEST(test_connect_timeout)
 {
 	struct vhost_user_fs_config cfg = { .socket = sock, .tag = "t", .num_request_queues = 1,
@@ -490,6 +528,7 @@ int main(void)
 	tcase_add_test(tc, test_channel_shmem_without_fd);
 	tcase_add_test(tc, test_config_needs_protocol);
 	tcase_add_test(tc, test_nack_then_retry);
+	tcase_add_test(tc, test_fs_shmem_only_with_cache);
 	tcase_add_test(tc, test_connect_timeout);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
