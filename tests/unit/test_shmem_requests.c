@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../harness/harness.h"
 #include "vhost_user/shmem.h"
 #include "vhost_user/vhost_user.h"
 #include "vmm/vm.h"
@@ -423,7 +424,7 @@ static const char *script_text =
 	"unmap 0 0x200000 0x200000 fail\n"
 	"touch %1$s/unmapped\n";
 
-static pid_t start_backend(const char *sizes, const char *bad_mode)
+static pid_t start_backend_script(const char *sizes, const char *bad_mode, const char *text)
 {
 	char exe[512], sock[128], script[128], out[128];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 64);
@@ -440,7 +441,7 @@ static pid_t start_backend(const char *sizes, const char *bad_mode)
 	step_path(out, sizeof(out), "out");
 	f = fopen(script, "we");
 	ck_assert_ptr_nonnull(f);
-	fprintf(f, script_text, tdir);
+	fprintf(f, text, tdir);
 	fclose(f);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
@@ -457,6 +458,11 @@ static pid_t start_backend(const char *sizes, const char *bad_mode)
 		_exit(127);
 	}
 	return pid;
+}
+
+static pid_t start_backend(const char *sizes, const char *bad_mode)
+{
+	return start_backend_script(sizes, bad_mode, script_text);
 }
 
 static struct virtio_device *create_generic(struct vm *vm, char *err, size_t errlen)
@@ -563,6 +569,66 @@ START_TEST(test_backend_bad_config)
 }
 END_TEST
 
+/*
+ * Through the virtio-pci transport in the harness: the driver finds one shared memory capability
+ * per region (as Linux does), each inside the 64-bit shm BAR at the region's offset with its
+ * length; the bytes at BAR + offset are the back-end's memfd after MAP.
+ */
+static const char *pci_script =
+	"memfd a 2M 0x4444\n"
+	"wait-file %1$s/ready 10000\n"
+	"map 3 0x200000 0x200000 a 0 rw\n"
+	"touch %1$s/mapped\n";
+
+START_TEST(test_backend_pci_caps)
+{
+	struct virtio_device *vdev;
+	struct harness *h;
+	struct hvirtio v;
+	char err[256];
+	int slot, status;
+	pid_t pid;
+
+	strcpy(tdir, "/tmp/shmem-pci.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tdir));
+	pid = start_backend_script("0=4M,3=8M", NULL, pci_script);
+	h = harness_create(64 << 20);
+	ck_assert_ptr_nonnull(h);
+	vdev = create_generic(&h->vm, err, sizeof(err));
+	ck_assert_msg(vdev != NULL, "generic device: %s", err);
+	slot = harness_add_virtio(h, vdev, vhost_user_device_destroy);
+	ck_assert_int_ge(slot, 0);
+	ck_assert_int_eq(hvirtio_init(&v, h, slot), 0);
+	ck_assert_uint_eq(v.nr_shm, 2);
+	for (unsigned int i = 0; i < 2; i++) {
+		const struct virtio_shm_region *r = NULL;
+
+		for (unsigned int j = 0; j < vdev->nr_shm; j++)
+			if (vdev->shm[j].id == v.shm[i].id)
+				r = &vdev->shm[j];
+		ck_assert_ptr_nonnull(r);
+		ck_assert_uint_eq(v.shm[i].length, r->size);
+		ck_assert_uint_eq(v.shm[i].offset, r->bar_offset);
+		ck_assert_uint_eq(v.shm[i].offset % (2 * MiB), 0);
+		ck_assert_uint_eq(harness_pci_bar_addr(h, slot, v.shm[i].bar) % (2 * MiB), 0);
+	}
+	touch_step("ready");
+	ck_assert_msg(wait_step("mapped", 10000), "back-end never mapped");
+	for (unsigned int j = 0; j < vdev->nr_shm; j++) {
+		const uint8_t *p = vdev->shm[j].hva;
+
+		if (vdev->shm[j].id != 3)
+			continue;
+		ck_assert_uint_eq(*(const uint64_t *)(p + 2 * MiB + 64), 0x4444 ^ 64);
+		ck_assert_uint_eq(*(const uint64_t *)p, 0);
+	}
+	harness_destroy(h); /* destroys the device: the back-end sees EOF */
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	rm_tdir();
+}
+END_TEST
+
 static Suite *shmem_suite(void)
 {
 	Suite *s = suite_create("shmem_requests");
@@ -581,6 +647,7 @@ static Suite *shmem_suite(void)
 	tcase_set_timeout(te, 60);
 	tcase_add_test(te, test_backend_end_to_end);
 	tcase_add_test(te, test_backend_bad_config);
+	tcase_add_test(te, test_backend_pci_caps);
 	suite_add_tcase(s, te);
 	return s;
 }
