@@ -153,6 +153,9 @@ int machine_run(struct machine *m, uint64_t timeout_ms)
 	if (log_get_level() >= LOG_INFO) {
 		unsigned long exits = 0, user = 0;
 
+		if (status == EXIT_TIMEOUT || status == EXIT_SIGNAL)
+			vcpus_dump(&m->vm);
+
 		for (unsigned int i = 0; i < m->vm.nr_vcpus; i++) {
 			exits += atomic_load(&m->vm.vcpus[i].exits);
 			user += atomic_load(&m->vm.vcpus[i].user_exits);

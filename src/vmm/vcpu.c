@@ -260,6 +260,33 @@ void vcpus_stop(struct vm *vm)
 	}
 }
 
+void vcpus_dump(struct vm *vm)
+{
+	static const char *const mp_states[] = {
+		[KVM_MP_STATE_RUNNABLE] = "runnable", [KVM_MP_STATE_UNINITIALIZED] = "waiting for INIT",
+		[KVM_MP_STATE_INIT_RECEIVED] = "INIT received", [KVM_MP_STATE_HALTED] = "halted",
+		[KVM_MP_STATE_SIPI_RECEIVED] = "SIPI received",
+	};
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+		struct kvm_mp_state mp = { 0 };
+		struct kvm_regs regs;
+		struct kvm_sregs sregs;
+
+		if (vcpu->fd < 0 || ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 ||
+		    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
+			continue;
+		ioctl(vcpu->fd, KVM_GET_MP_STATE, &mp);
+		pr_info("vcpu%u: %s, rip 0x%llx rsp 0x%llx rflags 0x%llx cr0 0x%llx cr3 0x%llx, %lu exits",
+			i, mp.mp_state < sizeof(mp_states) / sizeof(mp_states[0]) && mp_states[mp.mp_state] ?
+			mp_states[mp.mp_state] : "?", (unsigned long long)regs.rip,
+			(unsigned long long)regs.rsp, (unsigned long long)regs.rflags,
+			(unsigned long long)sregs.cr0, (unsigned long long)sregs.cr3,
+			atomic_load(&vcpu->exits));
+	}
+}
+
 void vcpus_destroy(struct vm *vm)
 {
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {

@@ -31,6 +31,8 @@ int vcpu_boot_setup(struct vcpu *vcpu, const struct boot_entry *be);
 int vcpus_start(struct vm *vm);
 /* Kicks all vCPUs out of KVM_RUN (after vm_request_stop) and joins them. */
 void vcpus_stop(struct vm *vm);
+/* Logs each vCPU's state (run state, RIP, RSP, flags) at info level: after a timeout/signal. */
+void vcpus_dump(struct vm *vm);
 void vcpus_destroy(struct vm *vm);
 
 #endif
