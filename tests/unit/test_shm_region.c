@@ -443,6 +443,46 @@ START_TEST(test_caps)
 }
 END_TEST
 
+/* The process-wide budget from vm.max_map_count stops mappings with -ENOSPC, not a crash. */
+START_TEST(test_max_map_count_budget)
+{
+	struct shm_region a, b;
+	unsigned long long mmc = 0;
+	uint64_t expect, n = 0;
+	int fd = pattern_fd(PAGE, 12), ret = 0;
+	char err[160];
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%llu", &mmc), 1);
+	fclose(f);
+	ck_assert_uint_gt(mmc, SHM_REGION_MAP_COUNT_RESERVE);
+	expect = (mmc - SHM_REGION_MAP_COUNT_RESERVE) / 2;
+	ck_assert_msg(expect < 60000, "vm.max_map_count %llu too large for this test", mmc);
+	ck_assert_int_eq(shm_region_init(&a, 0, 256 * MiB, 60000, 0), 0);
+	ck_assert_int_eq(shm_region_init(&b, 1, 256 * MiB, 60000, 0), 0);
+	for (uint64_t i = 0; i < 2 * 32768 && !ret; i++) {
+		struct shm_region *r = i < 32768 ? &a : &b;
+
+		ret = shm_region_map(r, (i % 32768) * 2 * PAGE, PAGE, fd, 0, true, err,
+				     sizeof(err));
+		n += !ret;
+	}
+	ck_assert_int_eq(ret, -ENOSPC);
+	ck_assert_ptr_nonnull(strstr(err, "max_map_count"));
+	ck_assert_uint_eq(n, expect);
+	ck_assert_uint_eq(shm_region_global_live(), expect);
+	/* the process still has VMAs left for everything else */
+	void *p = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	munmap(p, PAGE);
+	shm_region_destroy(&a);
+	shm_region_destroy(&b);
+	ck_assert_uint_eq(shm_region_global_live(), 0);
+	close(fd);
+}
+END_TEST
+
 /* 8,000 live 4 KiB mappings with gaps (no VMA merging): lookups stay right. */
 START_TEST(test_many_live)
 {
@@ -895,6 +935,7 @@ static Suite *shm_region_suite(void)
 	tcase_add_test(tc, test_past_eof);
 	tcase_add_test(tc, test_caps);
 	tcase_add_test(tc, test_many_live);
+	tcase_add_test(tc, test_max_map_count_budget);
 	tcase_add_test(tc, test_no_leaks);
 	tcase_add_test(tc, test_concurrency);
 	tcase_add_test(tc, test_kvm_guest_view);
