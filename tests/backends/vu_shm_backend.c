@@ -12,7 +12,8 @@
  *
  * Script (one command per line, '#' comments; numbers in C syntax, sizes may end in K/M/G):
  *   memfd NAME SIZE SEED            create a memfd filled with the pattern
- *   map SHMID SHM_OFF LEN NAME FD_OFF ro|rw [ok|fail]
+ *   map SHMID SHM_OFF LEN NAME FD_OFF ro|rw [ok|fail [RETRY_MS]]   (RETRY_MS: retry a MAP
+ *                                   expected ok until then, e.g. while regions are created)
  *   unmap SHMID SHM_OFF LEN [ok|fail]
  *   raw REQ SIZE NFDS SHMID FD_OFF SHM_OFF LEN FLAGS [ok|fail]   (malformed requests; the fds
  *                                   sent are the first memfd)
@@ -306,6 +307,8 @@ static int64_t chan_call(uint32_t request, uint32_t size, const struct vhost_use
 	return rep.payload.u64 > INT32_MAX ? 1 : (int64_t)rep.payload.u64;
 }
 
+static int64_t now_ms(void);
+
 static bool want_ok(char **a, int n, int idx)
 {
 	return n <= idx || strcmp(a[idx], "fail");
@@ -335,8 +338,16 @@ static int cmd_map(char **a, int n, const char *line)
 	mm.len = parse_num(a[3]);
 	mm.fd_offset = parse_num(a[5]);
 	mm.flags = !strcmp(a[6], "rw") ? VHOST_USER_FLAG_MAP_RW : 0;
-	return outcome(line, chan_call(VHOST_USER_BACKEND_SHMEM_MAP, 40, &mm, &f->fd, 1),
-		       want_ok(a, n, 7));
+	int64_t deadline = now_ms() + (n >= 9 ? (int64_t)parse_num(a[8]) : 0);
+	int64_t r;
+
+	for (;;) {
+		r = chan_call(VHOST_USER_BACKEND_SHMEM_MAP, 40, &mm, &f->fd, 1);
+		if (r <= 0 || !want_ok(a, n, 7) || now_ms() >= deadline)
+			break;
+		usleep(1000);
+	}
+	return outcome(line, r, want_ok(a, n, 7));
 }
 
 static int cmd_unmap(char **a, int n, const char *line)
