@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "mm/shm_region.h"
 #include "vmm/emul_fixup.h"
 #include "vmm/exit_codes.h"
 #include "vmm/log.h"
@@ -36,11 +37,16 @@ static int handle_mmio(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 
-	if (!bus_access(&vcpu->vm->mmio_bus, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
-			run->mmio.is_write))
-		pr_debug("vcpu%u: unassigned MMIO %s at 0x%llx len %u", vcpu->id,
-			 run->mmio.is_write ? "write" : "read", (unsigned long long)run->mmio.phys_addr,
-			 run->mmio.len);
+	if (bus_access(&vcpu->vm->mmio_bus, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
+		       run->mmio.is_write))
+		return RUN_CONTINUE;
+	/* A shared memory region page KVM could not map (past EOF of a mapped file). */
+	if (shm_region_mmio_fallback(run->mmio.phys_addr, run->mmio.data, run->mmio.len,
+				     run->mmio.is_write))
+		return RUN_CONTINUE;
+	pr_debug("vcpu%u: unassigned MMIO %s at 0x%llx len %u", vcpu->id,
+		 run->mmio.is_write ? "write" : "read", (unsigned long long)run->mmio.phys_addr,
+		 run->mmio.len);
 	return RUN_CONTINUE;
 }
 
