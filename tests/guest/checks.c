@@ -148,3 +148,28 @@ int test_unhandled_io(const char *arg)
 	}
 	return 0;
 }
+
+/*
+ * int3 at CPL0 with a #BP handler installed: the handler must run once and see RIP just past
+ * the int3 byte (a trap), then execution resumes after it.
+ */
+int test_int3(const char *arg)
+{
+	uint64_t target = (uint64_t)deliberate_int3;
+
+	(void)arg;
+	bp_hits = 0;
+	bp_expected = 1;
+	deliberate_int3();
+	bp_expected = 0;
+	if (bp_hits != 1) {
+		test_fail("#BP handler ran %u times", bp_hits);
+		return -1;
+	}
+	if (bp_rip != target + 1) {
+		test_fail("#BP frame rip 0x%lx, want 0x%lx", bp_rip, target + 1);
+		return -1;
+	}
+	gprintf("int3: #BP delivered, rip 0x%lx\n", bp_rip);
+	return 0;
+}

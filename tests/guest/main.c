@@ -43,6 +43,8 @@
  *                       fault. If the guest is still running: "FAIL: triple-fault: still running".
  *   exec-mmio           jumps to 0xd0000000 (unbacked, PCI hole): KVM reports an emulation
  *                       failure (VMM internal-error exit). Returning prints a FAIL.
+ *   int3                executes int3 with a #BP handler installed: the handler must run once with
+ *                       RIP just past the int3 (on emulating hosts the VMM completes the int3).
  *   unhandled-io        port 0x2f8-0x2ff (nobody owns them): 8/16/32-bit reads must return all
  *                       ones; writes are ignored.
  *   pci-scan            enumerates bus 0 with 0xcf8/0xcfc:
@@ -84,6 +86,7 @@ static const struct test tests[] = {
 	{ "triple-fault", test_triple_fault },
 	{ "exec-mmio", test_exec_mmio },
 	{ "unhandled-io", test_unhandled_io },
+	{ "int3", test_int3 },
 	{ "pci-scan", test_pci_scan },
 	{ "blk-read", test_blk_read },
 	{ "blk-write", test_blk_write },

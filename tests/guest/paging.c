@@ -97,10 +97,20 @@ void idt_init(void)
 	asm volatile("lidt %0" : : "m"(desc));
 }
 
-void exception_handler(struct exc_frame *f);
-void exception_handler(struct exc_frame *f)
+volatile int bp_expected;
+volatile unsigned int bp_hits;
+volatile uint64_t bp_rip;
+
+int exception_handler(struct exc_frame *f);
+int exception_handler(struct exc_frame *f)
 {
 	uint64_t cr2;
+
+	if (f->vector == 3 && bp_expected) {
+		bp_hits++;
+		bp_rip = f->rip;
+		return 1;
+	}
 
 	asm volatile("mov %%cr2, %0" : "=r"(cr2));
 	gprintf("FAIL: exception vector=%lu error=0x%lx rip=0x%lx cr2=0x%lx\n",

@@ -26,3 +26,12 @@ run_vm unknown 30 run --config "$TMP/vm.toml" --cmdline "test=no-such-check"
 expect_status 0
 expect_console "^FAIL: unknown test no-such-check"
 pass "unknown check reported by the guest"
+
+# int3 at CPL0: on hosts whose KVM emulates kernel mode, microvm completes it (RIP past the
+# int3, #BP injected); on hardware KVM it runs natively. Either way the guest's handler runs once.
+for guest in "$TESTGUEST" "$TESTGUEST64"; do
+	run_vm int3 30 run --config "$TMP/vm.toml" --kernel "$guest" --cmdline "test=int3"
+	expect_status 0
+	expect_console '^PASS: int3'
+done
+pass "int3 with a #BP handler (PVH and 64-bit entry)"
