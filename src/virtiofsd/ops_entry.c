@@ -49,10 +49,11 @@ int vfsd_op_lookup(struct vfsd_req *r, struct vfsd_inode *dir)
 
 int vfsd_op_forget(struct vfsd_req *r, struct vfsd_inode *ino)
 {
-	const struct fuse_forget_in *in = (const void *)r->arg;
+	struct fuse_forget_in in;
 
 	(void)ino;
-	vfsd_inode_forget(r->fs, r->hdr->nodeid, in->nlookup);
+	memcpy(&in, r->arg, sizeof(in));
+	vfsd_inode_forget(r->fs, r->hdr->nodeid, in.nlookup);
 	return 0;
 }
 
