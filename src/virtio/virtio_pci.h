@@ -34,6 +34,14 @@ struct pci_bus;
 #define VIRTIO_PCI_SHM_ALIGN (2ULL << 20)
 
 /*
+ * Transport features this transport does not implement; they are never offered even if the
+ * device sets them: SR_IOV (37), NOTIFICATION_DATA (38), NOTIF_CONFIG_DATA (39), RING_RESET (40),
+ * ADMIN_VQ (41). The driver only sees virtio_pci_offered_features(dev).
+ */
+#define VIRTIO_PCI_UNSUPPORTED_FEATURES (0x1fULL << 37)
+uint64_t virtio_pci_offered_features(const struct virtio_device *dev);
+
+/*
  * Plugs dev into the bus as a virtio-pci function. dev must be filled in (device_id, features
  * with VIRTIO_F_VERSION_1, nr_queues 1..VIRTIO_MAX_QUEUES, max_queue_size a power of two <= 32768,
  * config_size, shm regions (sizes multiples of 2 MiB, unique ids), ops, vm). Sets

@@ -61,6 +61,11 @@ void virtio_device_needs_reset(struct virtio_device *dev)
 	virtio_device_config_changed(dev);
 }
 
+uint64_t virtio_pci_offered_features(const struct virtio_device *dev)
+{
+	return dev->host_features & ~VIRTIO_PCI_UNSUPPORTED_FEATURES;
+}
+
 /* ---- reset ---- */
 
 void virtio_pci_reset_locked(struct virtio_pci *vp)
@@ -95,11 +100,11 @@ void virtio_pci_reset_locked(struct virtio_pci *vp)
 static bool features_acceptable(struct virtio_pci *vp)
 {
 	struct virtio_device *dev = vp->vdev;
-	uint64_t f = vp->driver_features;
+	uint64_t f = vp->driver_features, offered = virtio_pci_offered_features(dev);
 
-	if (f & ~dev->host_features) {
+	if (f & ~offered) {
 		pr_warn("%s: driver accepted unoffered features 0x%llx", dev->name,
-			(unsigned long long)(f & ~dev->host_features));
+			(unsigned long long)(f & ~offered));
 		return false;
 	}
 	if (!(f & (1ULL << VIRTIO_F_VERSION_1))) {
@@ -187,7 +192,9 @@ static uint32_t r_msix(struct virtio_pci *vp) { return atomic_load(&vp->msix_con
 
 static uint32_t r_df(struct virtio_pci *vp)
 {
-	return vp->dfselect < 2 ? (uint32_t)(vp->vdev->host_features >> (32 * vp->dfselect)) : 0;
+	uint64_t f = virtio_pci_offered_features(vp->vdev);
+
+	return vp->dfselect < 2 ? (uint32_t)(f >> (32 * vp->dfselect)) : 0;
 }
 
 static uint32_t r_gf(struct virtio_pci *vp)

@@ -60,7 +60,8 @@ int harness_add_blk_mq(struct harness *h, const char *path, bool readonly, const
 		       unsigned int nr_queues);
 
 /*
- * A virtio device without behaviour (device id 26, features VERSION_1 | bit 0 | bit 40, 64-byte
+ * A virtio device without behaviour (device id 26, features VERSION_1, bit 0 and bit 40
+ * (RING_RESET, which the transport hides), 64-byte
  * config space that reads back what was written, shm regions with ids 0, 6, 7...) recording
  * what the transport calls: to test the transport itself.
  */
