@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-thread seccomp filters (libseccomp). Each thread installs the filter of its role on
+ * itself once its setup is done (no TSYNC). Filters stack: a thread created by a filtered thread
+ * inherits its creator's filter and then adds its own, so its effective set is the intersection.
+ * Each role's filter therefore also holds the sets of every role it may create (see
+ * docs/SECURITY.md, "Order and unions"):
+ *
+ *   main (after vcpus_start)  creates  backend-channel threads (reconnect during teardown)
+ *   vCPU                      creates  device I/O threads (DRIVER_OK), backend-channel threads
+ *                                      (vhost-user reconnect on guest reset)
+ *   device I/O, backend-channel  create nothing
+ *
+ * A forbidden syscall in "enforce" mode raises SIGSYS (SECCOMP_RET_TRAP); the handler prints
+ * "microvm: seccomp: <role> thread made forbidden syscall <name> (<nr>)", restores the terminal
+ * and exits with status 1. In "log" mode the kernel logs it (SCMP_ACT_LOG) and it proceeds.
+ */
+#ifndef MICROVM_SECURITY_SECCOMP_H
+#define MICROVM_SECURITY_SECCOMP_H
+
+#include "config/config.h"
+
+enum seccomp_role {
+	SECCOMP_ROLE_MAIN,
+	SECCOMP_ROLE_VCPU,
+	SECCOMP_ROLE_DEVICE_IO,
+	SECCOMP_ROLE_BACKEND_CHANNEL,
+	SECCOMP_ROLE_COUNT,
+};
+
+/*
+ * Process-wide mode used by seccomp_enter_role(). Off until the machine sets it from
+ * [security] seccomp (config default: enforce), so unit tests and the harness, which run the
+ * same device code in-process, never install filters.
+ */
+void seccomp_set_mode(enum seccomp_mode mode);
+enum seccomp_mode seccomp_get_mode(void);
+
+/*
+ * Installs the filter of role on the calling thread (mode from seccomp_set_mode). Returns 0 or
+ * -errno. A thread must not run unfiltered in enforce mode: on failure in that mode it logs one
+ * line, restores the terminal and exits the process with status 1.
+ */
+int seccomp_enter_role(enum seccomp_role role);
+/* Same with an explicit mode, and failure returned instead of exiting (tests). */
+int seccomp_install(enum seccomp_role role, enum seccomp_mode mode);
+
+const char *seccomp_role_name(enum seccomp_role role);
+/* Number of distinct syscalls the role's filter allows (with or without argument checks). */
+int seccomp_role_allowed_count(enum seccomp_role role);
+/* Whether the role's filter allows syscall nr at all (ignoring argument checks). */
+int seccomp_role_allows(enum seccomp_role role, int nr);
+
+#endif
