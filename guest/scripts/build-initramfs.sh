@@ -1,6 +1,6 @@
 #!/bin/bash
 # Builds the guest initramfs (newc cpio, gzip): busybox-static from Debian, guest/init/init as
-# /init, guest/tests/*.sh in /tests, guest/tools/*.c compiled with gcc -static.
+# /init, guest/tests/*.sh in /tests, guest/tools/*.c compiled freestanding (gcc -nostdlib).
 # usage: guest/scripts/build-initramfs.sh OUT.cpio.gz [EXTRA_ROOT_DIR]
 #   EXTRA_ROOT_DIR is copied over the root (the stock kit adds /lib/modules and /etc/modules.order).
 set -euo pipefail
@@ -28,7 +28,8 @@ install -m 0644 guest/init/microvm.sh "$root/lib/microvm.sh"
 install -m 0644 guest/init/profile "$root/etc/profile"
 install -m 0644 guest/tests/*.sh "$root/tests/"
 for c in guest/tools/*.c; do
-	gcc -static -Os -s -Wall -Wextra -Werror -o "$root/bin/$(basename "$c" .c)" "$c"
+	gcc -static -nostdlib -ffreestanding -fno-stack-protector -Os -s -Wall -Wextra -Werror \
+		-o "$root/bin/$(basename "$c" .c)" "$c"
 done
 # The kernel opens /dev/console before running /init; devtmpfs is mounted by /init afterwards.
 mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || log "mknod /dev/console failed (not root?)"
