@@ -20,7 +20,9 @@
  * --flood N: after SET_OWNER, send N unknown requests with NEED_REPLY and N CONFIG_CHANGE_MSG
  *   without, read every reply, then log "FLOOD replies=<n> failures=<n>".
  * --chan ACTION: after SET_OWNER, on the backend channel: fds253 (CONFIG_CHANGE with 253 fds,
- *   then a normal one with NEED_REPLY), garbage (bad header), shmem (a SHMEM_MAP without fd).
+ *   then a normal one with NEED_REPLY), garbage (bad header), shmem (a SHMEM_MAP without fd),
+ *   config-on-start (when queue 1 is enabled: change the config space, send CONFIG_CHANGE_MSG
+ *   with NEED_REPLY and wait for the answer before acking SET_VRING_ENABLE).
  *   The answers are logged as "CHAN reply <request> status=<n>".
  */
 #include <errno.h>
@@ -205,7 +207,7 @@ static void after_owner(void)
 {
 	if (flood && chan_fd >= 0)
 		do_flood();
-	if (chan_action && chan_fd >= 0)
+	if (chan_action && chan_fd >= 0 && strcmp(chan_action, "config-on-start"))
 		do_chan();
 }
 
@@ -258,6 +260,15 @@ static void serve(struct vu_msg *m)
 		       m->payload.config.size);
 	if (req == VHOST_USER_SET_BACKEND_REQ_FD && m->nr_fds == 1) {
 		chan_fd = dup(m->fds[0]);
+	}
+	if (req == VHOST_USER_SET_VRING_ENABLE && chan_action && chan_fd >= 0 &&
+	    !strcmp(chan_action, "config-on-start") && m->payload.state.index == 1) {
+		/* The front-end is waiting for our ack on the main socket: its backend channel
+		 * must still answer (no deadlock). */
+		memcpy(config, "CHANGED!", 8);
+		raw_send(chan_fd, VHOST_USER_BACKEND_CONFIG_CHANGE_MSG,
+			 VHOST_USER_VERSION | VHOST_USER_NEED_REPLY_MASK, 0, NULL, 0, -1, 0);
+		chan_expect_reply("config_change_on_start");
 	}
 	if (!has_reply && (m->hdr.flags & VHOST_USER_NEED_REPLY_MASK))
 		reply_u64(m, 0);
