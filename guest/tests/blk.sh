@@ -3,7 +3,7 @@
 #   microvm.blk.offset=N           write microvm.blk.pattern (default MICROVM-BLK-PATTERN) at byte N
 #   microvm.blk.ro=1               the disk is read-only: the write must fail
 . /lib/microvm.sh
-dev=$(cmdline_arg microvm.blk.dev /dev/vda)
+getarg dev microvm.blk.dev /dev/vda
 i=0
 while [ ! -b "$dev" ] && [ $i -lt 20 ]; do sleep 0.1; i=$((i + 1)); done
 if [ ! -b "$dev" ]; then
@@ -17,15 +17,16 @@ sum=$(dd if="$dev" bs=4096 count=1 2>/dev/null | sha256sum | cut -d' ' -f1)
 echo "blk: first 4 KiB sha256 $sum"
 check "read first 4 KiB of $dev" test -n "$sum"
 
-off=$(cmdline_arg microvm.blk.offset)
+getarg off microvm.blk.offset
 if [ -n "$off" ]; then
-	pat=$(cmdline_arg microvm.blk.pattern MICROVM-BLK-PATTERN)
+	getarg pat microvm.blk.pattern MICROVM-BLK-PATTERN
 	if printf '%s' "$pat" | dd of="$dev" bs=1 seek="$off" conv=notrunc,fsync 2>/dev/null; then
 		wrote=1
 	else
 		wrote=0
 	fi
-	if [ "$(cmdline_arg microvm.blk.ro 0)" = 1 ]; then
+	getarg ro microvm.blk.ro 0
+	if [ "$ro" = 1 ]; then
 		check "write to read-only $dev rejected" test "$wrote" = 0
 	else
 		check "write pattern at offset $off" test "$wrote" = 1

@@ -2,7 +2,7 @@
 #   microvm.fs.tag=TAG      (default myfs)
 #   microvm.fs.expect=NAME  a host file to read through DAX (its sha256 is printed)
 . /lib/microvm.sh
-tag=$(cmdline_arg microvm.fs.tag myfs)
+getarg tag microvm.fs.tag myfs
 mkdir -p /mnt
 if ! mount -t virtiofs -o dax=always "$tag" /mnt; then
 	fail "mount virtiofs $tag -o dax=always"
@@ -16,7 +16,7 @@ case "$m" in
 *) fail "/proc/mounts shows dax" ;;
 esac
 
-exp=$(cmdline_arg microvm.fs.expect)
+getarg exp microvm.fs.expect
 if [ -n "$exp" ]; then
 	if sum=$(sha256sum "/mnt/$exp" 2>/dev/null); then
 		pass "read host file $exp"

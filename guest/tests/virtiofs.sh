@@ -3,8 +3,8 @@
 #   microvm.fs.opts=a,b     mount options (default none)
 #   microvm.fs.expect=NAME  a file the host put in the shared directory (printed with its sha256)
 . /lib/microvm.sh
-tag=$(cmdline_arg microvm.fs.tag myfs)
-opts=$(cmdline_arg microvm.fs.opts)
+getarg tag microvm.fs.tag myfs
+getarg opts microvm.fs.opts
 mkdir -p /mnt
 if ! mount -t virtiofs ${opts:+-o "$opts"} "$tag" /mnt; then
 	fail "mount virtiofs $tag ${opts:+-o $opts}"
@@ -13,7 +13,7 @@ fi
 pass "mount virtiofs $tag ${opts:+-o $opts}"
 grep " /mnt " /proc/mounts
 ls -la /mnt | sed 's/^/fs: /'
-exp=$(cmdline_arg microvm.fs.expect)
+getarg exp microvm.fs.expect
 if [ -n "$exp" ]; then
 	if [ -f "/mnt/$exp" ]; then
 		pass "host file $exp visible"
