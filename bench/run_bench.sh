@@ -38,6 +38,37 @@ printf "%-34s %12s %12s\n" "vmm_rss_excl_guest_ram_kib" "$(cat "$TMP/vmmkib")" "
 [ "$qemu_ok" = 1 ] || { echo "qemu runs:"; grep -E '^run|error' "$TMP/qemu" | head -5; }
 echo
 
+echo "## Boot: Linux guest kit (microvm kernel + initramfs, microvm.test=boot), median of ${LINUX_RUNS:-5} runs"
+KERNEL=build/guest/vmlinux; INITRD=build/guest/initramfs.cpio.gz
+CMDLINE=$(sed -n -E 's/^cmdline = "(.*)"/\1/p' configs/default.toml)
+if [ -e "$KERNEL" ] && [ -e "$INITRD" ]; then
+	"$T" -n "${LINUX_RUNS:-5}" -m "MICROVM-TEST-DONE" -- timeout 300 "$BUILD/microvm" run \
+		--config configs/default.toml --append "microvm.test=boot" >"$TMP/lmv" 2>&1
+	for i in 1 2 3; do timeout 300 "$BUILD/microvm" run --config configs/default.toml \
+		--append "microvm.test=boot" -v </dev/null 2>&1 >/dev/null |
+		sed -n -E 's/.*init reached after ([0-9.]+) ms.*/\1/p'; done | sort -n | sed -n 2p >"$TMP/linit"
+	qemu_ok=1
+	"$T" -n "${LINUX_RUNS:-5}" -m "MICROVM-TEST-DONE" -- timeout 300 qemu-system-x86_64 -M microvm \
+		-enable-kvm -m 256M -nographic -no-reboot -nodefaults -serial stdio -kernel "$KERNEL" \
+		-initrd "$INITRD" -append "$CMDLINE microvm.test=boot" >"$TMP/lq" 2>&1 || qemu_ok=0
+	printf "%-34s %12s %12s %8s\n" "metric" "microvm" "qemu-microvm" "ratio"
+	printf "%-34s %12s %12s %8s\n" "start_to_init_marker_ms" "$(cat "$TMP/linit")" "-" "-"
+	for k in first_byte_ms exit_ms maxrss_kib; do
+		a=$(med "$k" "$TMP/lmv"); b=$(med "$k" "$TMP/lq")
+		[ "$qemu_ok" = 1 ] || b="could-not-boot"
+		printf "%-34s %12s %12s %8s\n" "$k" "$a" "$b" "$(ratio "$a" "$b")"
+	done
+	if [ "$qemu_ok" != 1 ]; then
+		echo "QEMU could not boot this kernel on this host:"
+		grep -vE '^(run|median)' "$TMP/lq" | tail -3 | sed 's/^/    /'
+		grep -E '^median' "$TMP/lq" | sed 's/^/    /'
+	fi
+	echo "(first_byte is the first console byte: with 'quiet' that is the init marker line)"
+else
+	echo "guest kit not built (make guest-kit)"
+fi
+echo
+
 for b in "$BUILD"/bench/*; do
 	name=$(basename "$b")
 	case "$name" in cmd_timer|*.o|*.d) continue ;; esac
