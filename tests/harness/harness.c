@@ -14,16 +14,17 @@
 #include "virtio/virtio_pci.h"
 #include "vmm/layout.h"
 
-struct harness *harness_create(uint64_t ram_size)
+static struct harness *create(uint64_t ram_size, bool kvm)
 {
 	struct harness *h = calloc(1, sizeof(*h));
 	int ret;
 
 	if (!h)
 		return NULL;
-	ret = vm_init_harness(&h->vm, ram_size);
+	ret = kvm ? vm_init(&h->vm, ram_size) : vm_init_harness(&h->vm, ram_size);
 	if (ret < 0) {
-		fprintf(stderr, "harness: vm_init_harness: %s\n", strerror(-ret));
+		fprintf(stderr, "harness: %s: %s\n", kvm ? "vm_init" : "vm_init_harness",
+			strerror(-ret));
 		free(h);
 		return NULL;
 	}
@@ -36,6 +37,16 @@ struct harness *harness_create(uint64_t ram_size)
 	h->alloc_next = HARNESS_ALLOC_BASE;
 	h->alloc_end = h->vm.mem.regions[0].size;
 	return h;
+}
+
+struct harness *harness_create(uint64_t ram_size)
+{
+	return create(ram_size, false);
+}
+
+struct harness *harness_create_kvm(uint64_t ram_size)
+{
+	return create(ram_size, true);
 }
 
 void harness_destroy(struct harness *h)

@@ -47,6 +47,12 @@ struct harness {
 
 /* ---- machine ---- */
 struct harness *harness_create(uint64_t ram_size);   /* NULL on failure (message printed) */
+/*
+ * Same on a real KVM VM (vm_init: irqchip, RAM memslots, no vCPU): every ioeventfd, irqfd, GSI
+ * route and memslot the devices register is a real KVM object, so tests can check them.
+ * Accesses still go through the buses (no vCPU runs). NULL without /dev/kvm.
+ */
+struct harness *harness_create_kvm(uint64_t ram_size);
 void harness_destroy(struct harness *h);             /* removes devices, then the machine */
 /*
  * Plugs a virtio device into PCI bus 0; destroy (optional) runs at harness_destroy after the
