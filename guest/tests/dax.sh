@@ -30,7 +30,7 @@ f=/mnt/dax-guest.txt
 check "write() $f" sh -c "echo dax-write-data > $f"
 check "read back $f" test "$(cat $f 2>/dev/null)" = dax-write-data
 check "mmap write into $f" mmapwrite $f 4 MMAP
-check "read mmap-written data" test "$(cat $f 2>/dev/null)" = dax-MMAP-data
+check "read mmap-written data" test "$(cat $f 2>/dev/null)" = dax-MMAPe-data
 check "mmap write past 4 KiB" mmapwrite $f 8192 PAGE3
 check "read data past 4 KiB" test "$(dd if=$f bs=1 skip=8192 count=5 2>/dev/null)" = PAGE3
 check "delete $f" rm $f
