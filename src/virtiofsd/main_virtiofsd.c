@@ -130,12 +130,13 @@ static int parse_args(int argc, char **argv, struct vfsd_device_options *o, cons
 	return 0;
 }
 
+/* One summary line on exit (always printed: tests and operators read it). */
 static void print_stats(struct vfsd *fs)
 {
 	const struct vfsd_stats *s = vfsd_get_stats(fs);
 
-	pr_info("stats: requests %llu errors %llu setupmapping %llu removemapping %llu "
-		"live_mappings %llu",
+	fprintf(stderr, "microvm-virtiofsd: stats: requests %llu errors %llu setupmapping %llu "
+		"removemapping %llu live_mappings %llu\n",
 		(unsigned long long)s->requests, (unsigned long long)s->errors,
 		(unsigned long long)s->setupmapping, (unsigned long long)s->removemapping,
 		(unsigned long long)s->live_mappings);
