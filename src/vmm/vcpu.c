@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "security/seccomp.h"
 #include "vmm/boot.h"
 #include "vmm/cpuid.h"
 #include "vmm/log.h"
@@ -219,6 +220,7 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
 
+	seccomp_enter_role(SECCOMP_ROLE_VCPU);
 	vcpu_run_loop(vcpu);
 	return NULL;
 }
