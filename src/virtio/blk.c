@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "security/seccomp.h"
 #include "virtio/blk_priv.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
@@ -68,6 +69,7 @@ static void *io_thread(void *arg)
 {
 	struct blk *b = arg;
 
+	seccomp_enter_role(SECCOMP_ROLE_DEVICE_IO);
 	for (;;) {
 		struct epoll_event ev[VIRTIO_BLK_MAX_QUEUES + 1];
 		int n = epoll_wait(b->epfd, ev, VIRTIO_BLK_MAX_QUEUES + 1, -1);
