@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "security/privileges.h"
+#include "security/seccomp.h"
 #include "vmm/boot_timer.h"
 #include "vmm/exit_codes.h"
 #include "vmm/file_map.h"
@@ -78,6 +80,9 @@ int machine_create(struct machine *m, const struct vm_config *cfg, uint64_t t0_n
 	m->t0_ns = t0_ns;
 	m->vm.vm_fd = m->vm.kvm_fd = m->vm.stop_fd = -1;
 	m->vm.mem.fd = -1;
+	if (security_check_privileges(cfg))
+		return EXIT_CONFIG_ERROR;
+	seccomp_set_mode(cfg->seccomp);
 	if (check_host_memory(cfg->memory))
 		return EXIT_CONFIG_ERROR;
 	ret = vm_init(&m->vm, cfg->memory);
@@ -147,6 +152,7 @@ int machine_run(struct machine *m, uint64_t timeout_ms)
 		term_restore();
 		return EXIT_HOST_ERROR;
 	}
+	seccomp_enter_role(SECCOMP_ROLE_MAIN);
 	status = main_loop_run(&m->vm, &m->serial, timeout_ms);
 	vcpus_stop(&m->vm);
 	term_restore();
