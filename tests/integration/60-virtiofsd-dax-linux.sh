@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# End to end, the headline: microvm boots the Linux guest kit with [[vhost_user_fs]] cache_size
+# against microvm-virtiofsd --cache-size; the guest mounts with -o dax=always, /proc/mounts shows
+# dax, it reads a host file (sha256 compared with the host's), writes a file with write() and
+# through a shared mmap() (guest/tests/dax.sh), unmounts. Then: the daemon's counters show
+# SETUPMAPPING and REMOVEMAPPING traffic and no live mapping left, and the host file is unchanged.
+source "$(dirname "$0")/lib.sh"
+require_kvm
+VFSD="$BUILD/microvm-virtiofsd"
+KERNEL="$BUILD/guest/vmlinux"
+INITRD="$BUILD/guest/initramfs.cpio"   # uncompressed: inflate is minutes of emulated time
+[ -x "$VFSD" ] || fail "$VFSD is not built"
+[ -f "$KERNEL" ] && [ -f "$INITRD" ] || fail "guest kit not built (make guest-kit)"
+
+mkdir -p "$TMP/share"
+head -c 5000000 /dev/urandom >"$TMP/share/host.bin"
+want=$(sha256sum "$TMP/share/host.bin" | cut -d' ' -f1)
+"$VFSD" --socket-path "$TMP/vfsd.sock" --shared-dir "$TMP/share" --tag daxshare \
+	--cache-size 256M >"$TMP/vfsd.log" 2>&1 &
+VPID=$!
+trap 'kill -9 $VPID 2>/dev/null; rm -rf "$TMP"' EXIT
+
+BASE="console=ttyS0 quiet mitigations=off reboot=k panic=-1 no_timer_check tsc=reliable rodata=off noxsave clearcpuid=59,151,141,145,298,297,580,534,312,308,295,288 rdinit=/init"
+CMDLINE="$BASE microvm.test=dax microvm.fs.tag=daxshare microvm.fs.expect=host.bin"
+MEMORY=256M write_config "$TMP/vm.toml" "$KERNEL" "initrd = \"$INITRD\"" \
+	'[[vhost_user_fs]]' "socket = \"$TMP/vfsd.sock\"" 'tag = "daxshare"' 'cache_size = "256M"'
+run_vm linux "${LINUX_TIMEOUT:-600}" run --config "$TMP/vm.toml"
+expect_console 'MICROVM-TEST-DONE'
+expect_no_console '^FAIL'
+expect_console '^PASS: mount virtiofs daxshare -o dax=always'
+expect_console '^PASS: /proc/mounts shows dax'
+expect_console "^dax: host.bin sha256 $want"
+for t in "write\\(\\)" "read back" "mmap write into" "read mmap-written data" "mmap write past" \
+	"read data past" "delete" "umount /mnt"; do
+	expect_console "^PASS: $t"
+done
+expect_status 0
+# The daemon exits when microvm disconnects and prints its counters.
+for _ in $(seq 1 50); do kill -0 $VPID 2>/dev/null || break; sleep 0.1; done
+kill -0 $VPID 2>/dev/null && fail "microvm-virtiofsd still running after microvm exited"
+wait $VPID; st=$?
+[ "$st" -eq 0 ] || { cat "$TMP/vfsd.log"; fail "microvm-virtiofsd exit status $st"; }
+stats=$(grep 'stats:' "$TMP/vfsd.log") || fail "no stats line: $(tail -5 "$TMP/vfsd.log")"
+echo "$stats"
+setup=$(echo "$stats" | sed -E 's/.*setupmapping ([0-9]+).*/\1/')
+removed=$(echo "$stats" | sed -E 's/.*removemapping ([0-9]+).*/\1/')
+live=$(echo "$stats" | sed -E 's/.*live_mappings ([0-9]+).*/\1/')
+[ "$setup" -gt 0 ] || fail "no SETUPMAPPING traffic"
+[ "$removed" -gt 0 ] || fail "no REMOVEMAPPING traffic"
+[ "$live" -eq 0 ] || fail "$live DAX mappings left after unmount"
+[ "$(ls -A "$TMP/share")" = "host.bin" ] || fail "share holds: $(ls -A "$TMP/share" | tr '\n' ' ')"
+[ "$(sha256sum "$TMP/share/host.bin" | cut -d' ' -f1)" = "$want" ] || fail "host.bin changed"
+pass "Linux guest used microvm-virtiofsd with DAX ($setup SETUPMAPPING, $removed ranges removed)"
