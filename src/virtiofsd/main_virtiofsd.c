@@ -183,18 +183,31 @@ int main(int argc, char **argv)
 	pr_info("listening on %s, sharing %s as '%s' (%u request queue%s, DAX window %llu MiB%s)",
 		sock, o.shared_dir, o.tag, o.threads, o.threads > 1 ? "s" : "",
 		(unsigned long long)(o.cache_size >> 20), o.readonly ? ", read-only" : "");
-	cfd = wait_frontend(lfd);
+	/*
+	 * One front-end. A connection that closes without a single request (a liveness probe,
+	 * e.g. another daemon checking the socket) does not count: keep listening.
+	 */
+	running = dev.vub;
+	for (;;) {
+		cfd = wait_frontend(lfd);
+		if (cfd < 0) {
+			if (cfd != -EINTR)
+				pr_err("accept: %s", strerror(-cfd));
+			ret = cfd == -EINTR ? 0 : cfd;
+			break;
+		}
+		if (got_signal) {
+			close(cfd);
+			ret = 0;
+			break;
+		}
+		ret = vub_serve(dev.vub, cfd);
+		if (ret < 0 || vub_nr_messages(dev.vub) || got_signal)
+			break;
+	}
+	running = NULL;
 	close(lfd);
 	unlink(sock);
-	ret = 0;
-	if (cfd >= 0) {
-		running = dev.vub;
-		ret = vub_serve(dev.vub, cfd);
-		running = NULL;
-	} else if (cfd != -EINTR) {
-		pr_err("accept: %s", strerror(-cfd));
-		ret = cfd;
-	}
 	print_stats(dev.fs);
 	vfsd_device_destroy(&dev);
 	return ret < 0 ? EXIT_RUNTIME : EXIT_OK;

@@ -267,6 +267,7 @@ int vub_serve(struct vub *b, int conn_fd)
 		return -ENOMEM;
 	}
 	b->conn.fd = conn_fd;
+	b->nr_msgs = 0;
 	atomic_store(&b->stopping, false);
 	ret = vub_vrings_init(b);
 	while (ret == 0 && !atomic_load(&b->stopping)) {
@@ -284,6 +285,7 @@ int vub_serve(struct vub *b, int conn_fd)
 			pr_err("%s: %s", b->dev.name, b->conn.err);
 			break;
 		}
+		b->nr_msgs++;
 		ret = handle(b, m);
 	}
 	vub_vrings_fini(b);
@@ -351,6 +353,11 @@ uint64_t vub_features(const struct vub *b)
 uint64_t vub_protocol_features(const struct vub *b)
 {
 	return b->protocol;
+}
+
+uint64_t vub_nr_messages(const struct vub *b)
+{
+	return b->nr_msgs;
 }
 
 unsigned int vub_nr_regions(struct vub *b)

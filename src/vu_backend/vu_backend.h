@@ -82,5 +82,7 @@ int vub_shmem_unmap(struct vub *b, uint8_t shmid, uint64_t shm_offset, uint64_t 
 uint64_t vub_features(const struct vub *b);
 uint64_t vub_protocol_features(const struct vub *b);
 unsigned int vub_nr_regions(struct vub *b);
+/* Requests received on the last (or current) connection: 0 = a probe that only connected. */
+uint64_t vub_nr_messages(const struct vub *b);
 
 #endif

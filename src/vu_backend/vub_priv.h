@@ -49,6 +49,7 @@ struct vub {
 	struct guest_mem gm;
 	struct vub_vq vqs[VUB_MAX_QUEUES];
 	atomic_bool stopping;
+	uint64_t nr_msgs;            /* requests received on this connection */
 
 	pthread_mutex_t chan_lock;   /* backend channel: one request in flight */
 	struct vu_conn chan;         /* chan.fd -1 = none */
