@@ -39,6 +39,7 @@ gdb_role() {
 	LAST="$TMP/gdb-$name"
 	: >"$LAST.console"
 	timeout -k 5 90 gdb -q -batch -nx -ex 'set pagination off' -ex 'set confirm off' \
+		-ex 'handle SIGUSR1 nostop noprint pass' \
 		-ex "break $(basename "$src"):$((line + 1))" \
 		-ex "run run --config $cfg --cmdline $TESTS </dev/null" \
 		-ex 'python t = gdb.selected_thread().ptid[1]; print("FILTERS", [l.split()[1] for l in open("/proc/%d/status" % t) if l.startswith("Seccomp_filters")][0])' \
