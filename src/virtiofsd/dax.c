@@ -55,24 +55,26 @@ static uint64_t chunks_of(uint64_t len)
 	return (len + VFSD_DAX_CHUNK - 1) / VFSD_DAX_CHUNK;
 }
 
-/* Unmaps the live mapping starting at chunk s. Called with the lock held. */
+/*
+ * Unmaps the live mapping starting at chunk s. The record is dropped even when the front-end
+ * refuses: it then has no such mapping (e.g. it dropped them all at a reset we did not see).
+ * Called with the lock held.
+ */
 static int unmap_locked(struct vfsd *fs, uint64_t s)
 {
 	struct vfsd_dax *d = &fs->dax;
 	uint64_t len = d->len_at[s];
 	int ret = fs->dax_ops->unmap(fs->dax_ops->opaque, s * VFSD_DAX_CHUNK, len);
 
-	if (ret < 0) {
+	if (ret < 0)
 		pr_warn("virtiofsd: SHMEM_UNMAP at 0x%llx+0x%llx failed: %s",
 			(unsigned long long)(s * VFSD_DAX_CHUNK), (unsigned long long)len,
 			strerror(-ret));
-		return ret;
-	}
 	for (uint64_t c = s; c < s + chunks_of(len); c++)
 		d->start_of[c] = NONE;
 	d->len_at[s] = 0;
 	atomic_fetch_sub(&fs->stats.live_mappings, 1);
-	return 0;
+	return ret;
 }
 
 static int check_range(struct vfsd *fs, uint64_t moffset, uint64_t len)
@@ -93,13 +95,10 @@ static int setup_locked(struct vfsd *fs, int fd, const struct fuse_setupmapping_
 	uint64_t c0 = in->moffset / VFSD_DAX_CHUNK, n = chunks_of(in->len);
 	int ret;
 
-	for (uint64_t c = c0; c < c0 + n; c++) {
-		if (d->start_of[c] == NONE)
-			continue;
-		ret = unmap_locked(fs, d->start_of[c]);
-		if (ret < 0)
-			return ret;
-	}
+	/* Replace (read-only -> read-write upgrade): a failed unmap means nothing is there. */
+	for (uint64_t c = c0; c < c0 + n; c++)
+		if (d->start_of[c] != NONE)
+			unmap_locked(fs, d->start_of[c]);
 	ret = fs->dax_ops->map(fs->dax_ops->opaque, fd, in->foffset, in->moffset, in->len, rw);
 	if (ret < 0)
 		return ret;
@@ -211,7 +210,7 @@ unsigned long vfsd_dax_drop_all(struct vfsd *fs)
 		if (d->start_of[c] != c)
 			continue;
 		if (unmap_locked(fs, c) < 0)
-			left++;
+			left++;     /* refused: the front-end has no such mapping either */
 	}
 	pthread_mutex_unlock(&d->lock);
 	return left;

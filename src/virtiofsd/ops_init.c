@@ -48,6 +48,11 @@ int vfsd_op_init(struct vfsd_req *r, struct vfsd_inode *ino)
 		out.flags |= FUSE_MAP_ALIGNMENT;
 		out.map_alignment = VFSD_DAX_SHIFT;
 	}
+	/*
+	 * A new session: mappings of a previous one are gone from the guest's view. Drop any the
+	 * front-end may still hold (it drops them itself at device reset; refusals are fine).
+	 */
+	vfsd_dax_drop_all(fs);
 	fs->initialized = true;
 	pr_info("virtiofsd: FUSE %u.%u session, flags 0x%x%s", in.major, fs->proto_minor,
 		out.flags, out.map_alignment ? ", DAX window" : "");

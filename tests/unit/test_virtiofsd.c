@@ -863,7 +863,7 @@ END_TEST
 
 static uint8_t *window;
 static uint64_t window_size;
-static int fake_maps, fake_unmaps, fake_fail;
+static int fake_maps, fake_unmaps, fake_fail, fake_unmap_fail;
 
 static int fake_map(void *opaque, int fd, uint64_t fd_off, uint64_t shm_off, uint64_t len,
 		    bool rw)
@@ -881,6 +881,8 @@ static int fake_map(void *opaque, int fd, uint64_t fd_off, uint64_t shm_off, uin
 static int fake_unmap(void *opaque, uint64_t shm_off, uint64_t len)
 {
 	(void)opaque;
+	if (fake_unmap_fail)
+		return -EIO;
 	if (mmap(window + shm_off, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
 		 0) == MAP_FAILED)
 		return -errno;
@@ -896,7 +898,7 @@ static void dax_fs(uint64_t size)
 	window_size = size;
 	window = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	ck_assert_ptr_ne(window, MAP_FAILED);
-	fake_maps = fake_unmaps = fake_fail = 0;
+	fake_maps = fake_unmaps = fake_fail = fake_unmap_fail = 0;
 	new_fs(false, size, &fake_dax);
 	do_init(FUSE_MAP_ALIGNMENT);
 }
@@ -1010,6 +1012,38 @@ START_TEST(test_dax)
 }
 END_TEST
 
+/* The front-end dropped mappings behind our back (reset): records must not wedge the window. */
+START_TEST(test_dax_stale_records)
+{
+	const uint64_t R = FUSE_SETUPMAPPING_FLAG_READ;
+	struct fuse_init_in in = { .major = 7, .minor = 36, .flags = FUSE_MAP_ALIGNMENT };
+	const struct vfsd_stats *s;
+	struct fuse_entry_out e;
+	struct reply r;
+
+	dax_fs(16 * MiB);
+	s = vfsd_get_stats(fs);
+	must_lookup(FUSE_ROOT_ID, "hello.txt", &e);
+	ck_assert_int_eq(setupmapping(e.nodeid, 0, 0, 2 * MiB, R).h.error, 0);
+	ck_assert_int_eq(setupmapping(e.nodeid, 0, 4 * MiB, 2 * MiB, R).h.error, 0);
+	fake_unmap_fail = 1;
+	/* Replacing over a mapping the front-end no longer has still works. */
+	r = setupmapping(e.nodeid, 0, 0, 2 * MiB, R | FUSE_SETUPMAPPING_FLAG_WRITE);
+	ck_assert_int_eq(r.h.error, 0);
+	ck_assert_uint_eq(s->live_mappings, 2);
+	/* An explicit REMOVEMAPPING reports the refusal but forgets the record. */
+	r = removemapping(4 * MiB, 2 * MiB, 1);
+	ck_assert_int_eq(r.h.error, -EIO);
+	ck_assert_uint_eq(s->live_mappings, 1);
+	/* A new session (INIT) drops every record. */
+	fake_unmap_fail = 0;
+	r = call(FUSE_INIT, 0, &in, sizeof(in), NULL, NULL);
+	ck_assert_int_eq(r.h.error, 0);
+	ck_assert_uint_eq(s->live_mappings, 0);
+	munmap(window, window_size);
+}
+END_TEST
+
 START_TEST(test_dax_readonly)
 {
 	struct fuse_entry_out e;
@@ -1054,6 +1088,7 @@ static Suite *virtiofsd_suite(void)
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_readonly);
 	tcase_add_test(tc, test_dax);
+	tcase_add_test(tc, test_dax_stale_records);
 	tcase_add_test(tc, test_dax_readonly);
 	suite_add_tcase(s, tc);
 	return s;
