@@ -62,7 +62,8 @@ static struct reply call(uint32_t op, uint64_t nodeid, const void *arg, size_t a
 	size_t len = sizeof(*h);
 	struct reply r;
 
-	memcpy(buf + len, arg, arg_len);
+	if (arg_len)
+		memcpy(buf + len, arg, arg_len);
 	len += arg_len;
 	if (s1) {
 		memcpy(buf + len, s1, strlen(s1) + 1);
