@@ -9,6 +9,8 @@
  * or SIGINT/SIGTERM, 1 runtime error, 2 bad command line.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,6 +26,7 @@
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 static volatile sig_atomic_t got_signal;
+static int sandbox = -1;        /* 1 chroot, 0 none, -1 default (chroot when root) */
 static struct vub *running;
 
 static void usage(FILE *f)
@@ -42,6 +45,8 @@ static void usage(FILE *f)
 		"                      [[vhost_user_fs]] cache_size.\n"
 		"  --readonly          refuse every modification with EROFS\n"
 		"  --threads N         request queues, one worker thread each (1-63, default 1)\n"
+		"  --sandbox MODE      chroot: chroot into DIR after setup (default when run as\n"
+		"                      root); none: no sandbox\n"
 		"  -v, --verbose       debug messages\n"
 		"  -h, --help          this text\n"
 		"\n"
@@ -65,6 +70,7 @@ static int parse_args(int argc, char **argv, struct vfsd_device_options *o, cons
 		{ "cache-size", required_argument, NULL, 'c' },
 		{ "readonly", no_argument, NULL, 'r' },
 		{ "threads", required_argument, NULL, 'n' },
+		{ "sandbox", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -109,6 +115,14 @@ static int parse_args(int argc, char **argv, struct vfsd_device_options *o, cons
 			}
 			o->threads = (unsigned int)n;
 			break;
+		case 'S':
+			if (strcmp(optarg, "chroot") && strcmp(optarg, "none")) {
+				fprintf(stderr, "microvm-virtiofsd: --sandbox '%s': expected chroot "
+					"or none\n", optarg);
+				return -1;
+			}
+			sandbox = strcmp(optarg, "chroot") == 0;
+			break;
 		case 'v':
 			log_set_level(LOG_DEBUG);
 			break;
@@ -142,6 +156,25 @@ static void print_stats(struct vfsd *fs)
 		(unsigned long long)s->live_mappings);
 }
 
+/*
+ * chroot into the shared directory: every file access already goes through fds opened
+ * beforehand (the root O_PATH fd, /proc/self/fd), so a path bug can reach nothing but the
+ * share, and ".." stops at the process root.
+ */
+static int enter_sandbox(const char *dir)
+{
+	if (sandbox < 0)
+		sandbox = geteuid() == 0;
+	if (!sandbox)
+		return 0;
+	if (chroot(dir) < 0 || chdir("/") < 0) {
+		pr_err("--sandbox chroot: %s: %s (use --sandbox none without CAP_SYS_CHROOT)", dir,
+		       strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 /* Waits for one front-end; returns its fd, or -EINTR after a signal. */
 static int wait_frontend(int lfd)
 {
@@ -154,13 +187,28 @@ static int wait_frontend(int lfd)
 	return -EINTR;
 }
 
+/* O_PATH fd of the directory holding path; *name points at its last component. */
+static int open_sock_dir(const char *path, const char **name)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+
+	if (!slash) {
+		*name = path;
+		return open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	*name = slash + 1;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path) ? (int)(slash - path) : 1, path);
+	return open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
 int main(int argc, char **argv)
 {
 	struct vfsd_device_options o = { .tag = "myfs", .threads = 1 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct vfsd_device dev;
-	const char *sock = NULL;
-	int lfd, cfd, ret;
+	const char *sock = NULL, *sock_name;
+	int lfd, cfd, ret, sock_dir;
 
 	log_set_prefix("microvm-virtiofsd");
 	if (parse_args(argc, argv, &o, &sock) < 0) {
@@ -177,6 +225,14 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	lfd = vub_listen(sock);
 	if (lfd < 0) {
+		vfsd_device_destroy(&dev);
+		return EXIT_RUNTIME;
+	}
+	/* The socket's directory, to remove the socket after the chroot. */
+	sock_dir = open_sock_dir(sock, &sock_name);
+	if (enter_sandbox(o.shared_dir) < 0) {
+		close(lfd);
+		unlink(sock);
 		vfsd_device_destroy(&dev);
 		return EXIT_RUNTIME;
 	}
@@ -207,7 +263,10 @@ int main(int argc, char **argv)
 	}
 	running = NULL;
 	close(lfd);
-	unlink(sock);
+	if (sock_dir >= 0 && unlinkat(sock_dir, sock_name, 0) < 0)
+		pr_warn("cannot remove %s: %s", sock, strerror(errno));
+	if (sock_dir >= 0)
+		close(sock_dir);
 	print_stats(dev.fs);
 	vfsd_device_destroy(&dev);
 	return ret < 0 ? EXIT_RUNTIME : EXIT_OK;

@@ -18,6 +18,8 @@ grep -q -- '--cache-size' "$TMP/out" || fail "--help lacks --cache-size"
 	fail "--threads 0 accepted"
 [ "$(st "$VFSD" --socket-path "$TMP/s" --shared-dir "$TMP/share" --tag \
 	0123456789012345678901234567890123456)" = 2 ] || fail "37-byte tag accepted"
+[ "$(st "$VFSD" --socket-path "$TMP/s" --shared-dir "$TMP/share" --sandbox jail)" = 2 ] ||
+	fail "--sandbox jail accepted"
 [ "$(st "$VFSD" --socket-path "$TMP/s" --shared-dir "$TMP/missing")" = 1 ] ||
 	fail "missing shared dir: expected 1"
 grep -q 'missing' "$TMP/out" || fail "no message naming the missing directory"
