@@ -43,9 +43,9 @@ static bool process_queue(struct blk *b, unsigned int i)
 {
 	struct virtq *vq = &b->vqs[i];
 	bool pushed = false;
-	int r;
+	int r = 0;
 
-	while ((r = virtq_pop(vq, &b->elem)) > 0) {
+	while (!atomic_load(&b->stopping) && (r = virtq_pop(vq, &b->elem)) > 0) {
 		uint32_t written;
 
 		if (blk_handle_request(b, &b->elem, &written) < 0) {
@@ -142,9 +142,11 @@ static void blk_reset(struct virtio_device *dev)
 
 	if (!b->running)
 		return;
+	atomic_store(&b->stopping, true);
 	if (write(b->stop_fd, &one, sizeof(one)) != sizeof(one))
 		pr_err("%s: cannot stop the I/O thread", dev->name);
 	pthread_join(b->thread, NULL);
+	atomic_store(&b->stopping, false);
 	drain(b->stop_fd);
 	close(b->epfd);
 	b->epfd = -1;

@@ -5,6 +5,7 @@
 
 #include <linux/virtio_blk.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -25,6 +26,7 @@ struct blk {
 	struct virtio_blk_config cfg;
 	/* I/O thread state, valid while running. */
 	bool running;
+	atomic_bool stopping;         /* reset requested: finish the current request, then stop */
 	pthread_t thread;
 	int stop_fd, epfd;
 	struct virtq vqs[VIRTIO_BLK_MAX_QUEUES];
