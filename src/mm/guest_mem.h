@@ -11,7 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GUEST_MEM_MAX_REGIONS 2
+/* microvm itself uses 2 (split around the PCI hole); vhost-user back-ends (src/vu_backend) reuse
+ * the struct for front-ends such as QEMU that send up to 8 memory regions. */
+#define GUEST_MEM_MAX_REGIONS 8
 
 struct guest_mem_region {
 	uint64_t gpa;       /* guest-physical start */
