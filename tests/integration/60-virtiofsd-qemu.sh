@@ -2,7 +2,8 @@
 # Interop: QEMU (Debian's 7.2, TCG: it cannot boot a kernel on this KVM) as the vhost-user-fs
 # front-end of microvm-virtiofsd. The Linux guest kit runs guest/tests/virtiofs.sh on the share
 # (read a host file, create/write/append/rename/mkdir/delete); the host directory is compared
-# afterwards and the daemon must exit 0 when QEMU disconnects. No DAX: QEMU 7.2 predates the
+# afterwards and the daemon must exit 0 when QEMU disconnects. Guests of 256M (2 memory
+# regions) and 3G (3 regions). No DAX: QEMU 7.2 predates the
 # SHMEM protocol feature.
 source "$(dirname "$0")/lib.sh"
 VFSD="$BUILD/microvm-virtiofsd"
@@ -15,36 +16,40 @@ QEMU=$(command -v qemu-system-x86_64) || fail "qemu-system-x86_64 missing (packa
 mkdir -p "$TMP/share"
 head -c 100000 /dev/urandom >"$TMP/share/host.bin"
 want=$(sha256sum "$TMP/share/host.bin" | cut -d' ' -f1)
-"$VFSD" --socket-path "$TMP/vfsd.sock" --shared-dir "$TMP/share" --tag hostshare \
-	>"$TMP/vfsd.log" 2>&1 &
-VPID=$!
 trap 'kill -9 $VPID 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 1 50); do [ -S "$TMP/vfsd.sock" ] && break; sleep 0.1; done
+VPID=
+# 256M: 2 memory regions; 3G: 3 (RAM split at 640K and at the PCI hole).
+for mem in 256M 3G; do
+	"$VFSD" --socket-path "$TMP/vfsd.sock" --shared-dir "$TMP/share" --tag hostshare \
+		>"$TMP/vfsd-$mem.log" 2>&1 &
+	VPID=$!
+	for _ in $(seq 1 50); do [ -S "$TMP/vfsd.sock" ] && break; sleep 0.1; done
 
-BASE="console=ttyS0 quiet mitigations=off reboot=k panic=-1 no_timer_check tsc=reliable rodata=off noxsave clearcpuid=59,151,141,145,298,297,580,534,312,308,295,288 rdinit=/init"
-LAST="$TMP/qemu"
-timeout -k 5 "${LINUX_TIMEOUT:-600}" "$QEMU" -M q35 -accel tcg -m 256M \
-	-object memory-backend-memfd,id=mem,size=256M,share=on -numa node,memdev=mem \
-	-chardev socket,id=vfs,path="$TMP/vfsd.sock" \
-	-device vhost-user-fs-pci,chardev=vfs,tag=hostshare \
-	-kernel "$KERNEL" -initrd "$INITRD" \
-	-append "$BASE microvm.test=virtiofs microvm.fs.tag=hostshare microvm.fs.expect=host.bin" \
-	-nographic -no-reboot -display none -monitor none -serial "file:$LAST.console" \
-	</dev/null >"$LAST.err" 2>&1
-VM_STATUS=$?
-[ "$VM_STATUS" -ne 124 ] || fail "QEMU did not stop in time"
-expect_console 'MICROVM-TEST-DONE'
-expect_no_console '^FAIL'
-expect_console '^PASS: mount virtiofs hostshare'
-expect_console "^fs: host.bin sha256 $want"
-for t in "create and write" "read back" "append to" "rename" "mkdir" "rmdir" \
-	"delete renamed file" "umount /mnt"; do
-	expect_console "^PASS: $t"
+	BASE="console=ttyS0 quiet mitigations=off reboot=k panic=-1 no_timer_check tsc=reliable rodata=off noxsave clearcpuid=59,151,141,145,298,297,580,534,312,308,295,288 rdinit=/init"
+	LAST="$TMP/qemu-$mem"
+	timeout -k 5 "${LINUX_TIMEOUT:-600}" "$QEMU" -M q35 -accel tcg -m "$mem" \
+		-object memory-backend-memfd,id=mem,size="$mem",share=on -numa node,memdev=mem \
+		-chardev socket,id=vfs,path="$TMP/vfsd.sock" \
+		-device vhost-user-fs-pci,chardev=vfs,tag=hostshare \
+		-kernel "$KERNEL" -initrd "$INITRD" \
+		-append "$BASE microvm.test=virtiofs microvm.fs.tag=hostshare microvm.fs.expect=host.bin" \
+		-nographic -no-reboot -display none -monitor none -serial "file:$LAST.console" \
+		</dev/null >"$LAST.err" 2>&1
+	VM_STATUS=$?
+	[ "$VM_STATUS" -ne 124 ] || fail "QEMU did not stop in time"
+	expect_console 'MICROVM-TEST-DONE'
+	expect_no_console '^FAIL'
+	expect_console '^PASS: mount virtiofs hostshare'
+	expect_console "^fs: host.bin sha256 $want"
+	for t in "create and write" "read back" "append to" "rename" "mkdir" "rmdir" \
+		"delete renamed file" "umount /mnt"; do
+		expect_console "^PASS: $t"
+	done
+	for _ in $(seq 1 50); do kill -0 $VPID 2>/dev/null || break; sleep 0.1; done
+	kill -0 $VPID 2>/dev/null && fail "microvm-virtiofsd still running after QEMU exited"
+	wait $VPID; st=$?
+	[ "$st" -eq 0 ] || { cat "$TMP/vfsd-$mem.log"; fail "microvm-virtiofsd exit status $st"; }
+	[ "$(ls -A "$TMP/share")" = "host.bin" ] || fail "share holds: $(ls -A "$TMP/share" | tr '\n' ' ')"
+	[ "$(sha256sum "$TMP/share/host.bin" | cut -d' ' -f1)" = "$want" ] || fail "host.bin changed"
 done
-for _ in $(seq 1 50); do kill -0 $VPID 2>/dev/null || break; sleep 0.1; done
-kill -0 $VPID 2>/dev/null && fail "microvm-virtiofsd still running after QEMU exited"
-wait $VPID; st=$?
-[ "$st" -eq 0 ] || { cat "$TMP/vfsd.log"; fail "microvm-virtiofsd exit status $st"; }
-[ "$(ls -A "$TMP/share")" = "host.bin" ] || fail "share holds: $(ls -A "$TMP/share" | tr '\n' ' ')"
-[ "$(sha256sum "$TMP/share/host.bin" | cut -d' ' -f1)" = "$want" ] || fail "host.bin changed"
-pass "QEMU 7.2 vhost-user-fs-pci front-end used microvm-virtiofsd (guest virtiofs suite)"
+pass "QEMU 7.2 vhost-user-fs-pci front-end (256M and 3G guests) used microvm-virtiofsd"
