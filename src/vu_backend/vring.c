@@ -118,22 +118,28 @@ static void report_broken(struct vub_vq *v)
 		pr_debug("%s: queue %u: error eventfd write failed", v->b->dev.name, v->idx);
 }
 
-/* Pops and serves every available chain. Read lock held. */
-static void process(struct vub_vq *v)
+/* Chains served per read-lock hold, so ring/memory changes never wait behind a busy queue. */
+#define BATCH 64
+
+/* Pops and serves available chains. Read lock held. Returns true if more may be pending. */
+static bool process(struct vub_vq *v)
 {
 	struct vub *b = v->b;
 	int r;
 
-	while (!atomic_load(&b->stopping)) {
+	for (unsigned int n = 0; n < BATCH; n++) {
+		if (atomic_load(&b->stopping))
+			return false;
 		r = virtq_pop(&v->vq, &v->elem);
 		if (r <= 0) {
 			if (r < 0)
 				report_broken(v);
-			break;
+			return false;
 		}
 		virtq_push(&v->vq, v->elem.head, b->dev.process(b->dev.opaque, v->idx, &v->elem));
 		virtq_notify(&v->vq);
 	}
+	return true;
 }
 
 static void *worker(void *arg)
@@ -147,6 +153,7 @@ static void *worker(void *arg)
 	for (;;) {
 		struct pollfd p[2] = { { .fd = v->wake_fd, .events = POLLIN },
 				       { .fd = -1, .events = POLLIN } };
+		bool more = false;
 
 		pthread_rwlock_rdlock(&b->lock);
 		if (atomic_load(&b->stopping)) {
@@ -161,8 +168,10 @@ static void *worker(void *arg)
 		}
 		/* Also catches chains made available before the kick fd arrived. */
 		if (v->ready && v->enabled && !v->vq.broken)
-			process(v);
+			more = process(v);
 		pthread_rwlock_unlock(&b->lock);
+		if (more)
+			continue;
 		p[1].fd = kick;
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
 			break;
