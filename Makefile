@@ -77,10 +77,11 @@ $(BUILD)/tests/backends/%: $(BUILD)/tests/backends/%.o $(HARNESS_OBJS) $(LIB)
 -include guest/guest.mk
 -include tests/fuzz/fuzz.mk
 -include bench/bench.mk
+-include src/security/faultinj.mk
 
 unit-test-bins: $(UNIT_BINS) $(HELPER_BINS)
 
-unit-test: $(UNIT_BINS)
+unit-test: $(UNIT_BINS) $(HELPER_BINS)
 	@tests/run_unit.sh $(UNIT_BINS)
 
 integration-test: all

@@ -108,6 +108,42 @@ static int fs_setup_cache(struct vu_dev *dev, struct vu_fs *fs, uint64_t size, c
 	return r;
 }
 
+/*
+ * The backend's view of the DAX window must match cache_size: a backend that maps past the end
+ * of a smaller window gets errors, one with a smaller window wastes guest address space. A
+ * backend without SHMEM cannot use the window at all (the guest's DAX mappings then fail).
+ */
+static int fs_check_cache(struct vu_dev *dev, uint64_t cache_size, char *err, size_t errlen)
+{
+	uint64_t sizes[VHOST_USER_MAX_SHM_REGIONS];
+	unsigned int n;
+	int ret = vu_shmem_fetch_config(dev, sizes, &n, err, errlen);
+
+	if (ret < 0)
+		return ret;
+	if (ret == 0) {
+		pr_warn("%s: the back-end does not support VHOST_USER_PROTOCOL_F_SHMEM: the %llu MiB "
+			"DAX window stays empty and guest DAX mappings will fail", dev->name,
+			(unsigned long long)(cache_size >> 20));
+		return 0;
+	}
+	for (unsigned int id = 1; id < VHOST_USER_MAX_SHM_REGIONS; id++) {
+		if (sizes[id]) {
+			snprintf(err, errlen, "%s: the back-end declares shared memory region %u, "
+				 "virtio-fs has only the DAX window (region 0)", dev->name, id);
+			return -EINVAL;
+		}
+	}
+	if (sizes[VIRTIO_FS_SHMCAP_ID_CACHE] != cache_size) {
+		snprintf(err, errlen, "%s: cache_size is %llu MiB but the back-end's DAX window "
+			 "(GET_SHMEM_CONFIG region 0) is %llu MiB: configure both the same", dev->name,
+			 (unsigned long long)(cache_size >> 20),
+			 (unsigned long long)(sizes[VIRTIO_FS_SHMCAP_ID_CACHE] >> 20));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 struct virtio_device *vhost_user_fs_create(struct vm *vm, const struct vhost_user_fs_config *cfg,
 					   char *err, size_t errlen)
 {
@@ -143,6 +179,8 @@ struct virtio_device *vhost_user_fs_create(struct vm *vm, const struct vhost_use
 	if (cfg->cache_size && fs_setup_cache(dev, fs, cfg->cache_size, err, errlen))
 		goto fail;
 	if (vu_dev_connect(dev, err, errlen))
+		goto fail;
+	if (cfg->cache_size && fs_check_cache(dev, cfg->cache_size, err, errlen))
 		goto fail;
 	return &dev->vdev;
 fail:

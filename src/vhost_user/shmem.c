@@ -238,10 +238,9 @@ int vu_shmem_add_regions(struct vu_dev *dev, const uint64_t sizes[256], char *er
 	return 0;
 }
 
-int vu_shmem_query_config(struct vu_dev *dev, char *err, size_t errlen)
+int vu_shmem_fetch_config(struct vu_dev *dev, uint64_t sizes[256], unsigned int *nregions,
+			  char *err, size_t errlen)
 {
-	uint64_t sizes[VHOST_USER_MAX_SHM_REGIONS];
-	unsigned int n;
 	struct vu_msg req, rep;
 	char why[192];
 	int ret;
@@ -255,11 +254,22 @@ int vu_shmem_query_config(struct vu_dev *dev, char *err, size_t errlen)
 		return ret;
 	}
 	vu_msg_close_fds(&rep);
-	ret = vu_parse_shmem_config(&rep.payload, rep.hdr.size, sizes, &n, why, sizeof(why));
+	ret = vu_parse_shmem_config(&rep.payload, rep.hdr.size, sizes, nregions, why, sizeof(why));
 	if (ret) {
 		cfg_err(err, errlen, "%s: %s", dev->name, why);
 		return ret;
 	}
+	return 1;
+}
+
+int vu_shmem_query_config(struct vu_dev *dev, char *err, size_t errlen)
+{
+	uint64_t sizes[VHOST_USER_MAX_SHM_REGIONS];
+	unsigned int n;
+	int ret = vu_shmem_fetch_config(dev, sizes, &n, err, errlen);
+
+	if (ret <= 0)
+		return ret;
 	pr_info("%s: back-end asks for %u shared memory regions", dev->name, n);
 	return vu_shmem_add_regions(dev, sizes, err, errlen);
 }

@@ -81,6 +81,12 @@ int vu_shmem_add_regions(struct vu_dev *dev, const uint64_t sizes[256], char *er
  * malformed reply: -EPROTO with the reason in err (fail device setup).
  */
 int vu_shmem_query_config(struct vu_dev *dev, char *err, size_t errlen);
+/*
+ * GET_SHMEM_CONFIG only: fills sizes[] (index = shmid) and *nregions. Returns 1 when the reply was
+ * valid, 0 when SHMEM is not negotiated (nothing sent), -errno with err on failure.
+ */
+int vu_shmem_fetch_config(struct vu_dev *dev, uint64_t sizes[256], unsigned int *nregions,
+			  char *err, size_t errlen);
 /* Releases every region. Safe when nothing was set up. */
 void vu_shmem_destroy(struct vu_dev *dev);
 /* Counters of region shmid of dev: 0, or -ENOENT. */
