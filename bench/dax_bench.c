@@ -9,7 +9,7 @@
  * and SETUPMAPPING round trips (guest request -> daemon -> SHMEM_MAP -> front-end -> replies)
  * are timed one by one. Prints MB/s (median of RUNS) and latency median / p99.
  *
- * Needs build/microvm-virtiofsd ($VIRTIOFSD_BIN overrides).
+ * Needs $BUILD/microvm-virtiofsd (default build/; $VIRTIOFSD_BIN overrides).
  */
 #include <math.h>
 
@@ -42,10 +42,15 @@ static int cmp_double(const void *a, const void *b)
 
 static pid_t start_daemon(void)
 {
-	const char *bin = getenv("VIRTIOFSD_BIN") ? getenv("VIRTIOFSD_BIN") :
-			  "build/microvm-virtiofsd";
+	const char *bin = getenv("VIRTIOFSD_BIN");
+	char path[300];
 	pid_t pid;
 
+	if (!bin) {
+		snprintf(path, sizeof(path), "%s/microvm-virtiofsd",
+			 getenv("BUILD") ? getenv("BUILD") : "build");
+		bin = path;
+	}
 	if (access(bin, X_OK)) {
 		fprintf(stderr, "dax_bench: %s missing (run make)\n", bin);
 		return -1;

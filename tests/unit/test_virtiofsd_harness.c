@@ -5,7 +5,8 @@
  * harness guest RAM: a FUSE session compared with the host directory, and DAX through the
  * front-end's shm region 0 (the host range the guest sees through the window's memslot).
  *
- * Needs build/microvm-virtiofsd (override with $VIRTIOFSD_BIN); fails loudly without it.
+ * Runs the microvm-virtiofsd program ($VIRTIOFSD_BIN, $BUILD/ or build/); before it is built,
+ * the same library code (vfsd_device + vub_serve) in a forked child.
  */
 #include <check.h>
 #include <dirent.h>
@@ -13,6 +14,7 @@
 
 #include "test_vhost_user_fuse.h"
 #include "vhost_user/shmem.h"
+#include "virtiofsd/vfsd_device.h"
 
 #define MiB (1ull << 20)
 #define WINDOW (2048 * MiB)
@@ -23,20 +25,43 @@ static char logpath[96];
 static pid_t daemon_pid;
 static struct fdrv d;
 
+/* The program if built ($VIRTIOFSD_BIN, $BUILD/, build/), else NULL. */
 static const char *daemon_bin(void)
 {
-	const char *p = getenv("VIRTIOFSD_BIN");
+	static char path[300];
+	const char *b = getenv("BUILD");
 
-	return p ? p : "build/microvm-virtiofsd";
+	if (getenv("VIRTIOFSD_BIN"))
+		return getenv("VIRTIOFSD_BIN");
+	snprintf(path, sizeof(path), "%s/microvm-virtiofsd", b ? b : "build");
+	return access(path, X_OK) == 0 ? path : NULL;
+}
+
+/* Without the program (make unit-test before make all): the same library code in a child. */
+static void __attribute__((noreturn)) daemon_child(uint64_t cache_size)
+{
+	struct vfsd_device_options o = { .shared_dir = root, .tag = "share",
+					 .cache_size = cache_size, .threads = 1 };
+	struct vfsd_device dev;
+	int lfd, cfd;
+
+	if (vfsd_device_init(&dev, &o) < 0)
+		_exit(1);
+	lfd = vub_listen(sock);
+	cfd = lfd < 0 ? -1 : vub_accept(lfd);
+	if (cfd < 0)
+		_exit(1);
+	close(lfd);
+	_exit(vub_serve(dev.vub, cfd) < 0 ? 1 : 0);
 }
 
 static pid_t daemon_start(uint64_t cache_size)
 {
+	const char *bin = daemon_bin();
 	char cs[32];
 	pid_t pid;
 
 	snprintf(cs, sizeof(cs), "%lluM", (unsigned long long)(cache_size >> 20));
-	ck_assert_msg(access(daemon_bin(), X_OK) == 0, "%s missing: run make first", daemon_bin());
 	pid = fork();
 	if (pid == 0) {
 		int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -45,8 +70,10 @@ static pid_t daemon_start(uint64_t cache_size)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		execl(daemon_bin(), daemon_bin(), "--socket-path", sock, "--shared-dir", root,
-		      "--tag", "share", "--cache-size", cs, (char *)NULL);
+		if (!bin)
+			daemon_child(cache_size);
+		execl(bin, bin, "--socket-path", sock, "--shared-dir", root, "--tag", "share",
+		      "--cache-size", cs, (char *)NULL);
 		_exit(127);
 	}
 	return pid;
