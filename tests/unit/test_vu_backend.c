@@ -304,6 +304,70 @@ START_TEST(test_vring_echo)
 }
 END_TEST
 
+/* CONFIGURE_MEM_SLOTS path: memory given region by region, then swapped under a running ring. */
+START_TEST(test_add_mem_reg_and_remap)
+{
+	struct vring_used *u = (void *)(mem + USED_OFF);
+	struct vu_msg m;
+
+	negotiate();
+	vu_msg_init(&m, VHOST_USER_ADD_MEM_REG, 40);
+	m.payload.mem_reg.region = (struct vhost_user_memory_region){
+		.guest_phys_addr = GPA_BASE, .memory_size = MEM_SIZE, .userspace_addr = UVA_BASE };
+	m.fds[0] = memfd;
+	m.nr_fds = 1;
+	ck_assert_uint_eq(send_ack(&m), 0);
+	start_ring(1, UVA_BASE + DESC_OFF);
+	post(0, "first", 0);
+	wait_call();
+	/* A new table (same memory, new mapping): the running ring keeps its indices. */
+	send_mem_table();
+	post(1, "second", 0);
+	wait_call();
+	ck_assert_uint_eq(u->idx, 2);
+	ck_assert_str_eq((char *)mem + DATA_OFF + 0x8000 + 256, "second");
+	/* Removing the region under the ring stops it: nothing is served, nothing crashes. */
+	vu_msg_init(&m, VHOST_USER_REM_MEM_REG, 40);
+	m.payload.mem_reg.region = (struct vhost_user_memory_region){
+		.guest_phys_addr = GPA_BASE, .memory_size = MEM_SIZE, .userspace_addr = UVA_BASE };
+	ck_assert_uint_eq(send_ack(&m), 0);
+	ck_assert_uint_eq(vub_nr_regions(b), 0);
+	post(2, "third", 0);
+	usleep(100000);
+	ck_assert_uint_eq(u->idx, 2);
+	ck_assert_int_eq(processed, 2);
+}
+END_TEST
+
+/* Many chains made available before one kick: all served, in order. */
+START_TEST(test_vring_burst)
+{
+	struct vring_desc *d = (void *)(mem + DESC_OFF);
+	struct vring_avail *a = (void *)(mem + AVAIL_OFF);
+	struct vring_used *u = (void *)(mem + USED_OFF);
+	uint64_t one = 1;
+
+	negotiate();
+	send_mem_table();
+	start_ring(1, UVA_BASE + DESC_OFF);
+	for (unsigned int i = 0; i < QSZ; i++) {
+		snprintf((char *)mem + DATA_OFF + 64 * i, 64, "req%u", i);
+		d[i] = (struct vring_desc){ .addr = GPA_BASE + DATA_OFF + 64 * i, .len = 8 };
+		a->ring[i] = (uint16_t)i;
+	}
+	a->ring[QSZ] = QSZ - 1;     /* used_event: one interrupt after the last */
+	__atomic_store_n(&a->idx, QSZ, __ATOMIC_RELEASE);
+	ck_assert_int_eq(write(kick_fd, &one, 8), 8);
+	wait_call();
+	for (int i = 0; i < 100 && __atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) != QSZ; i++)
+		usleep(10000);
+	ck_assert_uint_eq(u->idx, QSZ);
+	for (unsigned int i = 0; i < QSZ; i++)
+		ck_assert_uint_eq(u->ring[i].id, i);
+	ck_assert_int_eq(processed, QSZ);
+}
+END_TEST
+
 START_TEST(test_vring_bad_chain)
 {
 	struct pollfd p = { .fd = err_fd, .events = POLLIN };
@@ -533,6 +597,8 @@ static Suite *vu_backend_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_negotiation);
 	tcase_add_test(tc, test_vring_echo);
+	tcase_add_test(tc, test_add_mem_reg_and_remap);
+	tcase_add_test(tc, test_vring_burst);
 	tcase_add_test(tc, test_vring_bad_chain);
 	tcase_add_test(tc, test_vring_bad_addresses);
 	tcase_add_test(tc, test_backend_channel);
