@@ -81,11 +81,15 @@ void vub_vrings_remap(struct vub *b)
 {
 	for (unsigned int i = 0; i < b->dev.nr_queues; i++) {
 		struct vub_vq *v = &b->vqs[i];
+		uint16_t last_avail = v->vq.last_avail;
 
-		if (v->ready && vq_setup(v, true) < 0)
+		if (v->ready && vq_setup(v, true) < 0) {
+			/* Rings left the memory table: stop, resume from here if it comes back. */
 			v->ready = false;
-		else if (!v->ready)
+			v->base = last_avail;
+		} else if (!v->ready) {
 			try_start(v);
+		}
 	}
 }
 
