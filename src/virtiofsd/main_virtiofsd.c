@@ -117,8 +117,8 @@ static int parse_args(int argc, char **argv, struct vfsd_device_options *o, cons
 			break;
 		case 'S':
 			if (strcmp(optarg, "chroot") && strcmp(optarg, "none")) {
-				fprintf(stderr, "microvm-virtiofsd: --sandbox '%s': expected chroot "
-					"or none\n", optarg);
+				fprintf(stderr, "microvm-virtiofsd: --sandbox '%s': expected "
+					"chroot or none\n", optarg);
 				return -1;
 			}
 			sandbox = strcmp(optarg, "chroot") == 0;

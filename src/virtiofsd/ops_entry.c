@@ -135,10 +135,10 @@ static int set_times(struct vfsd *fs, struct vfsd_inode *ino, const struct fuse_
 		ts[1].tv_nsec = UTIME_NOW;
 	else if (in->valid & FATTR_MTIME)
 		ts[1] = (struct timespec){ (time_t)in->mtime, in->mtimensec };
-	if (ts[0].tv_nsec != UTIME_NOW && ts[0].tv_nsec != UTIME_OMIT && ts[0].tv_nsec >= 1000000000)
-		return -EINVAL;
-	if (ts[1].tv_nsec != UTIME_NOW && ts[1].tv_nsec != UTIME_OMIT && ts[1].tv_nsec >= 1000000000)
-		return -EINVAL;
+	for (int i = 0; i < 2; i++)
+		if (ts[i].tv_nsec != UTIME_NOW && ts[i].tv_nsec != UTIME_OMIT &&
+		    ts[i].tv_nsec >= 1000000000)
+			return -EINVAL;
 	if (S_ISLNK(ino->type))
 		return -EOPNOTSUPP;
 	vfsd_fd_name(ino->fd, name);

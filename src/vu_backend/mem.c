@@ -136,7 +136,8 @@ int vub_add_mem_reg(struct vub *b, struct vu_msg *m)
 	if (!ret)
 		ret = map_region(&b->regions[b->nr_regions], d, m->fds[0]);
 	if (ret) {
-		pr_err("%s: ADD_MEM_REG: bad or unmappable region: %s", b->dev.name, strerror(-ret));
+		pr_err("%s: ADD_MEM_REG: bad or unmappable region: %s", b->dev.name,
+		       strerror(-ret));
 		return ret;
 	}
 	b->nr_regions++;
