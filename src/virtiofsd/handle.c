@@ -21,12 +21,17 @@ int vfsd_handles_init(struct vfsd *fs)
 	return 0;
 }
 
+/* Closes a handle nobody can reach any more; the slot is reusable only at the end. */
 static void free_handle(struct vfsd *fs, struct vfsd_handle *h)
 {
+	struct vfsd_inode *ino = h->inode;
+
 	close(h->fd);
-	h->fd = -1;
-	vfsd_inode_put(fs, h->inode);
+	vfsd_inode_put(fs, ino);
+	pthread_mutex_lock(&fs->hlock);
 	h->inode = NULL;
+	h->fd = -1;
+	pthread_mutex_unlock(&fs->hlock);
 }
 
 void vfsd_handles_destroy(struct vfsd *fs)
@@ -140,7 +145,7 @@ void vfsd_handle_put(struct vfsd *fs, struct vfsd_handle *h)
 	if (last)
 		fs->nr_handles--;
 	pthread_mutex_unlock(&fs->hlock);
-	/* refs == 0 means closing was set and nobody can find it: safe without the lock. */
+	/* refs == 0: closing was set, nobody can find it, and fd >= 0 keeps the slot taken. */
 	if (last)
 		free_handle(fs, h);
 }
@@ -162,10 +167,14 @@ int vfsd_handle_release(struct vfsd *fs, uint64_t fh, bool dir)
 
 void vfsd_handle_release_all(struct vfsd *fs)
 {
-	for (uint32_t i = 0; i < fs->nr_slots; i++) {
+	for (uint32_t i = 0;; i++) {
 		struct vfsd_handle *h;
 
 		pthread_mutex_lock(&fs->hlock);
+		if (i >= fs->nr_slots) {
+			pthread_mutex_unlock(&fs->hlock);
+			break;
+		}
 		h = fs->handles[i];
 		if (h->fd < 0 || h->closing) {
 			pthread_mutex_unlock(&fs->hlock);

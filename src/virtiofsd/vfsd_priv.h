@@ -54,7 +54,7 @@ struct vfsd {
 	int root_fd;                 /* O_PATH of the shared directory */
 	int proc_fd;                 /* O_PATH of /proc/self/fd */
 	bool readonly;
-	bool initialized;
+	atomic_bool initialized;     /* INIT answered (read by every queue's worker) */
 	uint32_t proto_minor;
 	double timeout_s;
 	uint64_t window_size;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fuse.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -860,6 +861,79 @@ START_TEST(test_readonly)
 }
 END_TEST
 
+/* ---- concurrency: the request queues' worker threads share the tables ---- */
+
+static void *hammer(void *arg)
+{
+	uint8_t *out = malloc(64 * 1024), req[256];
+	struct fuse_in_header *h = (void *)req;
+	long bad = 0;
+
+	(void)arg;
+	for (int i = 0; i < 2000; i++) {
+		struct iovec iov = { out, 64 * 1024 };
+		struct fuse_out_header oh;
+		struct fuse_entry_out e;
+		struct fuse_open_out o;
+		struct fuse_open_in oin = { .flags = O_RDONLY };
+		struct fuse_read_in rin = { .size = 100 };
+		struct fuse_release_in rel = { 0 };
+		struct fuse_forget_in fin = { .nlookup = 1 };
+
+		*h = (struct fuse_in_header){ .len = sizeof(*h) + 10, .opcode = FUSE_LOOKUP,
+					      .unique = 1, .nodeid = FUSE_ROOT_ID };
+		memcpy(req + sizeof(*h), "hello.txt", 10);
+		vfsd_dispatch(fs, req, h->len, &iov, 1);
+		memcpy(&oh, out, sizeof(oh));
+		if (oh.error) {
+			bad++;
+			continue;
+		}
+		memcpy(&e, out + sizeof(oh), sizeof(e));
+		*h = (struct fuse_in_header){ .len = sizeof(*h) + sizeof(oin), .opcode = FUSE_OPEN,
+					      .unique = 2, .nodeid = e.nodeid };
+		memcpy(req + sizeof(*h), &oin, sizeof(oin));
+		vfsd_dispatch(fs, req, h->len, &iov, 1);
+		memcpy(&oh, out, sizeof(oh));
+		memcpy(&o, out + sizeof(oh), sizeof(o));
+		bad += oh.error != 0;
+		rin.fh = rel.fh = o.fh;
+		*h = (struct fuse_in_header){ .len = sizeof(*h) + sizeof(rin), .opcode = FUSE_READ,
+					      .unique = 3, .nodeid = e.nodeid };
+		memcpy(req + sizeof(*h), &rin, sizeof(rin));
+		vfsd_dispatch(fs, req, h->len, &iov, 1);
+		memcpy(&oh, out, sizeof(oh));
+		bad += oh.error != 0 || oh.len != sizeof(oh) + 13;
+		*h = (struct fuse_in_header){ .len = sizeof(*h) + sizeof(rel),
+					      .opcode = FUSE_RELEASE, .unique = 4,
+					      .nodeid = e.nodeid };
+		memcpy(req + sizeof(*h), &rel, sizeof(rel));
+		vfsd_dispatch(fs, req, h->len, &iov, 1);
+		*h = (struct fuse_in_header){ .len = sizeof(*h) + sizeof(fin), .opcode = FUSE_FORGET,
+					      .unique = 5, .nodeid = e.nodeid };
+		memcpy(req + sizeof(*h), &fin, sizeof(fin));
+		vfsd_dispatch(fs, req, h->len, &iov, 1);
+	}
+	free(out);
+	return (void *)bad;
+}
+
+START_TEST(test_threads)
+{
+	pthread_t t[4];
+	void *bad;
+
+	for (int i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, hammer, NULL);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], &bad);
+		ck_assert_int_eq((long)bad, 0);
+	}
+	ck_assert_uint_eq(vfsd_nr_handles(fs), 0);
+	ck_assert_uint_eq(vfsd_nr_inodes(fs), 1);
+}
+END_TEST
+
 /* ---- DAX with an in-process fake window (what the front-end does with MAP_FIXED) ---- */
 
 static uint8_t *window;
@@ -1088,6 +1162,7 @@ static Suite *virtiofsd_suite(void)
 	tcase_add_test(tc, test_escape_links);
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_readonly);
+	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_dax);
 	tcase_add_test(tc, test_dax_stale_records);
 	tcase_add_test(tc, test_dax_readonly);

@@ -10,6 +10,7 @@
 #include <linux/virtio_ring.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,7 @@ static struct vu_conn fe;          /* fake front-end end */
 static uint8_t *mem;
 static int memfd;
 static int kick_fd, call_fd, err_fd;
-static int processed;
+static atomic_int processed;
 
 /* Echo device: copies the readable bytes into the writable buffers. */
 static uint32_t echo(void *opaque, unsigned int q, const struct virtq_elem *e)
