@@ -3,7 +3,8 @@
  * Fuzz target: the split-virtqueue chain walker (virtq_pop / virtq_push / virtq_should_notify).
  *
  * Input: byte 0 = queue size exponent (size = 1 << (b % 9), 1..256), byte 1 = feature bits
- * (bit 0 INDIRECT_DESC, bit 1 EVENT_IDX), byte 2 = how many pops to try; the rest is copied to
+ * (bit 0 INDIRECT_DESC, bit 1 EVENT_IDX) and bit 2 = hand each chain to the virtio-blk request
+ * handler (1 MiB memfd image, read-only if bit 3), byte 2 = how many pops to try; the rest is copied to
  * guest RAM (64 KiB) at 0: descriptor table at 0x0, avail ring at 0x1000, used ring at 0x2000,
  * buffers and indirect tables anywhere. Every popped iovec is checked to lie inside guest RAM
  * and is fully read and written, so any escape is a crash.
@@ -13,7 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "mm/guest_mem.h"
+#include "virtio/blk_priv.h"
 #include "virtio/virtio_dev.h"
 #include "virtio/virtqueue.h"
 #include "vmm/log.h"
@@ -21,6 +26,17 @@
 #define RAM_SIZE (64 << 10)
 
 static struct guest_mem mem;
+static struct blk blk;
+
+static void init_blk(void)
+{
+	blk.fd = memfd_create("fuzz-blk", MFD_CLOEXEC);
+	if (blk.fd < 0 || ftruncate(blk.fd, 1 << 20) < 0)
+		abort();
+	blk.capacity = (1 << 20) / 512;
+	blk.vdev.name = "fuzz-blk";
+	memcpy(blk.id, "fuzz", 4);
+}
 
 static void touch(const struct virtq_elem *e)
 {
@@ -53,6 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		log_set_level(LOG_ERROR);
 		if (guest_mem_init(&mem, RAM_SIZE) < 0)
 			abort();
+		init_blk();
 	}
 	if (size < 3)
 		return 0;
@@ -76,7 +93,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (e.head >= q.size || e.out_num + e.in_num > e.max)
 			abort();
 		touch(&e);
-		virtq_push(&vq, e.head, (uint32_t)e.in_len);
+		if (data[1] & 4) {
+			uint32_t written = 0;
+
+			blk.readonly = data[1] & 8;
+			if (blk_handle_request(&blk, &e, &written) == 0 && written > e.in_len)
+				abort();
+			virtq_push(&vq, e.head, written);
+		} else {
+			virtq_push(&vq, e.head, (uint32_t)e.in_len);
+		}
 		virtq_should_notify(&vq);
 	}
 	virtq_elem_free(&e);
