@@ -100,8 +100,13 @@ static int setup_locked(struct vfsd *fs, int fd, const struct fuse_setupmapping_
 		if (d->start_of[c] != NONE)
 			unmap_locked(fs, d->start_of[c]);
 	ret = fs->dax_ops->map(fs->dax_ops->opaque, fd, in->foffset, in->moffset, in->len, rw);
-	if (ret < 0)
+	if (ret < 0) {
+		pr_warn("virtiofsd: front-end refused SHMEM_MAP of 0x%llx bytes at window offset "
+			"0x%llx: %s (is its cache_size the same as --cache-size, 0x%llx?)",
+			(unsigned long long)in->len, (unsigned long long)in->moffset,
+			strerror(-ret), (unsigned long long)fs->window_size);
 		return ret;
+	}
 	for (uint64_t c = c0; c < c0 + n; c++)
 		d->start_of[c] = c0;
 	d->len_at[c0] = in->len;
@@ -120,6 +125,12 @@ int vfsd_op_setupmapping(struct vfsd_req *r, struct vfsd_inode *ino)
 
 	memcpy(&in, r->arg, sizeof(in));
 	ret = check_range(fs, in.moffset, in.len);
+	if (ret == -EINVAL && in.moffset >= fs->window_size &&
+	    !atomic_exchange(&fs->dax.warned_size, true)) {
+		pr_warn("virtiofsd: SETUPMAPPING at window offset 0x%llx beyond --cache-size "
+			"0x%llx: the front-end's window (cache_size) is larger than ours",
+			(unsigned long long)in.moffset, (unsigned long long)fs->window_size);
+	}
 	if (ret < 0)
 		return ret;
 	if ((in.flags & ~known) || (in.foffset & PAGE_MASK_4K) || in.foffset > INT64_MAX - in.len)

@@ -47,6 +47,7 @@ struct vfsd_dax {
 	/* len_at[c]: length of the mapping starting at chunk c (valid when start_of[c] == c). */
 	uint64_t *len_at;
 	bool *rw_at;
+	atomic_bool warned_size;     /* cache_size mismatch reported once */
 	pthread_mutex_t lock;
 };
 

@@ -415,6 +415,40 @@ START_TEST(test_dax_reset_drops)
 }
 END_TEST
 
+/*
+ * --cache-size and the front-end's cache_size differ: the front-end compares its cache_size with
+ * our GET_SHMEM_CONFIG answer and refuses the device with a message naming both; the daemon
+ * then exits cleanly.
+ */
+START_TEST(test_window_mismatch)
+{
+	static const uint64_t sizes[2][2] = { { 64 * MiB, WINDOW }, { WINDOW, 64 * MiB } };
+	char err[256], want[64], cmd[400];
+	int status;
+
+	for (int i = 0; i < 2; i++) {
+		strcpy(root, "/tmp/vfsd-h-XXXXXX");
+		ck_assert_ptr_nonnull(mkdtemp(root));
+		snprintf(sock, sizeof(sock), "%s.sock", root);
+		snprintf(logpath, sizeof(logpath), "%s.log", root);
+		daemon_pid = daemon_start(sizes[i][0]);
+		err[0] = 0;
+		ck_assert_int_ne(open_dax(sizes[i][1], err, sizeof(err)), 0);
+		snprintf(want, sizeof(want), "%llu MiB", (unsigned long long)(sizes[i][0] >> 20));
+		ck_assert_msg(strstr(err, "cache_size") && strstr(err, want), "message: %s", err);
+		vm_destroy(&d.vm);
+		pid_t w = 0;
+
+		for (int j = 0; j < 500 && (w = waitpid(daemon_pid, &status, WNOHANG)) == 0; j++)
+			usleep(10000);
+		ck_assert_int_eq(w, daemon_pid);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s' '%s'", root, sock, logpath);
+		ck_assert_int_eq(system(cmd), 0);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("virtiofsd_harness");
@@ -425,6 +459,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_fuse_session);
 	tcase_add_test(tc, test_dax);
 	tcase_add_test(tc, test_dax_reset_drops);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("window-mismatch");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_window_mismatch);
 	suite_add_tcase(s, tc);
 	return s;
 }
