@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -187,6 +188,18 @@ static int wait_frontend(int lfd)
 	return -EINTR;
 }
 
+/* Every inode the guest knows holds an O_PATH fd: raise the soft fd limit to the hard one. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			pr_warn("cannot raise the open file limit: %s", strerror(errno));
+	}
+}
+
 /* O_PATH fd of the directory holding path; *name points at its last component. */
 static int open_sock_dir(const char *path, const char **name)
 {
@@ -215,6 +228,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	raise_fd_limit();
 	ret = vfsd_device_init(&dev, &o);
 	if (ret < 0) {
 		pr_err("cannot set up the device: %s", strerror(-ret));

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
@@ -861,6 +862,38 @@ START_TEST(test_readonly)
 }
 END_TEST
 
+/* fd exhaustion (every known inode holds an fd): errors to the guest, recovery after FORGET. */
+START_TEST(test_fd_exhaustion)
+{
+	struct rlimit rl = { 64, 64 };
+	struct fuse_entry_out e;
+	struct fuse_forget_in fin = { .nlookup = 1 };
+	uint64_t ids[200];
+	int n = 0, err = 0;
+	char name[32];
+
+	for (int i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "f%03d", i);
+		write_file(name, "x", 1);
+	}
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	for (int i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "f%03d", i);
+		ids[n] = lookup(FUSE_ROOT_ID, name, &e, &err);
+		if (err) {
+			ck_assert_int_eq(err, -EMFILE);
+			break;
+		}
+		n++;
+	}
+	ck_assert_int_lt(n, 200);
+	ck_assert_int_gt(n, 10);
+	for (int i = 0; i < n; i++)
+		call(FUSE_FORGET, ids[i], &fin, sizeof(fin), NULL, NULL);
+	must_lookup(FUSE_ROOT_ID, "f199", &e);
+}
+END_TEST
+
 /* ---- concurrency: the request queues' worker threads share the tables ---- */
 
 static void *hammer(void *arg)
@@ -1162,6 +1195,7 @@ static Suite *virtiofsd_suite(void)
 	tcase_add_test(tc, test_escape_links);
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_readonly);
+	tcase_add_test(tc, test_fd_exhaustion);
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_dax);
 	tcase_add_test(tc, test_dax_stale_records);
