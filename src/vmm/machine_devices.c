@@ -55,8 +55,10 @@ int machine_devices_create(struct machine *m, const struct vm_config *cfg)
 	char err[512];
 	int ret;
 
-	if (!md)
+	if (!md) {
+		pr_err("out of memory for the device list");
 		return EXIT_HOST_ERROR;
+	}
 	m->devices = md;
 	md->pci = pci_bus_create(&m->vm);
 	if (!md->pci) {

@@ -150,6 +150,7 @@ int vcpus_create(struct vm *vm, unsigned int nr)
 	}
 	vm->vcpus = calloc(nr, sizeof(*vm->vcpus));
 	if (!vm->vcpus) {
+		pr_err("out of memory for %u vCPUs", nr);
 		free(cpuid);
 		return -ENOMEM;
 	}

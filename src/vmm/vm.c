@@ -116,6 +116,7 @@ int vm_init(struct vm *vm, uint64_t ram_size)
 	vm->max_memslots = n > 0 ? (uint32_t)n : 32;
 	vm->slot_used = calloc(vm->max_memslots, 1);
 	if (!vm->slot_used) {
+		pr_err("out of memory for the memslot table");
 		ret = -ENOMEM;
 		goto fail;
 	}
