@@ -38,12 +38,13 @@ gdb_role() {
 	[ -n "$line" ] || fail "$src has no seccomp_enter_role($role)"
 	LAST="$TMP/gdb-$name"
 	: >"$LAST.console"
-	timeout -k 5 90 gdb -q -batch -nx -ex 'set pagination off' -ex 'set confirm off' \
+	# gdb itself sometimes dumps core when the inferior dies in a called function: keep none
+	(cd "$TMP" && ulimit -c 0 && timeout -k 5 90 gdb -q -batch -nx -ex 'set pagination off' -ex 'set confirm off' \
 		-ex 'handle SIGUSR1 nostop noprint pass' \
 		-ex "break $(basename "$src"):$((line + 1))" \
 		-ex "run run --config $cfg --cmdline $TESTS </dev/null" \
 		-ex 'python t = gdb.selected_thread().ptid[1]; print("FILTERS", [l.split()[1] for l in open("/proc/%d/status" % t) if l.startswith("Seccomp_filters")][0])' \
-		-ex 'call (int)getppid()' -ex 'continue' "$MICROVM" >"$LAST.err" 2>&1
+		-ex 'call (int)getppid()' -ex 'continue' "$MICROVM" >"$LAST.err" 2>&1)
 }
 
 expect_trap() { # name role-name filters
