@@ -42,7 +42,7 @@ gdb_role() {
 	(cd "$TMP" && ulimit -c 0 && timeout -k 5 90 gdb -q -batch -nx -ex 'set pagination off' -ex 'set confirm off' \
 		-ex 'handle SIGUSR1 nostop noprint pass' \
 		-ex "break $(basename "$src"):$((line + 1))" \
-		-ex "run run --config $cfg --cmdline $TESTS </dev/null" \
+		-ex "run run --config $cfg --cmdline $TESTS </dev/null >$LAST.console" \
 		-ex 'python t = gdb.selected_thread().ptid[1]; print("FILTERS", [l.split()[1] for l in open("/proc/%d/status" % t) if l.startswith("Seccomp_filters")][0])' \
 		-ex 'call (int)getppid()' -ex 'continue' "$MICROVM" >"$LAST.err" 2>&1)
 }
