@@ -17,8 +17,12 @@ FI="$ROOT/$FI_BUILD/microvm"
 FI_IOCTL_ALL=${FI_IOCTL_ALL:-120}
 FI_IOCTL_STRIDE=${FI_IOCTL_STRIDE:-97}
 
-make -s -C "$ROOT" -j2 FAULTINJ=1 SAN=1 BUILD="$FI_BUILD" "$FI_BUILD/microvm" >"$TMP/build.log" 2>&1 ||
+make -s -C "$ROOT" -j2 FAULTINJ=1 SAN=1 BUILD="$FI_BUILD" "$FI_BUILD/microvm" \
+	"$FI_BUILD/tests/test_faultinj" >"$TMP/build.log" 2>&1 ||
 	{ tail -n 30 "$TMP/build.log"; fail "FAULTINJ=1 build failed"; }
+"$ROOT/$FI_BUILD/tests/test_faultinj" >"$TMP/unit.log" 2>&1 ||
+	{ cat "$TMP/unit.log"; fail "the wrappers do not fail exactly the N-th call"; }
+pass "wrappers: the N-th malloc/calloc/mmap/sendmsg/ioctl fails once with its errno"
 MICROVM="$FI"
 export ASAN_OPTIONS=exitcode=86:detect_leaks=1 UBSAN_OPTIONS=exitcode=87:print_stacktrace=1
 export LSAN_OPTIONS=exitcode=88
