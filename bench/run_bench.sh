@@ -39,7 +39,7 @@ printf "%-34s %12s %12s\n" "vmm_rss_excl_guest_ram_kib" "$(cat "$TMP/vmmkib")" "
 echo
 
 echo "## Boot: Linux guest kit (microvm kernel + initramfs, microvm.test=boot), median of ${LINUX_RUNS:-5} runs"
-KERNEL=build/guest/vmlinux; INITRD=build/guest/initramfs.cpio.gz
+KERNEL=build/guest/vmlinux; INITRD=build/guest/initramfs.cpio
 CMDLINE=$(sed -n -E 's/^cmdline = "(.*)"/\1/p' configs/default.toml)
 if [ -e "$KERNEL" ] && [ -e "$INITRD" ]; then
 	"$T" -n "${LINUX_RUNS:-5}" -m "MICROVM-TEST-DONE" -- timeout 300 "$BUILD/microvm" run \

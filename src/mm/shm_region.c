@@ -31,7 +31,16 @@ struct shm_mapping {
 	uint64_t offset;
 	uint64_t len;
 	bool writable;
+	uint64_t *fixed;       /* pages already replaced by zero scratch (NULL until the first) */
 };
+
+static void mapping_free(void *p)
+{
+	struct shm_mapping *m = p;
+
+	free(m->fixed);
+	free(m);
+}
 
 static atomic_uint_fast64_t global_live;
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -329,7 +338,7 @@ static int do_unmap(struct shm_region *r, uint64_t off, uint64_t len, char *err,
 		return ret;
 	}
 	tdelete(&key, &r->tree, range_cmp);
-	free(m);
+	mapping_free(m);
 	r->stats.live--;
 	r->stats.total_unmaps++;
 	atomic_fetch_sub(&global_live, 1);
@@ -366,7 +375,7 @@ unsigned int shm_region_unmap_all(struct shm_region *r)
 		pthread_mutex_unlock(&r->lock);
 		return 0;
 	}
-	tdestroy(r->tree, free);
+	tdestroy(r->tree, mapping_free);
 	r->tree = NULL;
 	r->stats.live = 0;
 	r->stats.total_unmaps += n;
@@ -382,20 +391,38 @@ void shm_region_get_stats(struct shm_region *r, struct shm_region_stats *out)
 	pthread_mutex_unlock(&r->lock);
 }
 
+/*
+ * Replaces an unbacked page of a live mapping (past EOF of the mapped file) with zero scratch,
+ * once: later accesses (which on some hosts keep arriving as MMIO exits) must see what the guest
+ * wrote there, so a page already replaced is left alone.
+ */
 static int fixup_locked(struct shm_region *r, uint64_t offset)
 {
 	struct shm_mapping key = { .offset = offset & ~(SHM_PAGE_SIZE - 1), .len = SHM_PAGE_SIZE };
-	int ret = -ENOENT;
+	struct shm_mapping **found = tfind(&key, &r->tree, range_cmp), *m;
+	uint64_t page, *word;
+	int ret;
 
-	if (tfind(&key, &r->tree, range_cmp)) {
-		ret = hole_map(r->hva + key.offset, SHM_PAGE_SIZE);
-		if (!ret)
-			r->stats.fixups++;
+	if (!found)
+		return -ENOENT;
+	m = *found;
+	if (!m->fixed) {
+		m->fixed = calloc((m->len / SHM_PAGE_SIZE + 63) / 64, sizeof(uint64_t));
+		if (!m->fixed)
+			return -ENOMEM;
 	}
-	if (!ret)
-		pr_warn("shm region %u: guest touched an unbacked page at 0x%llx (file truncated?): "
-			"zero page installed", r->id, (unsigned long long)key.offset);
-	return ret;
+	page = (key.offset - m->offset) / SHM_PAGE_SIZE;
+	word = &m->fixed[page / 64];
+	if (*word & (1ULL << (page % 64)))
+		return 0;
+	ret = hole_map(r->hva + key.offset, SHM_PAGE_SIZE);
+	if (ret)
+		return ret;
+	*word |= 1ULL << (page % 64);
+	r->stats.fixups++;
+	pr_warn("shm region %u: guest touched an unbacked page at 0x%llx (file truncated?): "
+		"zero page installed", r->id, (unsigned long long)key.offset);
+	return 0;
 }
 
 int shm_region_fixup_fault(struct shm_region *r, uint64_t offset)

@@ -6,8 +6,8 @@
 source "$(dirname "$0")/lib.sh"
 require_kvm
 VIRTIOFSD=/usr/lib/qemu/virtiofsd
-KERNEL="$BUILD/guest/vmlinux"
-INITRD="$BUILD/guest/initramfs.cpio.gz"
+KERNEL="$GUEST_KIT/vmlinux"
+INITRD="$GUEST_KIT/initramfs.cpio"   # uncompressed: inflate is minutes of emulated time
 [ -x "$VIRTIOFSD" ] || fail "$VIRTIOFSD is missing (package qemu-system-common)"
 [ -f "$KERNEL" ] && [ -f "$INITRD" ] || fail "guest kit not built (make guest-kit)"
 

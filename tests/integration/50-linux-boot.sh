@@ -38,5 +38,8 @@ expect_console '^PASS: pci bus'
 expect_no_console '^FAIL'
 expect_console 'MICROVM-TEST-DONE'
 expect_status 0
+# The init's write to the boot-timer port is timestamped by microvm (--verbose).
+expect_err 'guest init reached after [0-9]+\.[0-9]+ ms'
+echo "$(grep -o 'guest init reached after [0-9.]* ms' "$LAST.err")"
 init_ms=$(sed -n 's/.*guest init reached after \([0-9.]*\) ms.*/\1/p' "$LAST.err" | head -n 1)
 pass "Linux $kver booted to init${init_ms:+ in $init_ms ms}, MemTotal $mem_kb kB, exit 0 after ${ms} ms"

@@ -6,8 +6,8 @@
 source "$(dirname "$0")/lib.sh"
 require_kvm
 VFSD="$BUILD/microvm-virtiofsd"
-KERNEL="$BUILD/guest/vmlinux"
-INITRD="$BUILD/guest/initramfs.cpio"   # uncompressed: inflate is minutes of emulated time
+KERNEL="$GUEST_KIT/vmlinux"
+INITRD="$GUEST_KIT/initramfs.cpio"   # uncompressed: inflate is minutes of emulated time
 [ -x "$VFSD" ] || fail "$VFSD is not built"
 [ -f "$KERNEL" ] && [ -f "$INITRD" ] || fail "guest kit not built (make guest-kit)"
 

@@ -7,8 +7,8 @@
 # SHMEM protocol feature.
 source "$(dirname "$0")/lib.sh"
 VFSD="$BUILD/microvm-virtiofsd"
-KERNEL="$BUILD/guest/vmlinux"
-INITRD="$BUILD/guest/initramfs.cpio"
+KERNEL="$GUEST_KIT/vmlinux"
+INITRD="$GUEST_KIT/initramfs.cpio"
 QEMU=$(command -v qemu-system-x86_64) || fail "qemu-system-x86_64 missing (package qemu-system-x86)"
 [ -x "$VFSD" ] || fail "$VFSD is not built"
 [ -f "$KERNEL" ] && [ -f "$INITRD" ] || fail "guest kit not built (make guest-kit)"

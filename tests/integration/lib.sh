@@ -5,10 +5,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 MICROVM="$BUILD/microvm"
+GUEST_KIT="$ROOT/build/guest"   # the Linux guest kit is always built there (make guest-kit)
 TESTGUEST="$BUILD/tests/guest/testguest.elf"
 TESTGUEST64="$BUILD/tests/guest/testguest64.elf"
 TMP=$(mktemp -d /tmp/microvm-test.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
+trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"' EXIT
 LAST=""
 
 fail() {
