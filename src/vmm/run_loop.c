@@ -37,16 +37,18 @@ static int handle_mmio(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 
-	if (bus_access(&vcpu->vm->mmio_bus, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
-		       run->mmio.is_write))
-		return RUN_CONTINUE;
-	/* A shared memory region page KVM could not map (past EOF of a mapped file). */
+	/*
+	 * Shared memory regions first: their BAR is also a bus range, but an exit there means a
+	 * page KVM could not map (past EOF of a mapped file), completed from zero scratch.
+	 */
 	if (shm_region_mmio_fallback(run->mmio.phys_addr, run->mmio.data, run->mmio.len,
 				     run->mmio.is_write))
 		return RUN_CONTINUE;
-	pr_debug("vcpu%u: unassigned MMIO %s at 0x%llx len %u", vcpu->id,
-		 run->mmio.is_write ? "write" : "read", (unsigned long long)run->mmio.phys_addr,
-		 run->mmio.len);
+	if (!bus_access(&vcpu->vm->mmio_bus, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
+			run->mmio.is_write))
+		pr_debug("vcpu%u: unassigned MMIO %s at 0x%llx len %u", vcpu->id,
+			 run->mmio.is_write ? "write" : "read", (unsigned long long)run->mmio.phys_addr,
+			 run->mmio.len);
 	return RUN_CONTINUE;
 }
 
