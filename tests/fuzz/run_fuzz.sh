@@ -9,6 +9,8 @@ set -u
 secs=${FUZZ_SECONDS:-20}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 fail=0
+npass=0
+nfail=0
 
 if [ $# -eq 0 ]; then
 	echo "run_fuzz.sh: no fuzz targets given" >&2
@@ -37,10 +39,13 @@ for bin in "$@"; do
 		echo "fuzz: $name FAILED (exit $rc); artifacts in $artifacts" >&2
 		grep -E 'ERROR|SUMMARY|Test unit written|==[0-9]+==' "$log" | head -20 >&2
 		fail=1
+		nfail=$((nfail + 1))
 	else
+		npass=$((npass + 1))
 		echo "fuzz: $name ok ($(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" |
 			grep -o '[0-9]*$') runs)"
 	fi
 	rm -rf "$scratch"
 done
+echo "fuzz: $npass passed, $nfail failed"
 exit $fail
