@@ -15,6 +15,7 @@ summary=()
 phase() { # name, command...
 	local name=$1; shift
 	local log; log=$(mktemp)
+	local t0=$SECONDS
 	echo "=== $name"
 	"$@" 2>&1 | tee "$log"
 	local rc=${PIPESTATUS[0]}
@@ -24,7 +25,7 @@ phase() { # name, command...
 	p=${p:-0}; f=${f:-0}
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 	total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
-	summary+=("$name: $p passed, $f failed")
+	summary+=("$name: $p passed, $f failed ($((SECONDS - t0)) s)")
 	rm -f "$log"
 }
 
@@ -36,7 +37,7 @@ if [ "${MICROVM_QUICK:-0}" != 1 ]; then
 	phase valgrind tests/run_valgrind.sh $UNIT_BINS
 	phase fuzz bash -c "$MAKE fuzz"
 fi
-echo "=== summary"
+echo "=== summary (${SECONDS} s)"
 for s in "${summary[@]}"; do echo "  $s"; done
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]
