@@ -1,6 +1,9 @@
 # dax: virtio-fs with the DAX window: mount -o dax=always, read, write(), mmap write.
 #   microvm.fs.tag=TAG      (default myfs)
 #   microvm.fs.expect=NAME  a host file to read through DAX (its sha256 is printed)
+#   microvm.fs.changed=NAME a host file read through DAX, then again after the host rewrote it
+#                           in place: the guest prints "dax: waiting for host change of NAME" and
+#                           waits (up to 120 s) for NAME.ready to appear in the share
 . /lib/microvm.sh
 getarg tag microvm.fs.tag myfs
 mkdir -p /mnt
@@ -24,6 +27,22 @@ if [ -n "$exp" ]; then
 	else
 		fail "read host file $exp"
 	fi
+fi
+
+getarg chg microvm.fs.changed
+if [ -n "$chg" ]; then
+	sum=$(sha256sum "/mnt/$chg" 2>/dev/null)
+	echo "dax: $chg before sha256 ${sum%% *}"
+	echo "dax: waiting for host change of $chg"
+	i=0
+	# READDIR, not LOOKUP: a negative dentry would be cached.
+	while [ $i -lt 240 ]; do
+		case " $(echo /mnt/*) " in *" /mnt/$chg.ready "*) break ;; esac
+		sleep 0.5
+		i=$((i + 1))
+	done
+	sum=$(sha256sum "/mnt/$chg" 2>/dev/null)
+	echo "dax: $chg after sha256 ${sum%% *}"
 fi
 
 f=/mnt/dax-guest.txt

@@ -279,8 +279,16 @@ void vu_shmem_destroy(struct vu_dev *dev)
 	unsigned int i;
 
 	for (i = 0; i < dev->nr_shm_regions; i++) {
+		struct shm_region_stats st;
+
 		if (!dev->shm_regions[i])
 			continue;
+		/* The counters for the record (tests read this line with -v). */
+		shm_region_get_stats(dev->shm_regions[i], &st);
+		pr_info("%s: shm region %u at exit: %llu live mappings, %llu maps, %llu unmaps, "
+			"%llu failed requests", dev->name, dev->shm_regions[i]->id,
+			(unsigned long long)st.live, (unsigned long long)st.total_maps,
+			(unsigned long long)st.total_unmaps, (unsigned long long)st.failed);
 		shm_region_destroy(dev->shm_regions[i]);
 		free(dev->shm_regions[i]);
 		dev->shm_regions[i] = NULL;

@@ -15,16 +15,40 @@ INITRD="$GUEST_KIT/initramfs.cpio"   # uncompressed: inflate is minutes of emula
 mkdir -p "$TMP/share"
 head -c 5000000 /dev/urandom >"$TMP/share/host.bin"
 want=$(sha256sum "$TMP/share/host.bin" | cut -d' ' -f1)
+# A file the host rewrites in place while the guest has it mapped through DAX.
+head -c 3000000 /dev/urandom >"$TMP/share/changed.bin"
+before=$(sha256sum "$TMP/share/changed.bin" | cut -d' ' -f1)
+head -c 3000000 /dev/urandom >"$TMP/new.bin"
+after=$(sha256sum "$TMP/new.bin" | cut -d' ' -f1)
 "$VFSD" --socket-path "$TMP/vfsd.sock" --shared-dir "$TMP/share" --tag daxshare \
 	--cache-size 256M >"$TMP/vfsd.log" 2>&1 &
 VPID=$!
 trap 'kill -9 $VPID 2>/dev/null; rm -rf "$TMP"' EXIT
 
 BASE="console=ttyS0 quiet mitigations=off reboot=k panic=-1 no_timer_check tsc=reliable rodata=off noxsave clearcpuid=59,151,141,145,298,297,580,534,312,308,295,288 rdinit=/init"
-CMDLINE="$BASE microvm.test=dax microvm.fs.tag=daxshare microvm.fs.expect=host.bin"
+CMDLINE="$BASE microvm.test=dax microvm.fs.tag=daxshare microvm.fs.expect=host.bin microvm.fs.changed=changed.bin"
 MEMORY=256M write_config "$TMP/vm.toml" "$KERNEL" "initrd = \"$INITRD\"" \
 	'[[vhost_user_fs]]' "socket = \"$TMP/vfsd.sock\"" 'tag = "daxshare"' 'cache_size = "256M"'
-run_vm linux "${LINUX_TIMEOUT:-600}" run --config "$TMP/vm.toml"
+# Run in the background: when the guest says it waits, the host rewrites changed.bin in place.
+LAST="$TMP/linux"
+timeout -k 5 "${LINUX_TIMEOUT:-600}" "$MICROVM" run --config "$TMP/vm.toml" --cmdline "$CMDLINE" -v \
+	</dev/null >"$LAST.console" 2>"$LAST.err" &
+MPID=$!
+for _ in $(seq 1 1200); do
+	grep -q "^dax: waiting for host change of changed.bin" "$LAST.console" && break
+	kill -0 $MPID 2>/dev/null || break
+	sleep 0.5
+done
+grep -q "^dax: waiting for host change" "$LAST.console" || { wait $MPID; fail "guest never waited for the host change"; }
+dd if="$TMP/new.bin" of="$TMP/share/changed.bin" conv=notrunc status=none
+touch "$TMP/share/changed.bin.ready"
+wait $MPID; VM_STATUS=$?
+expect_console "^dax: changed.bin before sha256 $before"
+expect_console "^dax: changed.bin after sha256 $after"
+rm -f "$TMP/share/changed.bin" "$TMP/share/changed.bin.ready"
+# microvm's own counters: every DAX mapping was removed before the VM stopped.
+expect_err 'shm region 0 at exit: 0 live mappings, [1-9][0-9]* maps, [1-9][0-9]* unmaps'
+grep -o 'shm region 0 at exit: .*' "$LAST.err"
 expect_console 'MICROVM-TEST-DONE'
 expect_no_console '^FAIL'
 expect_console '^PASS: mount virtiofs daxshare -o dax=always'
