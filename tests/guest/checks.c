@@ -173,3 +173,15 @@ int test_int3(const char *arg)
 	gprintf("int3: #BP delivered, rip 0x%lx\n", bp_rip);
 	return 0;
 }
+
+/* fwait with no pending x87 exception: a no-op that must not stop the guest. */
+int test_fwait(const char *arg)
+{
+	(void)arg;
+	if (deliberate_fwait() != 1) {
+		test_fail("execution did not continue after fwait");
+		return -1;
+	}
+	gprintf("fwait: continued\n");
+	return 0;
+}

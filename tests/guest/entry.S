@@ -209,6 +209,17 @@ deliberate_int3:
 	int3
 	ret
 
+	/*
+	 * The one deliberate fwait (check "fwait"): with no x87 exception pending it is a no-op;
+	 * on emulating hosts the VMM skips it. Returns 1 in eax when execution continued past it.
+	 */
+	.globl	deliberate_fwait
+deliberate_fwait:
+	xorl	%eax, %eax
+	fwait
+	movl	$1, %eax
+	ret
+
 	.section .rodata
 	.balign 16
 gdt:

@@ -115,6 +115,8 @@ int test_triple_fault(const char *arg);
 int test_exec_mmio(const char *arg);
 int test_unhandled_io(const char *arg);
 int test_int3(const char *arg);
+int test_fwait(const char *arg);
+int deliberate_fwait(void);
 void deliberate_int3(void);
 extern volatile int bp_expected;
 extern volatile unsigned int bp_hits;

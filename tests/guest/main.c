@@ -45,6 +45,8 @@
  *                       failure (VMM internal-error exit). Returning prints a FAIL.
  *   int3                executes int3 with a #BP handler installed: the handler must run once with
  *                       RIP just past the int3 (on emulating hosts the VMM completes the int3).
+ *   fwait               executes fwait with no x87 exception pending: a no-op (the VMM skips it on
+ *                       hosts whose KVM cannot emulate it).
  *   unhandled-io        port 0x2f8-0x2ff (nobody owns them): 8/16/32-bit reads must return all
  *                       ones; writes are ignored.
  *   pci-scan            enumerates bus 0 with 0xcf8/0xcfc:
@@ -87,6 +89,7 @@ static const struct test tests[] = {
 	{ "exec-mmio", test_exec_mmio },
 	{ "unhandled-io", test_unhandled_io },
 	{ "int3", test_int3 },
+	{ "fwait", test_fwait },
 	{ "pci-scan", test_pci_scan },
 	{ "blk-read", test_blk_read },
 	{ "blk-write", test_blk_write },

@@ -35,3 +35,8 @@ for guest in "$TESTGUEST" "$TESTGUEST64"; do
 	expect_console '^PASS: int3'
 done
 pass "int3 with a #BP handler (PVH and 64-bit entry)"
+
+run_vm fwait 30 run --config "$TMP/vm.toml" --cmdline "test=fwait"
+expect_status 0
+expect_console '^PASS: fwait'
+pass "fwait with no pending x87 exception"
