@@ -181,12 +181,24 @@ void serial_io_read(void *opaque, uint64_t offset, void *data, uint32_t len)
 	*(uint8_t *)data = v;
 }
 
+/*
+ * Host input is held back until the guest's driver listens (receive interrupts enabled): input
+ * that arrives during boot would otherwise be thrown away when the driver resets the FIFOs, and
+ * scripted consoles (stdin a pipe) would lose their first commands.
+ */
+static size_t rx_space_locked(const struct serial *s)
+{
+	if (!(s->ier & IER_RDI))
+		return 0;
+	return SERIAL_RX_SIZE - s->rx_count;
+}
+
 size_t serial_rx_space(struct serial *s)
 {
 	size_t space;
 
 	pthread_mutex_lock(&s->lock);
-	space = SERIAL_RX_SIZE - s->rx_count;
+	space = rx_space_locked(s);
 	pthread_mutex_unlock(&s->lock);
 	return space;
 }
@@ -196,7 +208,7 @@ size_t serial_push_input(struct serial *s, const uint8_t *buf, size_t len)
 	size_t n = 0;
 
 	pthread_mutex_lock(&s->lock);
-	while (n < len && s->rx_count < SERIAL_RX_SIZE) {
+	while (n < len && rx_space_locked(s)) {
 		s->rx[(s->rx_head + s->rx_count) % SERIAL_RX_SIZE] = buf[n++];
 		s->rx_count++;
 	}

@@ -24,7 +24,10 @@ struct serial {
 };
 
 int serial_init(struct serial *s, struct vm *vm, int out_fd);
-/* Queues input bytes for the guest; returns how many were accepted (the FIFO may be full). */
+/*
+ * Queues input bytes for the guest; returns how many were accepted: none while the guest has
+ * receive interrupts disabled (its driver is not listening yet), fewer when the FIFO fills.
+ */
 size_t serial_push_input(struct serial *s, const uint8_t *buf, size_t len);
 /* Free space in the receive FIFO. */
 size_t serial_rx_space(struct serial *s);

@@ -79,10 +79,15 @@ START_TEST(test_receive)
 
 	memset(in, 'a', sizeof(in));
 	ck_assert_uint_eq(rd(LSR) & 0x01, 0);
+	/* nobody listening yet: input is held back by the host side */
+	ck_assert_uint_eq(serial_rx_space(&s), 0);
+	ck_assert_uint_eq(serial_push_input(&s, in, sizeof(in)), 0);
+	ck_assert_uint_eq(rd(LSR) & 0x01, 0);
+	wr(IER, 0x01);
+	ck_assert_uint_eq(serial_rx_space(&s), SERIAL_RX_SIZE);
 	ck_assert_uint_eq(serial_push_input(&s, in, sizeof(in)), SERIAL_RX_SIZE);
 	ck_assert_uint_eq(serial_rx_space(&s), 0);
 	ck_assert_uint_eq(rd(LSR) & 0x01, 1);
-	wr(IER, 0x01);
 	ck_assert_uint_eq(rd(IIR) & 0x0f, 0x04);       /* data available */
 	for (int i = 0; i < SERIAL_RX_SIZE; i++)
 		ck_assert_uint_eq(rd(RBR), 'a');
