@@ -54,9 +54,9 @@ if [ -e "$KERNEL" ] && [ -e "$INITRD" ]; then
 		-serial stdio -kernel "$KERNEL" -initrd "$INITRD" -append "$CMDLINE microvm.test=boot")
 	if ! "$T" -n 1 -m "MICROVM-TEST-DONE" -- timeout 60 "${qemu[@]}" >"$TMP/lq" 2>&1; then
 		qemu_ok=0
-		timeout 60 "${qemu[@]}" </dev/null >"$TMP/lqerr" 2>&1
-		grep -m1 -E 'KVM internal error|emulation failure|error' "$TMP/lqerr" >"$TMP/lqwhy"
-		grep -m1 -E '^Code=' "$TMP/lqerr" | cut -c1-80 >>"$TMP/lqwhy"
+		# QEMU's stderr went to the same file as cmd_timer's report.
+		grep -m1 -E 'KVM internal error|emulation failure|error' "$TMP/lq" >"$TMP/lqwhy"
+		grep -m1 -E '^Code=' "$TMP/lq" | cut -c1-80 >>"$TMP/lqwhy"
 	else
 		"$T" -n "${LINUX_RUNS:-5}" -m "MICROVM-TEST-DONE" -- timeout 300 "${qemu[@]}" >"$TMP/lq" 2>&1 ||
 			qemu_ok=0
