@@ -18,6 +18,19 @@ mkdir -p "$TMP/dir"
 bad kernel-dir "is a directory" run --config "$TMP/ok.toml" --kernel "$TMP/dir"
 head -c 4096 /dev/urandom >"$TMP/garbage"
 bad not-a-kernel "not a bzImage or ELF" run --config "$TMP/ok.toml" --kernel "$TMP/garbage"
+# A bzImage header promising 30 setup sectors in a 4 KiB file.
+python3 - "$TMP/trunc.bzImage" <<'PY'
+import struct, sys
+b = bytearray(4096)
+b[0x1f1] = 30                                  # setup_sects
+b[0x1fe:0x200] = b'\x55\xaa'
+b[0x202:0x206] = b'HdrS'
+struct.pack_into('<H', b, 0x206, 0x020f)       # boot protocol 2.15
+b[0x211] = 0x01                                # LOADED_HIGH
+struct.pack_into('<H', b, 0x236, 0x3)          # xloadflags: XLF_KERNEL_64 | CAN_BE_LOADED_ABOVE_4G
+open(sys.argv[1], 'wb').write(b)
+PY
+bad truncated-bzimage "truncated bzImage" run --config "$TMP/ok.toml" --kernel "$TMP/trunc.bzImage"
 bad missing-initrd "initrd '.*nope': No such file" run --config "$TMP/ok.toml" --initrd "$TMP/nope"
 head -c $((80 << 20)) /dev/zero >"$TMP/big.img"
 bad initrd-too-big "initrd" run --config "$TMP/ok.toml" --memory 64M --initrd "$TMP/big.img"
