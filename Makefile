@@ -45,6 +45,9 @@ HELPER_BINS := $(HELPER_SRCS:tests/backends/%.c=$(BUILD)/tests/backends/%)
 
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
+# Keep intermediate objects (bench and test back-end .o files are built through pattern chains).
+.SECONDARY:
+
 .PHONY: all deps run test unit-test unit-test-bins integration-test bench clean guest-kit test-guest fuzz
 all: $(PROGS) $(UNIT_BINS) $(HELPER_BINS) test-guest
 
