@@ -10,7 +10,10 @@ TG="$BUILD/tests/guest/testguest.elf"
 TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
 
 med() { sed -n -E "s/^median: .*$1=([0-9.]+).*/\\1/p" "$2"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2fx", b / a; else print "-" }'; }
+ratio() { # b/a, or "-" unless both are positive numbers
+	awk -v a="$1" -v b="$2" 'BEGIN { n = "^[0-9]+([.][0-9]+)?$"
+		if (a ~ n && b ~ n && a + 0 > 0 && b + 0 > 0) printf "%.2fx", b / a; else print "-" }'
+}
 
 echo "## Boot: freestanding test guest (PVH), median of $RUNS runs"
 cat >"$TMP/tg.toml" <<EOT
