@@ -25,7 +25,7 @@ LDFLAGS := $(SANFLAGS) -pthread
 LDLIBS := -lseccomp -lm
 
 # libmicrovm: every source file except program entry points (src/*/main_*.c).
-LIB_SRCS := $(filter-out %/main_%.c,$(wildcard src/*/*.c))
+LIB_SRCS := $(filter-out $(wildcard src/*/main_*.c),$(wildcard src/*/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libmicrovm.a
 

@@ -9,7 +9,7 @@ PACKAGES=(
 	qemu-system-x86 qemu-system-common                               # peer for benchmarks, virtiofsd
 	busybox-static cpio                                              # initramfs
 	flex bison bc libelf-dev libssl-dev dwarves xz-utils kmod        # kernel build
-	python3 ca-certificates
+	python3 ca-certificates gdb                                      # tests (70-seccomp-profiles drives gdb)
 )
 
 missing=()

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # valgrind memcheck on each unit-test binary: any error or definite/indirect leak fails.
 # Tests run forked (CK_FORK=yes: tests that expect a signal need it; valgrind follows fork).
-# Test cases tagged "no-valgrind" are excluded: they need more live mappings than valgrind's
-# address-space manager supports; the unit and ASan phases run them.
+# Test cases tagged "no-valgrind" are excluded: they need what valgrind does not provide (more
+# live mappings than its address-space manager supports, a lowered RLIMIT_NOFILE); the unit and
+# ASan phases run them.
 set -u
 pass=0; fail=0
 for t in "$@"; do

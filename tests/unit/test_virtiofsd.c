@@ -1195,11 +1195,17 @@ static Suite *virtiofsd_suite(void)
 	tcase_add_test(tc, test_escape_links);
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_readonly);
-	tcase_add_test(tc, test_fd_exhaustion);
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_dax);
 	tcase_add_test(tc, test_dax_stale_records);
 	tcase_add_test(tc, test_dax_readonly);
+	suite_add_tcase(s, tc);
+	/* valgrind refuses the setrlimit(RLIMIT_NOFILE) this needs: tests/run_valgrind.sh skips it. */
+	tc = tcase_create("fd-exhaustion");
+	tcase_set_tags(tc, "no-valgrind");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_fd_exhaustion);
 	suite_add_tcase(s, tc);
 	return s;
 }
