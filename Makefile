@@ -24,8 +24,9 @@ CFLAGS := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -MMD -M
 LDFLAGS := $(SANFLAGS) -pthread
 LDLIBS := -lseccomp -lm
 
-# libmicrovm: every source file except program entry points (src/*/main_*.c).
-LIB_SRCS := $(filter-out $(wildcard src/*/main_*.c),$(wildcard src/*/*.c))
+# libmicrovm: every source file except the program entry points.
+PROG_SRCS := src/vmm/main_microvm.c src/virtiofsd/main_virtiofsd.c
+LIB_SRCS := $(filter-out $(PROG_SRCS),$(wildcard src/*/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libmicrovm.a
 

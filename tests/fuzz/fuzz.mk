@@ -5,7 +5,7 @@
 #   make fuzz-build               build only (binaries in build/fuzz/)
 #
 # The library is rebuilt with clang + sanitizers into build/fuzz/ (separate from the gcc
-# objects); program entry points (src/*/main_*.c) are left out.
+# objects); program entry points ($(PROG_SRCS), top Makefile) are left out.
 
 FUZZ_CC ?= clang
 FUZZ_DIR := build/fuzz
@@ -14,7 +14,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -Isrc -D_GNU_SOURCE -Wall -fno-omit-frame-point
 	-fno-sanitize-recover=undefined
 FUZZ_LIBS := -lseccomp -lpthread -lm
 
-FUZZ_LIB_SRCS := $(filter-out %/main_%.c,$(wildcard src/*/*.c))
+FUZZ_LIB_SRCS := $(filter-out $(PROG_SRCS),$(wildcard src/*/*.c))
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_DIR)/%.o)
 FUZZ_LIB := $(FUZZ_DIR)/libmicrovm.a
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
