@@ -104,4 +104,4 @@ run: deps
 clean:
 	rm -rf build
 
--include $(LIB_OBJS:.o=.d) $(HARNESS_OBJS:.o=.d) $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%.d)
+-include $(LIB_OBJS:.o=.d) $(PROG_SRCS:%.c=$(BUILD)/%.d) $(HELPER_BINS:%=%.d) $(HARNESS_OBJS:.o=.d) $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%.d)

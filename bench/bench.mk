@@ -13,3 +13,4 @@ bench-bins: $(BENCH_BINS)
 bench: deps
 	@$(MAKE) --no-print-directory all guest-kit bench-bins
 	@BUILD=$(BUILD) bench/run_bench.sh
+-include $(BENCH_BINS:%=%.d)

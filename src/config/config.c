@@ -64,6 +64,8 @@ static const struct field kernel_fields[] = {
 
 static const struct field security_fields[] = {
 	{ "seccomp", K_SECCOMP, CFG(seccomp), 0, 0, 0, 0 },
+	{ "uid", K_U32, CFG(uid), 1, UINT32_MAX - 1, 0, 0 },
+	{ "gid", K_U32, CFG(gid), 1, UINT32_MAX - 1, 0, 0 },
 };
 
 static const struct field disk_fields[] = {
@@ -625,6 +627,8 @@ void config_init(struct vm_config *cfg)
 	cfg->vcpus = 1;
 	cfg->cmdline = strdup("console=ttyS0");
 	cfg->seccomp = SECCOMP_ENFORCE;
+	cfg->uid = CONFIG_ID_KEEP;
+	cfg->gid = CONFIG_ID_KEEP;
 }
 
 int config_parse(struct vm_config *cfg, const char *text, size_t len, const char *filename,
@@ -739,6 +743,9 @@ int config_validate(const struct vm_config *cfg, char *err, size_t errlen)
 	else if (cfg->cmdline && strlen(cfg->cmdline) > CONFIG_CMDLINE_MAX)
 		snprintf(err, errlen, "%s: cmdline is too long (%zu bytes, max %d)", src,
 			 strlen(cfg->cmdline), CONFIG_CMDLINE_MAX);
+	else if ((cfg->uid == CONFIG_ID_KEEP) != (cfg->gid == CONFIG_ID_KEEP))
+		snprintf(err, errlen, "%s: [security] needs both 'uid' and 'gid' to drop privileges",
+			 src);
 	else
 		return 0;
 	return -1;

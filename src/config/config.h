@@ -53,6 +53,8 @@ struct vm_config {
 	unsigned int nr_vhost_user;
 	/* [security] */
 	enum seccomp_mode seccomp;   /* default enforce */
+	uint32_t uid;                /* run as this user after opening /dev/kvm and loading the */
+	uint32_t gid;                /* kernel; CONFIG_ID_KEEP (default) = do not drop */
 };
 
 /* Fills defaults (no kernel). */
@@ -83,6 +85,9 @@ void format_size(uint64_t v, char *buf, size_t len);
  * Returns 0 or -ENOMEM.
  */
 int config_set_str(char **field, const char *value);
+
+/* [security] uid/gid not set: keep the identity microvm was started with. */
+#define CONFIG_ID_KEEP		UINT32_MAX
 
 /* Limits checked by config_parse/config_validate. */
 #define CONFIG_MEM_MIN		(16ULL << 20)

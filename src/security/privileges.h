@@ -23,7 +23,7 @@ int security_check_paths(const struct vm_config *cfg, bool as_root, char *err, s
 int security_check_privileges(const struct vm_config *cfg);
 /*
  * Drops to uid/gid (supplementary groups cleared) after setup, and checks that root cannot be
- * regained. 0 or -errno. Not wired yet: needs [security] uid/gid in the config.
+ * regained. 0 or -errno. machine_create calls it for [security] uid/gid, before any thread.
  */
 int security_drop_privileges(uid_t uid, gid_t gid);
 
