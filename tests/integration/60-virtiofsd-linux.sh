@@ -19,7 +19,7 @@ want=$(sha256sum "$TMP/share/host.bin" | cut -d' ' -f1)
 VPID=$!
 trap 'kill -9 $VPID 2>/dev/null; rm -rf "$TMP"' EXIT
 
-BASE="console=ttyS0 quiet mitigations=off reboot=k panic=-1 no_timer_check tsc=reliable rodata=off noxsave clearcpuid=59,151,141,145,298,297,580,534,312,308,295,288 rdinit=/init"
+BASE="$LINUX_CMDLINE"
 CMDLINE="$BASE microvm.test=virtiofs microvm.fs.tag=hostshare microvm.fs.expect=host.bin"
 MEMORY=256M write_config "$TMP/vm.toml" "$KERNEL" "initrd = \"$INITRD\"" \
 	'[[vhost_user_fs]]' "socket = \"$TMP/vfsd.sock\"" 'tag = "hostshare"' \

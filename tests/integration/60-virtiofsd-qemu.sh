@@ -25,7 +25,7 @@ for mem in 256M 3G; do
 	VPID=$!
 	for _ in $(seq 1 50); do [ -S "$TMP/vfsd.sock" ] && break; sleep 0.1; done
 
-	BASE="console=ttyS0 quiet mitigations=off reboot=k panic=-1 no_timer_check tsc=reliable rodata=off noxsave clearcpuid=59,151,141,145,298,297,580,534,312,308,295,288 rdinit=/init"
+	BASE="$LINUX_CMDLINE"
 	LAST="$TMP/qemu-$mem"
 	timeout -k 5 "${LINUX_TIMEOUT:-600}" "$QEMU" -M q35 -accel tcg -m "$mem" \
 		-object memory-backend-memfd,id=mem,size="$mem",share=on -numa node,memdev=mem \

@@ -6,6 +6,8 @@ BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 MICROVM="$BUILD/microvm"
 GUEST_KIT="$ROOT/build/guest"   # the Linux guest kit is always built there (make guest-kit)
+# The Linux command line of configs/default.toml (the recipe for this host's KVM, BRIEF s.6).
+LINUX_CMDLINE=$(sed -n -E 's/^cmdline = "(.*)"$/\1/p' "$ROOT/configs/default.toml")
 TESTGUEST="$BUILD/tests/guest/testguest.elf"
 TESTGUEST64="$BUILD/tests/guest/testguest64.elf"
 TMP=$(mktemp -d /tmp/microvm-test.XXXXXX)
