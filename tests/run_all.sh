@@ -33,7 +33,7 @@ UNIT_BINS=$(ls "$BUILD"/tests/test_* 2>/dev/null | grep -v '\.d$' | sort)
 phase unit tests/run_unit.sh $UNIT_BINS
 phase integration tests/run_integration.sh
 if [ "${MICROVM_QUICK:-0}" != 1 ]; then
-	phase sanitizers bash -c "$MAKE SAN=1 BUILD=build/san unit-test-bins >/dev/null && tests/run_unit.sh \$(ls build/san/tests/test_* | grep -v '\.d\$' | sort)"
+	phase sanitizers bash -c "$MAKE SAN=1 BUILD=build/san unit-test-bins >/dev/null && CK_TIMEOUT_MULTIPLIER=3 tests/run_unit.sh \$(ls build/san/tests/test_* | grep -v '\.d\$' | sort)"
 	phase valgrind tests/run_valgrind.sh $UNIT_BINS
 	phase fuzz bash -c "$MAKE fuzz"
 fi

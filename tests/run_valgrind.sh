@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # valgrind memcheck on each unit-test binary: any error or definite/indirect leak fails.
-# Tests run forked (CK_FORK=yes: tests that expect a signal need it; valgrind follows fork).
+# Tests run forked (CK_FORK=yes: tests that expect a signal need it; valgrind follows fork),
+# with Check's per-test timeouts multiplied (valgrind runs code 10-50x slower).
 # Test cases tagged "no-valgrind" are excluded: they need what valgrind does not provide (more
 # live mappings than its address-space manager supports, a lowered RLIMIT_NOFILE); the unit and
 # ASan phases run them.
@@ -9,7 +10,7 @@ pass=0; fail=0
 for t in "$@"; do
 	name=$(basename "$t")
 	log=$(mktemp)
-	if CK_FORK=yes CK_EXCLUDE_TAGS=no-valgrind timeout 900 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	if CK_FORK=yes CK_EXCLUDE_TAGS=no-valgrind CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-6} timeout 900 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
 		--error-exitcode=99 "$t" >"$log" 2>&1; then
 		pass=$((pass + 1)); echo "PASS valgrind/$name"
 	else

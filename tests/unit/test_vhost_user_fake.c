@@ -337,9 +337,11 @@ START_TEST(test_death_while_idle)
 	kill(fake, SIGKILL);
 	waitpid(fake, NULL, 0);
 	fake = -1;
-	for (int i = 0; i < 100 && !vhost_user_backend_dead(&dev->vdev); i++)
+	for (int i = 0; i < 500 && !vhost_user_backend_dead(&dev->vdev); i++)
 		usleep(10000);
 	ck_assert(vhost_user_backend_dead(&dev->vdev));
+	/* the device is marked dead just before the line is logged: wait for it */
+	ck_assert(wait_file(vlog, "lost", 5000));
 	ck_assert_int_eq(file_count(vlog, "lost"), 1);
 	dev->vdev.ops->reset(&dev->vdev);
 	ck_assert_int_eq(file_count(vlog, "lost"), 1);
