@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "vhost_user/msg.h"
+#include "vmm/clock.h"
 
 _Static_assert(sizeof(struct vhost_user_hdr) == VHOST_USER_HDR_SIZE, "header");
 _Static_assert(sizeof(struct vhost_vring_state) == 8, "vring state");
@@ -198,14 +199,6 @@ void vu_msg_close_fds(struct vu_msg *m)
 	m->nr_fds = 0;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits for events on fd until deadline (-1: forever). 0, -ETIMEDOUT or -errno. */
 static int wait_fd(int fd, short events, int64_t deadline)
 {
@@ -215,7 +208,7 @@ static int wait_fd(int fd, short events, int64_t deadline)
 	for (;;) {
 		timeout = -1;
 		if (deadline >= 0) {
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - monotonic_ms();
 
 			if (left <= 0)
 				return -ETIMEDOUT;
@@ -233,7 +226,7 @@ static int wait_fd(int fd, short events, int64_t deadline)
 
 static int64_t deadline_of(int timeout_ms)
 {
-	return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	return timeout_ms < 0 ? -1 : monotonic_ms() + timeout_ms;
 }
 
 static int conn_timeout(const struct vu_conn *c)

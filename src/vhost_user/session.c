@@ -16,6 +16,7 @@
 #include <linux/virtio_ring.h>
 
 #include "vhost_user/shmem.h"
+#include "vmm/clock.h"
 #include "vhost_user/vhost_user.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
@@ -49,19 +50,11 @@ static void sleep_ms(unsigned int ms)
 		;
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* connect() with retries (back-end still starting) until timeout_ms. Returns fd or -errno. */
 static int connect_retry(const char *path, uint32_t timeout_ms, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = monotonic_ms() + timeout_ms;
 	unsigned int delay = 5;
 	int fd, r;
 
@@ -82,7 +75,7 @@ static int connect_retry(const char *path, uint32_t timeout_ms, char *err, size_
 		r = -errno;
 		close(fd);
 		if ((r != -ENOENT && r != -ECONNREFUSED && r != -EAGAIN && r != -EINTR) ||
-		    mono_ms() >= deadline) {
+		    monotonic_ms() >= deadline) {
 			snprintf(err, errlen, "cannot connect to %s within %u ms: %s", path, timeout_ms,
 				 strerror(-r));
 			return r;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/boot_timer.h"
 
+#include "vmm/clock.h"
+
 #include <stdatomic.h>
-#include <time.h>
 
 #include "vmm/layout.h"
 #include "vmm/log.h"
@@ -10,14 +11,6 @@
 
 static uint64_t start_ns;
 static atomic_uint_fast64_t init_ns;
-
-uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static void timer_write(void *opaque, uint64_t offset, const void *data, uint32_t len)
 {

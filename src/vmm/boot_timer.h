@@ -14,6 +14,5 @@ struct vm;
 int boot_timer_init(struct vm *vm, uint64_t t0_ns);
 /* Nanoseconds from start to the first write, 0 if the guest never wrote. */
 uint64_t boot_timer_init_ns(void);
-uint64_t monotonic_ns(void);
 
 #endif

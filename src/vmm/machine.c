@@ -12,6 +12,7 @@
 #include "security/privileges.h"
 #include "security/seccomp.h"
 #include "vmm/boot_timer.h"
+#include "vmm/clock.h"
 #include "vmm/exit_codes.h"
 #include "vmm/file_map.h"
 #include "vmm/i8042.h"

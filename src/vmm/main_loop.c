@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "vmm/boot_timer.h"
+#include "vmm/clock.h"
 #include "vmm/exit_codes.h"
 #include "vmm/log.h"
 #include "vmm/serial.h"

@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "vmm/boot_timer.h"
+#include "vmm/clock.h"
 #include "vmm/exit_codes.h"
 #include "vmm/log.h"
 #include "vmm/machine.h"

@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include "vhost_user/msg.h"
+#include "vmm/clock.h"
 
 #define MAX_MEMFDS 64
 
@@ -307,8 +308,6 @@ static int64_t chan_call(uint32_t request, uint32_t size, const struct vhost_use
 	return rep.payload.u64 > INT32_MAX ? 1 : (int64_t)rep.payload.u64;
 }
 
-static int64_t now_ms(void);
-
 static bool want_ok(char **a, int n, int idx)
 {
 	return n <= idx || strcmp(a[idx], "fail");
@@ -338,12 +337,12 @@ static int cmd_map(char **a, int n, const char *line)
 	mm.len = parse_num(a[3]);
 	mm.fd_offset = parse_num(a[5]);
 	mm.flags = !strcmp(a[6], "rw") ? VHOST_USER_FLAG_MAP_RW : 0;
-	int64_t deadline = now_ms() + (n >= 9 ? (int64_t)parse_num(a[8]) : 0);
+	int64_t deadline = monotonic_ms() + (n >= 9 ? (int64_t)parse_num(a[8]) : 0);
 	int64_t r;
 
 	for (;;) {
 		r = chan_call(VHOST_USER_BACKEND_SHMEM_MAP, 40, &mm, &f->fd, 1);
-		if (r <= 0 || !want_ok(a, n, 7) || now_ms() >= deadline)
+		if (r <= 0 || !want_ok(a, n, 7) || monotonic_ms() >= deadline)
 			break;
 		usleep(1000);
 	}
@@ -390,14 +389,6 @@ static int word_at(struct memfd *f, uint64_t off, uint64_t *v)
 	return pread(f->fd, v, 8, off) == 8 ? 0 : -EIO;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 static int cmd_word(char **a, int n, const char *line)
 {
 	struct memfd *f = n >= 4 ? find_memfd(a[1]) : NULL;
@@ -414,11 +405,11 @@ static int cmd_word(char **a, int n, const char *line)
 		printf("%s -> ok\n", line);
 		return 0;
 	}
-	deadline = now_ms() + (n >= 5 ? (int64_t)parse_num(a[4]) : 0);
+	deadline = monotonic_ms() + (n >= 5 ? (int64_t)parse_num(a[4]) : 0);
 	for (;;) {
 		if (word_at(f, off, &v))
 			return -EIO;
-		if (v == val || now_ms() >= deadline)
+		if (v == val || monotonic_ms() >= deadline)
 			break;
 		usleep(1000);
 	}
@@ -464,8 +455,8 @@ static int cmd_file(char **a, int n)
 		printf("touch %s -> ok\n", a[1]);
 		return 0;
 	}
-	deadline = now_ms() + (n >= 3 ? (int64_t)parse_num(a[2]) : 30000);
-	while (stat(a[1], &st) && now_ms() < deadline)
+	deadline = monotonic_ms() + (n >= 3 ? (int64_t)parse_num(a[2]) : 30000);
+	while (stat(a[1], &st) && monotonic_ms() < deadline)
 		usleep(2000);
 	if (stat(a[1], &st)) {
 		printf("FAIL: wait-file %s: timeout\n", a[1]);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Guest-driver harness: a virtio-pci modern driver (capabilities, negotiation, rings, MSI-X). */
 #include "harness.h"
+#include "vmm/clock.h"
 
 #include <errno.h>
 #include <linux/pci_regs.h>
@@ -333,24 +334,16 @@ bool hvirtio_vector_fired(struct hvirtio *v, uint16_t vector)
 	return msix_poll(v->pdev->msix, vector);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 bool hvirtio_wait_vector(struct hvirtio *v, uint16_t vector, int timeout_ms)
 {
 	int fd = msix_vector_fd(v->pdev->msix, vector);
-	int64_t end = now_ms() + timeout_ms;
+	int64_t end = monotonic_ms() + timeout_ms;
 
 	if (fd < 0)
 		return false;
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int64_t left = end - now_ms();
+		int64_t left = end - monotonic_ms();
 
 		if (msix_poll(v->pdev->msix, vector))
 			return true;
@@ -456,12 +449,12 @@ int hvq_get_used(struct hvirtio *v, unsigned int qi, uint32_t *len)
 
 int hvq_wait_used(struct hvirtio *v, unsigned int qi, int timeout_ms, uint32_t *len)
 {
-	int64_t end = now_ms() + timeout_ms;
+	int64_t end = monotonic_ms() + timeout_ms;
 	uint16_t vec = v->vq[qi].vector;
 
 	for (;;) {
 		int head = hvq_get_used(v, qi, len);
-		int64_t left = end - now_ms();
+		int64_t left = end - monotonic_ms();
 
 		if (head != -EAGAIN)
 			return head;
