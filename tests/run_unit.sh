@@ -5,7 +5,7 @@ pass=0; fail=0; failed=()
 for t in "$@"; do
 	name=$(basename "$t")
 	log=$(mktemp)
-	if CK_FORK=yes timeout 300 "$t" >"$log" 2>&1; then
+	if CK_FORK=yes timeout 900 "$t" >"$log" 2>&1; then
 		pass=$((pass + 1))
 		echo "PASS unit/$name: $(grep -E '^[0-9]+%: Checks' "$log" | tail -1)"
 	else

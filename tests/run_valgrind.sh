@@ -3,8 +3,8 @@
 # Tests run forked (CK_FORK=yes: tests that expect a signal need it; valgrind follows fork),
 # with Check's per-test timeouts multiplied (valgrind runs code 10-50x slower).
 # Test cases tagged "no-valgrind" are excluded: they need what valgrind does not provide (more
-# live mappings than its address-space manager supports, a lowered RLIMIT_NOFILE); the unit and
-# ASan phases run them.
+# live mappings than its address-space manager supports, a lowered RLIMIT_NOFILE, real thread
+# concurrency: valgrind runs one thread at a time); the unit and ASan phases run them.
 set -u
 pass=0; fail=0
 for t in "$@"; do
