@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "mm/shm_region.h"
+#include "../harness/testfiles.h"
 
 #define MiB (1ULL << 20)
 #define PAGE 4096ULL
@@ -74,18 +75,6 @@ static int count_lines(const char *path)
 	while ((c = fgetc(f)) != EOF)
 		n += c == '\n';
 	fclose(f);
-	return n;
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
 	return n;
 }
 
@@ -531,7 +520,7 @@ START_TEST(test_no_leaks)
 	}
 	shm_region_destroy(&r);
 	close(fd);
-	fds0 = count_fds();
+	fds0 = tf_count_fds();
 	maps0 = count_lines("/proc/self/maps");
 	ck_assert_int_eq(shm_region_init(&r, 0, 32 * MiB, 0, 0), 0);
 	ck_assert_int_eq(count_maps_in(r.hva, r.size, false), 1);
@@ -566,7 +555,7 @@ START_TEST(test_no_leaks)
 	uint8_t *hva = r.hva;
 	uint64_t size = r.size;
 	shm_region_destroy(&r);
-	ck_assert_int_eq(count_fds(), fds0);
+	ck_assert_int_eq(tf_count_fds(), fds0);
 	ck_assert_int_eq(count_maps_in(hva, size, false), 0);
 #if !defined(__SANITIZE_ADDRESS__)
 	/* sanitizer allocators map their pools lazily: exact totals only in normal builds */

@@ -23,49 +23,12 @@
 #include "vhost_user/vhost_user.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
+#include "../harness/testfiles.h"
 
 static char dir[64], sock[96], blog[96], vlog[96], backend[512];
 static pid_t fake = -1;
 static struct vm vm;
 static int saved_stderr = -1;
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
-static int file_count(const char *path, const char *needle)
-{
-	static char buf[1 << 22];
-	int fd = open(path, O_RDONLY), n = 0;
-	ssize_t len;
-	char *p;
-
-	if (fd < 0)
-		return 0;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[len > 0 ? len : 0] = 0;
-	for (p = buf; (p = strstr(p, needle)); p++)
-		n++;
-	return n;
-}
-
-static bool wait_file(const char *path, const char *needle, int ms)
-{
-	for (int i = 0; i < ms / 10; i++) {
-		if (file_count(path, needle))
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
 
 static void start_fake(const char *a1, const char *a2, const char *a3, const char *a4)
 {
@@ -183,13 +146,13 @@ static void check_recorded(void)
 	for (size_t i = 0; i < sizeof(spec) / sizeof(spec[0]); i++) {
 		snprintf(line, sizeof(line), "REQ %s size=%d fds=%d flags=0x%x", spec[i].name,
 			 spec[i].size, spec[i].fds, spec[i].ack ? 0x9 : 0x1);
-		ck_assert_msg(file_count(blog, line) >= 1, "back-end never saw '%s'", line);
+		ck_assert_msg(tf_count(blog, line) >= 1, "back-end never saw '%s'", line);
 	}
 	/* Queue 0 has no vector: SET_VRING_CALL with the NOFD flag; queue 1 with its eventfd. */
-	ck_assert_int_eq(file_count(blog, "REQ SET_VRING_CALL size=8 fds=0 flags=0x9"), 1);
-	ck_assert_int_eq(file_count(blog, "REQ SET_VRING_CALL size=8 fds=1 flags=0x9"), 1);
+	ck_assert_int_eq(tf_count(blog, "REQ SET_VRING_CALL size=8 fds=0 flags=0x9"), 1);
+	ck_assert_int_eq(tf_count(blog, "REQ SET_VRING_CALL size=8 fds=1 flags=0x9"), 1);
 	/* Nothing else with a wrong size slipped through: the back-end rejected no message. */
-	ck_assert_int_eq(file_count(blog, "END fake: back-end closed the connection"), 1);
+	ck_assert_int_eq(tf_count(blog, "END fake: back-end closed the connection"), 1);
 }
 
 START_TEST(test_recorded_sizes)
@@ -216,7 +179,7 @@ START_TEST(test_recorded_sizes)
 	vdev->ops->reset(vdev);
 	queues_close(vdev);
 	vhost_user_device_destroy(vdev);
-	ck_assert(wait_file(blog, "END fake", 2000));
+	ck_assert(tf_wait(blog, "END fake", 2000));
 	check_recorded();
 }
 END_TEST
@@ -235,8 +198,8 @@ START_TEST(test_set_mem_table_size)
 	ck_assert_int_eq(dev->vdev.ops->activate(&dev->vdev), 0);
 	snprintf(line, sizeof(line), "REQ SET_MEM_TABLE size=%u fds=%u flags=0x9",
 		 8 + 32 * vm.mem.nr_regions, vm.mem.nr_regions);
-	ck_assert_msg(file_count(blog, line) == 1, "missing '%s'", line);
-	ck_assert_int_eq(file_count(blog, "ADD_MEM_REG"), 0);
+	ck_assert_msg(tf_count(blog, line) == 1, "missing '%s'", line);
+	ck_assert_int_eq(tf_count(blog, "ADD_MEM_REG"), 0);
 	queues_close(&dev->vdev);
 	vhost_user_device_destroy(&dev->vdev);
 }
@@ -263,7 +226,7 @@ START_TEST(test_negotiation_failures)
 	const char *fail = negotiation_failures[_i].fail;
 	struct timespec t0, t1;
 	char err[256] = "";
-	int before = count_fds();
+	int before = tf_count_fds();
 	struct vu_dev *dev;
 	double secs;
 
@@ -275,7 +238,7 @@ START_TEST(test_negotiation_failures)
 	ck_assert_msg(dev == NULL, "%s: device created", fail);
 	ck_assert_msg(strstr(err, negotiation_failures[_i].error), "%s: error '%s'", fail, err);
 	ck_assert_msg(secs < 2.0, "%s took %.2f s", fail, secs);
-	ck_assert_int_eq(count_fds(), before);
+	ck_assert_int_eq(tf_count_fds(), before);
 }
 END_TEST
 
@@ -297,7 +260,9 @@ START_TEST(test_silent_during_start)
 
 	ck_assert_int_eq(dev->vdev.ops->activate(&dev->vdev), -ETIMEDOUT);
 	ck_assert(vhost_user_backend_dead(&dev->vdev));
-	ck_assert_int_eq(file_count(vlog, "did not answer within 300 ms"), 1);
+	/* marked dead before logged, possibly by the channel thread: wait for the line */
+	ck_assert(tf_wait(vlog, "did not answer within 300 ms", 5000));
+	ck_assert_int_eq(tf_count(vlog, "did not answer within 300 ms"), 1);
 	/* Reset of a dead device: no traffic, no hang. */
 	dev->vdev.ops->reset(&dev->vdev);
 	queues_close(&dev->vdev);
@@ -311,7 +276,7 @@ START_TEST(test_nack_during_start)
 
 	ck_assert_int_eq(dev->vdev.ops->activate(&dev->vdev), -EIO);
 	ck_assert(!vhost_user_backend_dead(&dev->vdev));
-	ck_assert_int_eq(file_count(vlog, "back-end rejected ADD_MEM_REG (status 1)"), 1);
+	ck_assert_int_eq(tf_count(vlog, "back-end rejected ADD_MEM_REG (status 1)"), 1);
 	queues_close(&dev->vdev);
 	vhost_user_device_destroy(&dev->vdev);
 }
@@ -323,7 +288,8 @@ START_TEST(test_close_during_start)
 
 	ck_assert_int_lt(dev->vdev.ops->activate(&dev->vdev), 0);
 	ck_assert(vhost_user_backend_dead(&dev->vdev));
-	ck_assert_int_eq(file_count(vlog, "lost"), 1);
+	ck_assert(tf_wait(vlog, "lost", 5000));
+	ck_assert_int_eq(tf_count(vlog, "lost"), 1);
 	queues_close(&dev->vdev);
 	vhost_user_device_destroy(&dev->vdev);
 }
@@ -341,10 +307,10 @@ START_TEST(test_death_while_idle)
 		usleep(10000);
 	ck_assert(vhost_user_backend_dead(&dev->vdev));
 	/* the device is marked dead just before the line is logged: wait for it */
-	ck_assert(wait_file(vlog, "lost", 5000));
-	ck_assert_int_eq(file_count(vlog, "lost"), 1);
+	ck_assert(tf_wait(vlog, "lost", 5000));
+	ck_assert_int_eq(tf_count(vlog, "lost"), 1);
 	dev->vdev.ops->reset(&dev->vdev);
-	ck_assert_int_eq(file_count(vlog, "lost"), 1);
+	ck_assert_int_eq(tf_count(vlog, "lost"), 1);
 	queues_close(&dev->vdev);
 	vhost_user_device_destroy(&dev->vdev);
 }
@@ -358,13 +324,13 @@ START_TEST(test_channel_flood)
 	start_fake("--flood", "20000", NULL, NULL);
 	dev = make_dev(1000, err, sizeof(err));
 	ck_assert_msg(dev != NULL, "%s", err);
-	ck_assert_msg(wait_file(blog, "FLOOD replies=20001 failures=20000", 20000),
+	ck_assert_msg(tf_wait(blog, "FLOOD replies=20001 failures=20000", 20000),
 		      "flood not answered");
 	ck_assert_uint_eq(atomic_load(&dev->chan_requests), 40001);
 	ck_assert_uint_eq(atomic_load(&dev->chan_failures), 20000);
 	ck_assert(!vhost_user_backend_dead(&dev->vdev));
 	/* Failures are logged 10 times, then counted. */
-	ck_assert_int_eq(file_count(vlog, "backend channel: unsupported request unknown(99)"), 10);
+	ck_assert_int_eq(tf_count(vlog, "backend channel: unsupported request unknown(99)"), 10);
 	vhost_user_device_destroy(&dev->vdev);
 }
 END_TEST
@@ -376,16 +342,16 @@ START_TEST(test_channel_fds253)
 	int before;
 
 	start_fake("--chan", "fds253", NULL, NULL);
-	before = count_fds();
+	before = tf_count_fds();
 	dev = make_dev(1000, err, sizeof(err));
 	ck_assert_msg(dev != NULL, "%s", err);
-	ck_assert(wait_file(blog, "CHAN reply config_change status=0", 3000));
-	ck_assert_int_eq(file_count(blog, "CHAN reply fds253 status=0"), 0);
-	ck_assert_int_eq(file_count(blog, "CHAN reply fds253 status="), 1);
+	ck_assert(tf_wait(blog, "CHAN reply config_change status=0", 3000));
+	ck_assert_int_eq(tf_count(blog, "CHAN reply fds253 status=0"), 0);
+	ck_assert_int_eq(tf_count(blog, "CHAN reply fds253 status="), 1);
 	ck_assert(!vhost_user_backend_dead(&dev->vdev));
-	ck_assert_int_eq(file_count(vlog, "Too many references"), 1);
+	ck_assert_int_eq(tf_count(vlog, "Too many references"), 1);
 	vhost_user_device_destroy(&dev->vdev);
-	ck_assert_int_eq(count_fds(), before);
+	ck_assert_int_eq(tf_count_fds(), before);
 }
 END_TEST
 
@@ -400,8 +366,9 @@ START_TEST(test_channel_garbage)
 	for (int i = 0; i < 200 && !vhost_user_backend_dead(&dev->vdev); i++)
 		usleep(10000);
 	ck_assert(vhost_user_backend_dead(&dev->vdev));
-	ck_assert_int_eq(file_count(vlog, "backend channel: message"), 0);
-	ck_assert_int_eq(file_count(vlog, "lost: backend channel:"), 1);
+	ck_assert(tf_wait(vlog, "lost: backend channel:", 5000));
+	ck_assert_int_eq(tf_count(vlog, "lost: backend channel:"), 1);
+	ck_assert_int_eq(tf_count(vlog, "backend channel: message"), 0);
 	vhost_user_device_destroy(&dev->vdev);
 }
 END_TEST
@@ -414,8 +381,8 @@ START_TEST(test_channel_shmem_without_fd)
 	start_fake("--chan", "shmem", NULL, NULL);
 	dev = make_dev(1000, err, sizeof(err));
 	ck_assert_msg(dev != NULL, "%s", err);
-	ck_assert(wait_file(blog, "CHAN reply shmem_map_nofd status=", 3000));
-	ck_assert_int_eq(file_count(blog, "CHAN reply shmem_map_nofd status=0"), 0);
+	ck_assert(tf_wait(blog, "CHAN reply shmem_map_nofd status=", 3000));
+	ck_assert_int_eq(tf_count(blog, "CHAN reply shmem_map_nofd status=0"), 0);
 	ck_assert(!vhost_user_backend_dead(&dev->vdev));
 	vhost_user_device_destroy(&dev->vdev);
 }
@@ -442,8 +409,8 @@ START_TEST(test_nack_then_retry)
 	ck_assert_int_eq(dev->vdev.ops->activate(&dev->vdev), -EIO);
 	dev->vdev.ops->reset(&dev->vdev);
 	ck_assert_int_eq(dev->vdev.ops->activate(&dev->vdev), -EIO);
-	ck_assert_int_eq(file_count(blog, "REQ ADD_MEM_REG"), (int)vm.mem.nr_regions);
-	ck_assert_int_eq(file_count(blog, "REQ GET_VRING_BASE"), 1);  /* only queue 0 got going */
+	ck_assert_int_eq(tf_count(blog, "REQ ADD_MEM_REG"), (int)vm.mem.nr_regions);
+	ck_assert_int_eq(tf_count(blog, "REQ GET_VRING_BASE"), 1);  /* only queue 0 got going */
 	queues_close(&dev->vdev);
 	vhost_user_device_destroy(&dev->vdev);
 }
@@ -496,7 +463,7 @@ START_TEST(test_fs_shmem_only_with_cache)
 		ck_assert_msg(strstr(err, "declares shared memory region 1"), "%s", err);
 		waitpid(fake, NULL, 0);
 		fake = -1;
-		ck_assert_int_eq(file_count(blog, "GET_SHMEM_CONFIG"), 1);
+		ck_assert_int_eq(tf_count(blog, "GET_SHMEM_CONFIG"), 1);
 	}
 }
 END_TEST

@@ -17,21 +17,10 @@
 #include <unistd.h>
 
 #include "vhost_user/msg.h"
+#include "../harness/testfiles.h"
 
 static int sv[2];
 static struct vu_conn conn;
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	while ((e = readdir(d)))
-		n++;
-	closedir(d);
-	return n;
-}
 
 static void setup(void)
 {
@@ -192,12 +181,12 @@ END_TEST
 static void expect_reject_code(uint32_t req, const char *needle, int code)
 {
 	struct vu_msg m, r;
-	int before = count_fds();
+	int before = tf_count_fds();
 
 	vu_msg_init(&m, req, 0);
 	ck_assert_int_eq(vu_call(&conn, &m, &r), code);
 	ck_assert_msg(strstr(conn.err, needle), "error '%s' lacks '%s'", conn.err, needle);
-	ck_assert_int_eq(count_fds(), before);
+	ck_assert_int_eq(tf_count_fds(), before);
 }
 
 static void expect_reject(uint32_t req, const char *needle)
