@@ -128,6 +128,30 @@ static const struct sc_rule group_device_io[] = {
 	END
 };
 
+/* microvm-virtiofsd, vhost-user side: front-end messages, guest memory, ring workers. */
+static const struct sc_rule group_vub[] = {
+	ALLOW(accept4),          /* the next front-end after a liveness probe */
+	ALLOW(recvmsg), ALLOW(sendmsg), ALLOW(poll), ALLOW(ppoll), ALLOW(eventfd2),
+	ALLOW1(fcntl, 1, 0xffffffffULL, F_DUPFD_CLOEXEC), ALLOW1(fcntl, 1, 0xffffffffULL, F_GETFL),
+	/* guest memory regions (ADD_MEM_REG / SET_MEM_TABLE fds): shared, never executable */
+	ALLOW2(mmap, 2, PROT_EXEC, 0, 3, MAP_SHARED, MAP_SHARED),
+	END
+};
+
+/* microvm-virtiofsd, FUSE side: every file operation goes through fds opened relative to the
+ * share's O_PATH fds (and /proc/self/fd, opened before the sandbox). */
+static const struct sc_rule group_fs[] = {
+	ALLOW(openat), ALLOW(newfstatat), ALLOW(fstat), ALLOW(statx), ALLOW(fstatfs),
+	ALLOW(getdents64), ALLOW(lseek), ALLOW(readlinkat), ALLOW(mkdirat), ALLOW(mknodat),
+	ALLOW(symlinkat), ALLOW(linkat), ALLOW(unlinkat), ALLOW(renameat2), ALLOW(renameat),
+	ALLOW(fchmodat), ALLOW(fchmod), ALLOW(fchown), ALLOW(fchownat), ALLOW(utimensat),
+	ALLOW(faccessat), ALLOW(faccessat2), ALLOW(ftruncate), ALLOW(fallocate), ALLOW(fsync),
+	ALLOW(fdatasync), ALLOW(pread64), ALLOW(pwrite64), ALLOW(preadv), ALLOW(pwritev),
+	ALLOW(readv), ALLOW(writev),
+	ALLOW(geteuid),          /* as root: created files get the guest caller's owner */
+	END
+};
+
 /* Main loop and teardown. */
 static const struct sc_rule group_main[] = {
 	ALLOW(poll), ALLOW(ppoll), ALLOW(signalfd4),
@@ -141,28 +165,31 @@ static const struct sc_rule group_main[] = {
 enum {
 	G_BASE = 1 << 0, G_SPAWN = 1 << 1, G_VCPU_IOCTL = 1 << 2, G_VM_IOCTL = 1 << 3,
 	G_ACTIVATE = 1 << 4, G_VHOST_FRONT = 1 << 5, G_BACKEND_CHANNEL = 1 << 6,
-	G_DEVICE_IO = 1 << 7, G_MAIN = 1 << 8,
+	G_DEVICE_IO = 1 << 7, G_MAIN = 1 << 8, G_VUB = 1 << 9, G_FS = 1 << 10,
 };
 
 static const struct sc_rule *const groups[] = {
 	group_base, group_spawn, group_vcpu_ioctl, group_vm_ioctl, group_activate,
-	group_vhost_front, group_backend_channel, group_device_io, group_main,
+	group_vhost_front, group_backend_channel, group_device_io, group_main, group_vub, group_fs,
 };
 #define NR_GROUPS (sizeof(groups) / sizeof(groups[0]))
 
 /* Own groups of each role; children's sets are added by role_groups(). */
 static const struct {
 	const char *name;
+	bool process;            /* the whole process: threads created later inherit it */
 	unsigned int groups;
 	unsigned int children;   /* roles this role may create (bit per enum seccomp_role) */
 } roles[SECCOMP_ROLE_COUNT] = {
-	[SECCOMP_ROLE_MAIN] = { "main", G_BASE | G_MAIN | G_VM_IOCTL | G_VHOST_FRONT | G_SPAWN,
+	[SECCOMP_ROLE_MAIN] = { "main", false, G_BASE | G_MAIN | G_VM_IOCTL | G_VHOST_FRONT | G_SPAWN,
 				1u << SECCOMP_ROLE_BACKEND_CHANNEL },
-	[SECCOMP_ROLE_VCPU] = { "vCPU", G_BASE | G_VCPU_IOCTL | G_VM_IOCTL | G_ACTIVATE |
+	[SECCOMP_ROLE_VCPU] = { "vCPU", false, G_BASE | G_VCPU_IOCTL | G_VM_IOCTL | G_ACTIVATE |
 				G_VHOST_FRONT | G_SPAWN,
 				1u << SECCOMP_ROLE_DEVICE_IO | 1u << SECCOMP_ROLE_BACKEND_CHANNEL },
-	[SECCOMP_ROLE_DEVICE_IO] = { "device I/O", G_BASE | G_DEVICE_IO, 0 },
-	[SECCOMP_ROLE_BACKEND_CHANNEL] = { "backend-channel", G_BASE | G_BACKEND_CHANNEL, 0 },
+	[SECCOMP_ROLE_DEVICE_IO] = { "device I/O", false, G_BASE | G_DEVICE_IO, 0 },
+	[SECCOMP_ROLE_BACKEND_CHANNEL] = { "backend-channel", false, G_BASE | G_BACKEND_CHANNEL, 0 },
+	/* one filter for the whole process: workers are created after it and inherit it */
+	[SECCOMP_ROLE_VIRTIOFSD] = { "virtiofsd", true, G_BASE | G_SPAWN | G_VUB | G_FS, 0 },
 };
 
 static unsigned int role_groups(enum seccomp_role role)
@@ -224,8 +251,13 @@ enum seccomp_mode seccomp_get_mode(void)
 
 #define NAME_TABLE 512
 static char *syscall_names[NAME_TABLE];
-/* Role of the calling thread; "new" until it installs its own (it inherited its creator's). */
-static __thread const char *my_role = "new";
+/*
+ * Role of the calling thread; NULL until it installs its own filter: it then runs under its
+ * creator's, reported as the process role if one was installed (microvm-virtiofsd), else "new".
+ */
+static __thread const char *my_role;
+static const char *process_role;
+static const char *prog = "microvm";    /* log prefix, captured before the first filter */
 static pthread_once_t prepare_once = PTHREAD_ONCE_INIT;
 
 static size_t put_str(char *buf, size_t off, size_t cap, const char *s)
@@ -263,8 +295,9 @@ static void sigsys_handler(int sig, siginfo_t *si, void *uc)
 
 	(void)sig;
 	(void)uc;
-	n = put_str(msg, n, sizeof(msg), "microvm: seccomp: ");
-	n = put_str(msg, n, sizeof(msg), my_role);
+	n = put_str(msg, n, sizeof(msg), prog);
+	n = put_str(msg, n, sizeof(msg), ": seccomp: ");
+	n = put_str(msg, n, sizeof(msg), my_role ? my_role : process_role ? process_role : "new");
 	n = put_str(msg, n, sizeof(msg), " thread made forbidden syscall ");
 	n = put_str(msg, n, sizeof(msg), name);
 	n = put_str(msg, n, sizeof(msg), " (");
@@ -283,6 +316,7 @@ static void prepare(void)
 	struct sigaction sa;
 
 	seccomp_api_get();   /* libseccomp probes the kernel once, here, unfiltered */
+	prog = log_get_prefix();
 	for (int nr = 0; nr < NAME_TABLE; nr++)
 		syscall_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 	memset(&sa, 0, sizeof(sa));
@@ -364,6 +398,8 @@ int seccomp_install(enum seccomp_role role, enum seccomp_mode mode)
 	if (r)
 		return r < 0 ? r : -EINVAL;
 	my_role = roles[role].name;
+	if (roles[role].process)
+		process_role = roles[role].name;
 	return 0;
 }
 

@@ -11,8 +11,12 @@
  *                                      (vhost-user reconnect on guest reset)
  *   device I/O, backend-channel  create nothing
  *
+ * microvm-virtiofsd is a separate program with one role: its main thread installs the
+ * "virtiofsd" filter after setup (socket listening, share opened, chroot) and every worker
+ * thread it creates inherits it.
+ *
  * A forbidden syscall in "enforce" mode raises SIGSYS (SECCOMP_RET_TRAP); the handler prints
- * "microvm: seccomp: <role> thread made forbidden syscall <name> (<nr>)", restores the terminal
+ * "<program>: seccomp: <role> thread made forbidden syscall <name> (<nr>)", restores the terminal
  * and exits with status 1. In "log" mode the kernel logs it (SCMP_ACT_LOG) and it proceeds.
  */
 #ifndef MICROVM_SECURITY_SECCOMP_H
@@ -25,6 +29,7 @@ enum seccomp_role {
 	SECCOMP_ROLE_VCPU,
 	SECCOMP_ROLE_DEVICE_IO,
 	SECCOMP_ROLE_BACKEND_CHANNEL,
+	SECCOMP_ROLE_VIRTIOFSD,      /* microvm-virtiofsd: every thread */
 	SECCOMP_ROLE_COUNT,
 };
 

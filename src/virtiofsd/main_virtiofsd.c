@@ -3,7 +3,8 @@
  * microvm-virtiofsd: a DAX-capable virtio-fs back-end over vhost-user.
  *
  *   microvm-virtiofsd --socket-path S --shared-dir D [--tag T] [--cache-size 1G]
- *                     [--readonly] [--threads N] [-v]
+ *                     [--readonly] [--threads N] [--sandbox chroot|none]
+ *                     [--seccomp enforce|log|off] [-v]
  *
  * Serves one front-end, then exits when it disconnects. Exit codes: 0 front-end disconnected
  * or SIGINT/SIGTERM, 1 runtime error, 2 bad command line.
@@ -13,6 +14,7 @@
 #include <limits.h>
 #include <getopt.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "security/seccomp.h"
 #include "virtiofsd/vfsd_device.h"
 #include "vmm/log.h"
 
@@ -28,6 +31,7 @@ enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 static volatile sig_atomic_t got_signal;
 static int sandbox = -1;        /* 1 chroot, 0 none, -1 default (chroot when root) */
+static enum seccomp_mode seccomp_mode = SECCOMP_ENFORCE;
 static struct vub *running;
 
 static void usage(FILE *f)
@@ -48,6 +52,9 @@ static void usage(FILE *f)
 		"  --threads N         request queues, one worker thread each (1-63, default 1)\n"
 		"  --sandbox MODE      chroot: chroot into DIR after setup (default when run as\n"
 		"                      root); none: no sandbox\n"
+		"  --seccomp MODE      enforce: a syscall outside the profile ends the process\n"
+		"                      with a message naming it (default); log: the kernel logs\n"
+		"                      it and it proceeds; off: no filter\n"
 		"  -v, --verbose       debug messages\n"
 		"  -h, --help          this text\n"
 		"\n"
@@ -72,6 +79,7 @@ static int parse_args(int argc, char **argv, struct vfsd_device_options *o, cons
 		{ "readonly", no_argument, NULL, 'r' },
 		{ "threads", required_argument, NULL, 'n' },
 		{ "sandbox", required_argument, NULL, 'S' },
+		{ "seccomp", required_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -124,6 +132,19 @@ static int parse_args(int argc, char **argv, struct vfsd_device_options *o, cons
 			}
 			sandbox = strcmp(optarg, "chroot") == 0;
 			break;
+		case 'F':
+			if (!strcmp(optarg, "enforce")) {
+				seccomp_mode = SECCOMP_ENFORCE;
+			} else if (!strcmp(optarg, "log")) {
+				seccomp_mode = SECCOMP_LOG;
+			} else if (!strcmp(optarg, "off")) {
+				seccomp_mode = SECCOMP_OFF;
+			} else {
+				fprintf(stderr, "microvm-virtiofsd: --seccomp '%s': expected "
+					"enforce, log or off\n", optarg);
+				return -1;
+			}
+			break;
 		case 'v':
 			log_set_level(LOG_DEBUG);
 			break;
@@ -173,6 +194,42 @@ static int enter_sandbox(const char *dir)
 		       strerror(errno));
 		return -errno;
 	}
+	return 0;
+}
+
+static void *noop_thread(void *arg)
+{
+	return arg;
+}
+
+/*
+ * The "virtiofsd" profile on the main thread, before any worker exists: every thread the
+ * process creates inherits it (docs/SECURITY.md lists what it allows and why).
+ */
+static int enter_seccomp(void)
+{
+	pthread_t t;
+	int r;
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	/* LeakSanitizer's exit-time check ptraces the process: no profile allows that */
+	pr_debug("seccomp: filter skipped in a sanitizer build");
+	return 0;
+#endif
+	/*
+	 * glibc installs its internal thread signal handlers (rt_sigaction) at the first
+	 * pthread_create: let that happen before the filter, which need not allow it.
+	 */
+	if (seccomp_mode != SECCOMP_OFF && !pthread_create(&t, NULL, noop_thread, NULL))
+		pthread_join(t, NULL);
+	r = seccomp_install(SECCOMP_ROLE_VIRTIOFSD, seccomp_mode);
+	if (r < 0 && seccomp_mode == SECCOMP_ENFORCE) {
+		pr_err("seccomp: cannot install the filter: %s (use --seccomp off on hosts without "
+		       "seccomp)", strerror(-r));
+		return r;
+	}
+	if (r < 0)
+		pr_warn("seccomp: cannot install the filter: %s", strerror(-r));
 	return 0;
 }
 
@@ -244,7 +301,7 @@ int main(int argc, char **argv)
 	}
 	/* The socket's directory, to remove the socket after the chroot. */
 	sock_dir = open_sock_dir(sock, &sock_name);
-	if (enter_sandbox(o.shared_dir) < 0) {
+	if (enter_sandbox(o.shared_dir) < 0 || enter_seccomp() < 0) {
 		close(lfd);
 		unlink(sock);
 		vfsd_device_destroy(&dev);

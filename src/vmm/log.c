@@ -16,6 +16,7 @@ static const char *const level_names[] = {
 void log_set_level(enum log_level level) { cur_level = level; }
 enum log_level log_get_level(void) { return cur_level; }
 void log_set_prefix(const char *prefix) { cur_prefix = prefix; }
+const char *log_get_prefix(void) { return cur_prefix; }
 
 void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {

@@ -11,6 +11,7 @@ void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 /* Program name used as prefix ("microvm", "microvm-virtiofsd"). */
 void log_set_prefix(const char *prefix);
+const char *log_get_prefix(void);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vmsg(enum log_level level, const char *fmt, va_list ap);
 

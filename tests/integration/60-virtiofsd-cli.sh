@@ -20,6 +20,9 @@ grep -q -- '--cache-size' "$TMP/out" || fail "--help lacks --cache-size"
 	0123456789012345678901234567890123456)" = 2 ] || fail "37-byte tag accepted"
 [ "$(st "$VFSD" --socket-path "$TMP/s" --shared-dir "$TMP/share" --sandbox jail)" = 2 ] ||
 	fail "--sandbox jail accepted"
+[ "$(st "$VFSD" --socket-path "$TMP/s" --shared-dir "$TMP/share" --seccomp strict)" = 2 ] ||
+	fail "--seccomp strict accepted"
+grep -q "expected enforce, log or off" "$TMP/out" || fail "--seccomp message"
 [ "$(st "$VFSD" --socket-path "$TMP/s" --shared-dir "$TMP/missing")" = 1 ] ||
 	fail "missing shared dir: expected 1"
 grep -q 'missing' "$TMP/out" || fail "no message naming the missing directory"
@@ -35,6 +38,10 @@ python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[
 P1=$!
 for _ in $(seq 1 50); do [ "$(stat -c %a "$TMP/s" 2>/dev/null)" = 600 ] && break; sleep 0.1; done
 [ "$(stat -c %a "$TMP/s" 2>/dev/null)" = 600 ] || fail "socket mode $(stat -c %a "$TMP/s")"
+# Waiting for a front-end, the daemon already runs under its seccomp filter (mode 2, one filter).
+for _ in $(seq 1 50); do grep -q "^Seccomp:[[:space:]]*2" /proc/$P1/status && break; sleep 0.1; done
+grep -q "^Seccomp:[[:space:]]*2" /proc/$P1/status || fail "daemon not under seccomp filtering"
+grep -q "^Seccomp_filters:[[:space:]]*1" /proc/$P1/status || fail "daemon filter count"
 # A second daemon on the live socket is refused; its probe does not end the first one.
 [ "$(st "$VFSD" --socket-path "$TMP/s" --shared-dir "$TMP/share")" = 1 ] ||
 	fail "second daemon on a live socket: expected 1"
@@ -48,9 +55,12 @@ wait $P1; s=$?
 pass "microvm-virtiofsd CLI: exit codes, socket mode 0600, stale/live/regular-file socket paths"
 
 # SIGTERM while waiting for a front-end: exit 0, socket removed.
-"$VFSD" --socket-path "$TMP/t" --shared-dir "$TMP/share" >"$TMP/d2" 2>&1 &
+# (--seccomp off: no filter at all)
+"$VFSD" --socket-path "$TMP/t" --shared-dir "$TMP/share" --seccomp off >"$TMP/d2" 2>&1 &
 P2=$!
 for _ in $(seq 1 50); do [ -S "$TMP/t" ] && break; sleep 0.1; done
+sleep 0.3
+grep -q "^Seccomp:[[:space:]]*0" /proc/$P2/status || fail "--seccomp off: daemon filtered"
 kill -TERM $P2
 wait $P2; s=$?
 [ "$s" = 0 ] || fail "SIGTERM exit status $s"

@@ -28,6 +28,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -78,6 +79,50 @@ static void *io_child(void *arg)
 	return NULL;
 }
 
+/* A microvm-virtiofsd worker: file operations relative to the share's fd, guest memory. */
+struct fs_job {
+	int dirfd, memfd;        /* the share, and guest memory received from the front-end */
+	bool ok;
+};
+
+static void *fs_worker(void *arg)
+{
+	struct fs_job *job = arg;
+	int dirfd = job->dirfd, fd;
+	char buf[4096];
+	struct stat st;
+	struct iovec iov = { buf, 8 };
+	void *mem;
+
+	fd = openat(dirfd, "f", O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0 || pwrite(fd, "contents", 8, 0) != 8 || preadv(fd, &iov, 1, 0) != 8 ||
+	    fstat(fd, &st) || fstatat(dirfd, "f", &st, AT_SYMLINK_NOFOLLOW) || fsync(fd) ||
+	    fdatasync(fd) || ftruncate(fd, 4096) || fallocate(fd, 0, 0, 8192) ||
+	    lseek(fd, 0, SEEK_DATA) != 0 || fchmod(fd, 0600))
+		return NULL;
+	close(fd);
+	if (mkdirat(dirfd, "d", 0755) || symlinkat("f", dirfd, "s") ||
+	    readlinkat(dirfd, "s", buf, sizeof(buf)) != 1 || linkat(dirfd, "f", dirfd, "h", 0) ||
+	    renameat2(dirfd, "h", dirfd, "h2", RENAME_NOREPLACE) ||
+	    fchmodat(dirfd, "f", 0644, 0) || faccessat(dirfd, "f", R_OK, 0) ||
+	    utimensat(dirfd, "f", NULL, AT_SYMLINK_NOFOLLOW))
+		return NULL;
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || syscall(SYS_getdents64, fd, buf, sizeof(buf)) <= 0)
+		return NULL;
+	close(fd);
+	if (unlinkat(dirfd, "d", AT_REMOVEDIR) || unlinkat(dirfd, "s", 0) ||
+	    unlinkat(dirfd, "h2", 0) || unlinkat(dirfd, "f", 0))
+		return NULL;
+	/* ADD_MEM_REG: a shared mapping of the front-end's guest memory fd */
+	mem = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, job->memfd, 0);
+	if (mem == MAP_FAILED)
+		return NULL;
+	((volatile char *)mem)[7] = 1;
+	job->ok = munmap(mem, 1 << 20) == 0;
+	return NULL;
+}
+
 /* What the role's thread does in microvm, under its filter. 0 = all worked. */
 static int role_allowed(struct child_job *job)
 {
@@ -115,6 +160,25 @@ static int role_allowed(struct child_job *job)
 		p = mmap(hole, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 		close(fd);
 		return p == hole && munmap(hole, len) == 0 ? 0 : -1;
+	}
+	case SECCOMP_ROLE_VIRTIOFSD: {
+		/* after setup: the share's fd is open; workers are created under the filter */
+		char tmpl[] = "/tmp/microvm-seccomp-fs-XXXXXX";
+		struct fs_job fj = { .dirfd = -1 };
+		pthread_t t;
+		int r = -1;
+
+		if (!mkdtemp(tmpl))
+			return -1;
+		fj.dirfd = open(tmpl, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		fj.memfd = (int)syscall(SYS_memfd_create, "guest", MFD_CLOEXEC);
+		if (fj.dirfd >= 0 && fj.memfd >= 0 && !ftruncate(fj.memfd, 1 << 20) &&
+		    !seccomp_install(job->role, job->mode) &&
+		    !pthread_create(&t, NULL, fs_worker, &fj) && !pthread_join(t, NULL) && fj.ok)
+			r = 0;
+		if (r == 0 && unlinkat(AT_FDCWD, tmpl, AT_REMOVEDIR))
+			r = -1;
+		return r;
 	}
 	case SECCOMP_ROLE_MAIN: {
 		/* main loop: signalfd + poll, kick a thread with SIGUSR1 */
@@ -177,6 +241,10 @@ static void role_forbidden(const struct child_job *job)
 		break;
 	case SECCOMP_ROLE_DEVICE_IO:
 		close(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+		break;
+	case SECCOMP_ROLE_VIRTIOFSD:
+		/* a compromised file server must not reach the network */
+		close(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
 		break;
 	default:
 		ioctl(-1, KVM_SET_USER_MEMORY_REGION, NULL);
@@ -268,11 +336,13 @@ static void run_child(enum seccomp_role role, enum seccomp_mode mode, const char
 static const char *const forbidden_name[SECCOMP_ROLE_COUNT] = {
 	[SECCOMP_ROLE_MAIN] = "ioctl", [SECCOMP_ROLE_VCPU] = "openat",
 	[SECCOMP_ROLE_DEVICE_IO] = "socket", [SECCOMP_ROLE_BACKEND_CHANNEL] = "ioctl",
+	[SECCOMP_ROLE_VIRTIOFSD] = "socket",
 };
 
 static const int forbidden_nr[SECCOMP_ROLE_COUNT] = {
 	[SECCOMP_ROLE_MAIN] = SYS_ioctl, [SECCOMP_ROLE_VCPU] = SYS_openat,
 	[SECCOMP_ROLE_DEVICE_IO] = SYS_socket, [SECCOMP_ROLE_BACKEND_CHANNEL] = SYS_ioctl,
+	[SECCOMP_ROLE_VIRTIOFSD] = SYS_socket,
 };
 
 static void expect_trap(enum seccomp_role role, const char *action, const char *name, int nr)
@@ -351,6 +421,13 @@ START_TEST(children_are_subsets)
 	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_VCPU, SYS_openat));
 	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_VCPU, SYS_execve));
 	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_MAIN, SYS_execve));
+	/* microvm-virtiofsd: files, yes; network, processes, KVM, no */
+	ck_assert(seccomp_role_allows(SECCOMP_ROLE_VIRTIOFSD, SYS_openat));
+	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_VIRTIOFSD, SYS_socket));
+	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_VIRTIOFSD, SYS_connect));
+	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_VIRTIOFSD, SYS_execve));
+	ck_assert_int_lt(seccomp_role_allowed_count(SECCOMP_ROLE_VIRTIOFSD), 80);
+	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_VIRTIOFSD, SYS_ptrace));
 }
 END_TEST
 

@@ -13,6 +13,7 @@
 #include <sys/statvfs.h>
 
 #include "test_vhost_user_fuse.h"
+#include "../harness/testfiles.h"
 #include "vhost_user/shmem.h"
 #include "virtiofsd/vfsd_device.h"
 
@@ -294,6 +295,137 @@ START_TEST(test_fuse_session)
 }
 END_TEST
 
+/* One request that must succeed; returns the reply length. */
+static int ok_call(uint32_t opcode, uint64_t nodeid, const void *arg, uint32_t len,
+		   const void *arg2, uint32_t len2, const char *what)
+{
+	int32_t err = 0;
+	int n = fdrv_call(&d, opcode, nodeid, arg, len, arg2, len2, 8192, &err);
+
+	ck_assert_msg(n >= 16 && err == 0, "%s: reply %d, error %d (daemon log: %s)", what, n, err,
+		      tf_count(logpath, "forbidden syscall") ? "seccomp trap" : "no trap");
+	return n;
+}
+
+static uint64_t fh_of_reply(size_t off)
+{
+	struct fuse_open_out oo;
+
+	memcpy(&oo, (uint8_t *)body() + off, sizeof(oo));
+	return oo.fh;
+}
+
+/*
+ * Every request type that reaches the file system, through the real program, which runs under
+ * its seccomp profile (enforce by default): a syscall missing from the profile ends the daemon
+ * and the request times out. Host-side effects are checked where a syscall could be faked.
+ */
+START_TEST(test_every_opcode_under_seccomp)
+{
+	struct fuse_entry_out e, c, dir;
+	struct fuse_getattr_in ga = { 0 };
+	struct fuse_setattr_in sa = { .valid = FATTR_MODE | FATTR_SIZE | FATTR_ATIME | FATTR_MTIME,
+				      .mode = S_IFREG | 0600, .size = 5, .atime = 1000,
+				      .mtime = 2000 };
+	struct fuse_access_in ac = { .mask = R_OK };
+	struct fuse_mknod_in mn = { .mode = S_IFIFO | 0644 };
+	struct fuse_link_in ln;
+	struct fuse_create_in ci = { .flags = O_RDWR, .mode = 0644 };
+	struct fuse_mkdir_in mk = { .mode = 0755 };
+	struct fuse_rename2_in rn = { .newdir = FUSE_ROOT_ID, .flags = RENAME_NOREPLACE };
+	struct fuse_open_in oi = { 0 };
+	struct fuse_read_in rd = { .size = 4096 };
+	char p[256], target[64];
+	struct stat st;
+	uint64_t fh, dfh;
+	int n;
+
+	lookup(FUSE_ROOT_ID, "hello.txt", &e);
+	ok_call(FUSE_GETATTR, e.nodeid, &ga, sizeof(ga), NULL, 0, "GETATTR");
+	if (geteuid() == 0) {
+		sa.valid |= FATTR_UID | FATTR_GID;
+		sa.uid = 1;
+		sa.gid = 2;
+	}
+	ok_call(FUSE_SETATTR, e.nodeid, &sa, sizeof(sa), NULL, 0, "SETATTR");
+	snprintf(p, sizeof(p), "%s/hello.txt", root);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	ck_assert_int_eq(st.st_size, 5);
+	ck_assert_int_eq(st.st_mtime, 2000);
+	if (geteuid() == 0)
+		ck_assert(st.st_uid == 1 && st.st_gid == 2);
+	ok_call(FUSE_ACCESS, FUSE_ROOT_ID, &ac, sizeof(ac), NULL, 0, "ACCESS");
+	ok_call(FUSE_MKNOD, FUSE_ROOT_ID, &mn, sizeof(mn), "fifo", 5, "MKNOD");
+	snprintf(p, sizeof(p), "%s/fifo", root);
+	ck_assert(stat(p, &st) == 0 && S_ISFIFO(st.st_mode));
+	ok_call(FUSE_SYMLINK, FUSE_ROOT_ID, "sl\0hello.txt", 13, NULL, 0, "SYMLINK");
+	memcpy(&c, body(), sizeof(c));
+	n = ok_call(FUSE_READLINK, c.nodeid, NULL, 0, NULL, 0, "READLINK");
+	ck_assert_int_eq(n - 16, 9);
+	memcpy(target, body(), 9);
+	ck_assert(memcmp(target, "hello.txt", 9) == 0);
+	ln.oldnodeid = e.nodeid;
+	ok_call(FUSE_LINK, FUSE_ROOT_ID, &ln, sizeof(ln), "hl", 3, "LINK");
+	snprintf(p, sizeof(p), "%s/hl", root);
+	ck_assert(stat(p, &st) == 0 && st.st_nlink == 2);
+
+	/* a file's life: CREATE, WRITE, FLUSH, FSYNC, FALLOCATE, LSEEK, READ, RELEASE */
+	ok_call(FUSE_CREATE, FUSE_ROOT_ID, &ci, sizeof(ci), "c", 2, "CREATE");
+	memcpy(&c, body(), sizeof(c));
+	fh = fh_of_reply(sizeof(c));
+	{
+		struct fuse_write_in wi = { .fh = fh, .size = 8 };
+		struct fuse_flush_in fl = { .fh = fh };
+		struct fuse_fsync_in fs = { .fh = fh };
+		struct fuse_fallocate_in fa = { .fh = fh, .offset = 0, .length = 65536 };
+		struct fuse_lseek_in ls = { .fh = fh, .offset = 0, .whence = SEEK_DATA };
+		struct fuse_release_in rl = { .fh = fh };
+
+		ok_call(FUSE_WRITE, c.nodeid, &wi, sizeof(wi), "8 bytes!", 8, "WRITE");
+		ok_call(FUSE_FLUSH, c.nodeid, &fl, sizeof(fl), NULL, 0, "FLUSH");
+		ok_call(FUSE_FSYNC, c.nodeid, &fs, sizeof(fs), NULL, 0, "FSYNC");
+		fs.fsync_flags = 1;      /* datasync */
+		ok_call(FUSE_FSYNC, c.nodeid, &fs, sizeof(fs), NULL, 0, "FSYNC datasync");
+		ok_call(FUSE_FALLOCATE, c.nodeid, &fa, sizeof(fa), NULL, 0, "FALLOCATE");
+		ok_call(FUSE_LSEEK, c.nodeid, &ls, sizeof(ls), NULL, 0, "LSEEK");
+		rd.fh = fh;
+		n = ok_call(FUSE_READ, c.nodeid, &rd, sizeof(rd), NULL, 0, "READ");
+		ck_assert_int_eq(n - 16, 4096);
+		ck_assert(memcmp(body(), "8 bytes!", 8) == 0);
+		ok_call(FUSE_RELEASE, c.nodeid, &rl, sizeof(rl), NULL, 0, "RELEASE");
+	}
+	snprintf(p, sizeof(p), "%s/c", root);
+	ck_assert(stat(p, &st) == 0 && st.st_size == 65536);
+	ok_call(FUSE_RENAME2, FUSE_ROOT_ID, &rn, sizeof(rn), "c\0c2", 5, "RENAME2");
+
+	/* directories: MKDIR, OPENDIR, READDIRPLUS, FSYNCDIR, RELEASEDIR, RMDIR */
+	ok_call(FUSE_MKDIR, FUSE_ROOT_ID, &mk, sizeof(mk), "d", 2, "MKDIR");
+	memcpy(&dir, body(), sizeof(dir));
+	ok_call(FUSE_OPENDIR, FUSE_ROOT_ID, &oi, sizeof(oi), NULL, 0, "OPENDIR");
+	dfh = fh_of_reply(0);
+	{
+		struct fuse_fsync_in fs = { .fh = dfh };
+		struct fuse_release_in rl = { .fh = dfh };
+
+		rd.fh = dfh;
+		n = ok_call(FUSE_READDIRPLUS, FUSE_ROOT_ID, &rd, sizeof(rd), NULL, 0, "READDIRPLUS");
+		ck_assert_int_gt(n, 16);
+		ok_call(FUSE_FSYNCDIR, FUSE_ROOT_ID, &fs, sizeof(fs), NULL, 0, "FSYNCDIR");
+		ok_call(FUSE_RELEASEDIR, FUSE_ROOT_ID, &rl, sizeof(rl), NULL, 0, "RELEASEDIR");
+	}
+	ok_call(FUSE_RMDIR, FUSE_ROOT_ID, "d", 2, NULL, 0, "RMDIR");
+	ok_call(FUSE_STATFS, FUSE_ROOT_ID, NULL, 0, NULL, 0, "STATFS");
+	for (const char *const *name = (const char *const[]){ "fifo", "sl", "hl", "c2", NULL };
+	     *name; name++)
+		ok_call(FUSE_UNLINK, FUSE_ROOT_ID, *name, (uint32_t)strlen(*name) + 1, NULL, 0,
+			"UNLINK");
+	snprintf(p, sizeof(p), "%s/c2", root);
+	ck_assert_int_eq(stat(p, &st), -1);
+	ck_assert_int_eq(tf_count(logpath, "forbidden syscall"), 0);
+}
+END_TEST
+
 static int setupmapping(uint64_t nodeid, uint64_t foff, uint64_t moff, uint64_t flags)
 {
 	struct fuse_setupmapping_in in = { .fh = UINT64_MAX, .foffset = foff, .len = 2 * MiB,
@@ -457,6 +589,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_fuse_session);
+	tcase_add_test(tc, test_every_opcode_under_seccomp);
 	tcase_add_test(tc, test_dax);
 	tcase_add_test(tc, test_dax_reset_drops);
 	suite_add_tcase(s, tc);
