@@ -40,6 +40,7 @@
 #include "vhost_user/vhost_user.h"
 #include "vmm/vm.h"
 #include "vmm/log.h"
+#include "../tests/harness/testfiles.h"
 
 #define MiB (1ULL << 20)
 #define CHUNK (2 * MiB)
@@ -403,19 +404,6 @@ static void print_row(const char *design, unsigned int live, const struct row *r
 	       r->p99_us, r->per_sec, r->median_us / floor->median_us);
 }
 
-static int count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
 static int count_lines(const char *path)
 {
 	FILE *f = fopen(path, "re");
@@ -436,7 +424,7 @@ static int soak(struct frontend *fe, unsigned int cycles)
 	double t0 = now_ns();
 	unsigned int i;
 
-	fds0 = count_entries("/proc/self/fd");
+	fds0 = tf_count_fds();
 	maps0 = count_lines("/proc/self/maps");
 	fe->mode = MODE_INPLACE;
 	for (i = 0; i < cycles;) {
@@ -455,7 +443,7 @@ static int soak(struct frontend *fe, unsigned int cycles)
 		}
 		close(fd);
 	}
-	fds1 = count_entries("/proc/self/fd");
+	fds1 = tf_count_fds();
 	maps1 = count_lines("/proc/self/maps");
 	shm_region_get_stats(fe->region, &st);
 	printf("\nsoak: %u MAP+UNMAP cycles in %.2f s; live %llu, maps %llu, unmaps %llu, "
