@@ -40,7 +40,11 @@ static void capture_log(void)
 	close(fd);
 }
 
-static void setup(void)
+/*
+ * reconnect_ms is read by the device's monitor thread (when it marks the back-end dead), so it is
+ * set at creation, never written while that thread runs.
+ */
+static void setup_with(uint32_t reconnect_ms)
 {
 	char err[256];
 
@@ -55,7 +59,17 @@ static void setup(void)
 	capture_log();
 	vfsd = virtiofsd_start(sock, share, vlog);
 	ck_assert_int_gt(vfsd, 0);
-	ck_assert_msg(fdrv_open(&drv, sock, 3000, err, sizeof(err)) == 0, "open: %s", err);
+	ck_assert_msg(fdrv_open(&drv, sock, reconnect_ms, err, sizeof(err)) == 0, "open: %s", err);
+}
+
+static void setup(void)
+{
+	setup_with(3000);
+}
+
+static void setup_no_reconnect(void)
+{
+	setup_with(0);
 }
 
 static void teardown(void)
@@ -250,7 +264,6 @@ START_TEST(test_kill_during_io)
 	rin.fh = open_node(FUSE_OPEN, node, O_RDONLY);
 	rin.size = 128 * 1024;
 	drv.timeout_ms = 500;
-	to_vu_dev(drv.dev)->reconnect_ms = 0;
 	for (int i = 0; i < 200; i++) {
 		if (i == 20)
 			kill(vfsd, SIGKILL);
@@ -298,6 +311,7 @@ int main(void)
 {
 	Suite *s = suite_create("vhost_user_virtiofsd");
 	TCase *tc = tcase_create("virtiofsd");
+	TCase *tc_kill = tcase_create("kill");   /* no reconnect after the back-end dies */
 	SRunner *sr;
 	int failed;
 
@@ -311,9 +325,12 @@ int main(void)
 	tcase_add_test(tc, test_negotiation);
 	tcase_add_test(tc, test_config_space);
 	tcase_add_test(tc, test_fuse_ops);
-	tcase_add_test(tc, test_kill_during_io);
 	tcase_add_test(tc, test_reconnect);
 	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(tc_kill, setup_no_reconnect, teardown);
+	tcase_set_timeout(tc_kill, 30);
+	tcase_add_test(tc_kill, test_kill_during_io);
+	suite_add_tcase(s, tc_kill);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
