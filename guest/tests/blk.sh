@@ -13,6 +13,8 @@ fi
 pass "block device $dev present"
 name=${dev##*/}
 echo "blk: $dev size $(cat /sys/block/$name/size 2>/dev/null) sectors ro=$(cat /sys/block/$name/ro 2>/dev/null)"
+# negotiated virtio feature bits, bit 0 first
+echo "blk: features $(cat /sys/block/$name/device/features 2>/dev/null)"
 sum=$(dd if="$dev" bs=4096 count=1 2>/dev/null | sha256sum | cut -d' ' -f1)
 echo "blk: first 4 KiB sha256 $sum"
 check "read first 4 KiB of $dev" test -n "$sum"

@@ -8,6 +8,7 @@
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
+#include <linux/virtio_ring.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,8 +211,14 @@ static void fill_config(struct blk *b, unsigned int nr_queues)
 
 static uint64_t features(bool readonly)
 {
+	/*
+	 * EVENT_IDX: one interrupt per batch the driver asks for, one kick per batch we ask for
+	 * (avail_event written whenever a queue runs dry); INDIRECT_DESC: a request of any
+	 * segment count (up to seg_max) takes one ring slot. The walker validates both.
+	 */
 	uint64_t f = 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_BLK_F_SEG_MAX |
-		     1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_BLK_F_MQ;
+		     1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_BLK_F_MQ |
+		     1ULL << VIRTIO_RING_F_EVENT_IDX | 1ULL << VIRTIO_RING_F_INDIRECT_DESC;
 
 	if (readonly)
 		return f | 1ULL << VIRTIO_BLK_F_RO;

@@ -217,6 +217,13 @@ int hvq_wait_used(struct hvirtio *v, unsigned int q, int timeout_ms, uint32_t *l
 struct vring_desc *hvq_desc(struct hvirtio *v, unsigned int q, unsigned int i);
 void hvq_publish(struct hvirtio *v, unsigned int q, uint16_t head);
 uint16_t hvq_used_idx(struct hvirtio *v, unsigned int q);
+/*
+ * VIRTIO_RING_F_EVENT_IDX fields: used_event (driver -> device: interrupt once the used index
+ * passes idx; hvq_get_used sets it to the next element before reporting an empty ring) and
+ * avail_event (device -> driver: the avail index the device wants a kick for).
+ */
+void hvq_set_used_event(struct hvirtio *v, unsigned int q, uint16_t idx);
+uint16_t hvq_avail_event(struct hvirtio *v, unsigned int q);
 
 /* ---- virtio-blk driver ---- */
 struct hblk {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -23,7 +24,8 @@ int hblk_init(struct hblk *b, struct harness *h, unsigned int slot, unsigned int
 	want = hvirtio_device_features(&b->v) &
 	       (1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_BLK_F_SEG_MAX | 1ULL << VIRTIO_BLK_F_BLK_SIZE |
 		1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_BLK_F_RO | 1ULL << VIRTIO_BLK_F_MQ |
-		1ULL << VIRTIO_BLK_F_DISCARD | 1ULL << VIRTIO_BLK_F_WRITE_ZEROES);
+		1ULL << VIRTIO_BLK_F_DISCARD | 1ULL << VIRTIO_BLK_F_WRITE_ZEROES |
+		1ULL << VIRTIO_RING_F_EVENT_IDX | 1ULL << VIRTIO_RING_F_INDIRECT_DESC);
 	ret = hvirtio_start(&b->v, want, nr_queues);
 	if (ret < 0)
 		return ret;

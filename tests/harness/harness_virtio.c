@@ -429,14 +429,41 @@ static void free_chain(struct hvq *q, uint16_t head)
 	q->chain_len[head] = 0;
 }
 
+void hvq_set_used_event(struct hvirtio *v, unsigned int qi, uint16_t idx)
+{
+	struct hvq *q = &v->vq[qi];
+	uint16_t *ev = harness_ptr(v->h, q->avail + 4 + 2ULL * q->size, 2);
+
+	__atomic_store_n(ev, idx, __ATOMIC_RELEASE);
+}
+
+uint16_t hvq_avail_event(struct hvirtio *v, unsigned int qi)
+{
+	struct hvq *q = &v->vq[qi];
+	uint16_t *ev = harness_ptr(v->h, q->used + 4 + 8ULL * q->size, 2);
+
+	return __atomic_load_n(ev, __ATOMIC_ACQUIRE);
+}
+
 int hvq_get_used(struct hvirtio *v, unsigned int qi, uint32_t *len)
 {
 	struct hvq *q = &v->vq[qi];
 	struct vring_used *used = harness_ptr(v->h, q->used, 6 + 8ULL * q->size);
 	struct vring_used_elem e;
 
-	if (hvq_used_idx(v, qi) == q->last_used)
-		return -EAGAIN;
+	if (hvq_used_idx(v, qi) == q->last_used) {
+		if (!(v->features & (1ULL << VIRTIO_RING_F_EVENT_IDX)))
+			return -EAGAIN;
+		/*
+		 * EVENT_IDX: ask for an interrupt when the next element is used (used_event =
+		 * last_used, as Linux's virtqueue_enable_cb), then look again: the device may have
+		 * used one before it could see the new used_event.
+		 */
+		hvq_set_used_event(v, qi, q->last_used);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (hvq_used_idx(v, qi) == q->last_used)
+			return -EAGAIN;
+	}
 	e = used->ring[q->last_used & (q->size - 1)];
 	q->last_used++;
 	if (e.id >= q->size)

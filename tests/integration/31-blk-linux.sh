@@ -31,6 +31,8 @@ linux_config "$TMP/rw.toml" \
 run_vm rw "$T" run --config "$TMP/rw.toml"
 expect_console '^PASS: block device /dev/vda present'
 expect_console "^blk: first 4 KiB sha256 $want"
+# Linux drives the rings with VIRTIO_RING_F_INDIRECT_DESC (bit 28) and EVENT_IDX (bit 29)
+expect_console '^blk: features .{28}11'
 expect_console "^PASS: write pattern at offset $OFF"
 expect_console "^PASS: read back pattern at offset $OFF"
 expect_no_console '^FAIL'

@@ -70,8 +70,8 @@ START_TEST(test_capacity_and_features)
 	ck_assert(f & (1ULL << VIRTIO_F_VERSION_1));
 	ck_assert(f & (1ULL << VIRTIO_BLK_F_FLUSH));
 	ck_assert(!(f & (1ULL << VIRTIO_BLK_F_RO)));
-	ck_assert(!(f & (1ULL << VIRTIO_RING_F_INDIRECT_DESC)));
-	ck_assert(!(f & (1ULL << VIRTIO_RING_F_EVENT_IDX)));
+	ck_assert(f & (1ULL << VIRTIO_RING_F_INDIRECT_DESC));
+	ck_assert(f & (1ULL << VIRTIO_RING_F_EVENT_IDX));
 	ck_assert(!(f & (1ULL << VIRTIO_F_ACCESS_PLATFORM)));
 	teardown_disk();
 }
@@ -226,6 +226,108 @@ START_TEST(test_queue_depth)
 }
 END_TEST
 
+/* Polls until the used index of queue 0 reaches idx. */
+static bool wait_used_idx(uint16_t idx, int ms)
+{
+	for (int i = 0; i < ms; i++) {
+		if (hvq_used_idx(&blk.v, 0) == idx)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+static bool wait_avail_event(uint16_t idx, int ms)
+{
+	for (int i = 0; i < ms; i++) {
+		if (hvq_avail_event(&blk.v, 0) == idx)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+/*
+ * VIRTIO_RING_F_EVENT_IDX negotiated: the device interrupts only when the used index passes the
+ * driver's used_event, and asks for the next kick through avail_event when it runs dry.
+ */
+START_TEST(test_event_idx)
+{
+	uint64_t data;
+	uint8_t status;
+	uint8_t sector[512];
+
+	setup_disk(false, NULL, 1);
+	ck_assert(blk.v.features & (1ULL << VIRTIO_RING_F_EVENT_IDX));
+	data = harness_alloc(h, 8 * 4096ULL, 4096);
+	/* first completion: always signalled (nothing signalled before) */
+	ck_assert_int_eq(hblk_read(&blk, 0, 0, sector, sizeof(sector)), VIRTIO_BLK_S_OK);
+	ck_assert(wait_avail_event(1, 5000));
+	/* used_event far ahead: 8 completions, no interrupt */
+	hvq_set_used_event(&blk.v, 0, 1000);
+	while (hvirtio_vector_fired(&blk.v, 1))
+		;
+	for (unsigned int i = 0; i < 8; i++)
+		ck_assert_int_ge(hblk_submit(&blk, 0, VIRTIO_BLK_T_IN, i * 8, data + i * 4096ULL,
+					     4096), 0);
+	ck_assert(wait_used_idx(9, 5000));
+	ck_assert_msg(wait_avail_event(9, 5000), "avail_event %u, want 9",
+		      hvq_avail_event(&blk.v, 0));
+	usleep(20000);
+	ck_assert_msg(!hvirtio_vector_fired(&blk.v, 1), "interrupt despite used_event");
+	for (unsigned int i = 0; i < 8; i++) {
+		ck_assert_int_ge(hblk_complete(&blk, 0, 1000, &status), 0);
+		ck_assert_int_eq(status, VIRTIO_BLK_S_OK);
+	}
+	/* used_event = the next element: the next completion interrupts */
+	hvq_set_used_event(&blk.v, 0, 9);
+	ck_assert_int_ge(hblk_submit(&blk, 0, VIRTIO_BLK_T_IN, 0, data, 4096), 0);
+	ck_assert(hvirtio_wait_vector(&blk.v, 1, 5000));
+	ck_assert_int_ge(hblk_complete(&blk, 0, 1000, &status), 0);
+	ck_assert_int_eq(status, VIRTIO_BLK_S_OK);
+	teardown_disk();
+}
+END_TEST
+
+/* VIRTIO_RING_F_INDIRECT_DESC: a whole request (header, 16 data segments, status) in one slot. */
+START_TEST(test_indirect_request)
+{
+	struct virtio_blk_outhdr hdr = { .type = VIRTIO_BLK_T_IN, .sector = 3 };
+	struct vring_desc *t;
+	uint64_t table, hdr_gpa, data, st;
+	uint8_t want[16 * 512], status = 0xff;
+	unsigned int n = 18;
+	int head;
+
+	setup_disk(false, NULL, 1);
+	ck_assert(blk.v.features & (1ULL << VIRTIO_RING_F_INDIRECT_DESC));
+	table = harness_alloc(h, 16ULL * n, 16);
+	hdr_gpa = harness_alloc(h, 4096, 4096);
+	data = harness_alloc(h, 16 * 512, 4096);
+	st = hdr_gpa + 64;
+	harness_memwrite(h, hdr_gpa, &hdr, sizeof(hdr));
+	harness_memwrite(h, st, &status, 1);
+	t = harness_ptr(h, table, 16ULL * n);
+	t[0] = (struct vring_desc){ hdr_gpa, sizeof(hdr), VRING_DESC_F_NEXT, 1 };
+	for (unsigned int i = 1; i <= 16; i++)
+		t[i] = (struct vring_desc){ data + (i - 1) * 512ULL, 512,
+					    VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, (uint16_t)(i + 1) };
+	t[17] = (struct vring_desc){ st, 1, VRING_DESC_F_WRITE, 0 };
+	/* one ring slot pointing at the table; marked indirect before the kick */
+	head = hvq_add(&blk.v, 0, &(struct hvbuf){ table, 16 * n, false }, 1);
+	ck_assert_int_ge(head, 0);
+	hvq_desc(&blk.v, 0, (unsigned int)head)->flags = VRING_DESC_F_INDIRECT;
+	hvq_kick(&blk.v, 0);
+	ck_assert_int_eq(hvq_wait_used(&blk.v, 0, 5000, NULL), head);
+	harness_memread(h, st, &status, 1);
+	ck_assert_int_eq(status, VIRTIO_BLK_S_OK);
+	host_read(3 * 512, want, sizeof(want));
+	ck_assert_mem_eq(harness_ptr(h, data, sizeof(want)), want, sizeof(want));
+	ck_assert(!(hvirtio_get_status(&blk.v) & VIRTIO_CONFIG_S_NEEDS_RESET));
+	teardown_disk();
+}
+END_TEST
+
 START_TEST(test_multiqueue)
 {
 	static uint8_t a[8192], b[8192], back[8192];
@@ -300,6 +402,8 @@ static Suite *blk_suite(void)
 	tcase_add_test(tc, test_discard_write_zeroes);
 	tcase_add_test(tc, test_readonly);
 	tcase_add_test(tc, test_queue_depth);
+	tcase_add_test(tc, test_event_idx);
+	tcase_add_test(tc, test_indirect_request);
 	tcase_add_test(tc, test_multiqueue);
 	tcase_add_test(tc, test_reset_mid_io);
 	tcase_add_test(tc, test_image_locked);
