@@ -35,11 +35,10 @@ phase unit tests/run_unit.sh $UNIT_BINS
 phase integration tests/run_integration.sh
 if [ "${MICROVM_QUICK:-0}" != 1 ]; then
 	phase sanitizers bash -c "$MAKE SAN=1 BUILD=build/san unit-test-bins >/dev/null && CK_TIMEOUT_MULTIPLIER=3 tests/run_unit.sh \$(ls build/san/tests/test_* | grep -v '\.d\$' | sort)"
-	# Not yet: test_blk, test_shmem_requests, test_vhost_user_generic, test_vhost_user_harness
-	# (TSan reports pending in src/: virtio-pci transport and generic-device shm region
-	# publication to the backend-channel thread; ring fields read/written without atomics).
-	TSAN_TESTS="test_msix test_pci_kvm test_seccomp test_shm_region test_vhost_user_fake
-		test_vhost_user_fs_cache test_vhost_user_msg test_vhost_user_virtiofsd test_virtio_pci
+	# Not yet: test_blk (ring fields read/written without atomics in virtqueue.c).
+	TSAN_TESTS="test_msix test_pci_kvm test_seccomp test_shm_region test_shmem_requests
+		test_vhost_user_fake test_vhost_user_fs_cache test_vhost_user_generic
+		test_vhost_user_harness test_vhost_user_msg test_vhost_user_virtiofsd test_virtio_pci
 		test_virtiofsd test_virtiofsd_harness test_virtqueue test_vu_backend"
 	phase tsan bash -c "$MAKE SAN=thread BUILD=build/tsan unit-test-bins >/dev/null && tests/run_tsan.sh $(for t in $TSAN_TESTS; do printf 'build/tsan/tests/%s ' "$t"; done)"
 	phase valgrind tests/run_valgrind.sh $UNIT_BINS

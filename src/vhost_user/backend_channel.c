@@ -49,15 +49,14 @@ struct chan_entry {
 static int handle_config_change(struct vu_dev *dev, struct vu_msg *m)
 {
 	(void)m;
-	if (dev->vdev.transport)
-		virtio_device_config_changed(&dev->vdev);
+	virtio_device_config_changed(&dev->vdev);   /* no-op until the transport is registered */
 	return 0;
 }
 
 /* SHMEM_MAP / SHMEM_UNMAP: shmem.c checks the envelope (feature, size, fds) itself. */
 static int handle_shmem(struct vu_dev *dev, struct vu_msg *m)
 {
-	return vu_shmem_handle(dev->name, dev->shm_regions, dev->nr_shm_regions,
+	return vu_shmem_handle(dev->name, dev->shm_regions, vu_shmem_count(dev),
 			       dev->protocol_features, m);
 }
 

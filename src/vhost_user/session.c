@@ -145,8 +145,7 @@ void vu_dev_mark_dead_gen(struct vu_dev *dev, uint64_t gen, const char *why)
 	pr_err("%s: vhost-user back-end at %s lost: %s; device needs reset%s", dev->name,
 	       dev->socket_path, why, dev->reconnect_ms ? " (will reconnect on guest reset)" : "");
 	vu_shmem_reset(dev);
-	if (dev->vdev.transport)
-		virtio_device_needs_reset(&dev->vdev);
+	virtio_device_needs_reset(&dev->vdev);      /* no-op until the transport is registered */
 }
 
 void vu_dev_mark_dead(struct vu_dev *dev, const char *why)

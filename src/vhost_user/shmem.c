@@ -179,11 +179,21 @@ int vu_parse_shmem_config(const void *payload, size_t size, uint64_t sizes[256],
 
 /* ---- Per vhost-user device (dev->shm_regions[], dev->vdev.shm[]) ---- */
 
+/*
+ * Regions published so far. The backend-channel thread may already run while a generic device
+ * learns its regions (GET_SHMEM_CONFIG needs the connection): add_region fills a slot, then
+ * publishes the count with a release store; readers on that thread load it with acquire.
+ */
+unsigned int vu_shmem_count(const struct vu_dev *dev)
+{
+	return __atomic_load_n(&dev->nr_shm_regions, __ATOMIC_ACQUIRE);
+}
+
 void vu_shmem_reset(struct vu_dev *dev)
 {
-	unsigned int i, n = 0;
+	unsigned int i, n = 0, nr = vu_shmem_count(dev);
 
-	for (i = 0; i < dev->nr_shm_regions; i++)
+	for (i = 0; i < nr; i++)
 		if (dev->shm_regions[i])
 			n += shm_region_unmap_all(dev->shm_regions[i]);
 	if (n)
@@ -216,10 +226,11 @@ static int add_region(struct vu_dev *dev, uint8_t id, uint64_t size, char *err, 
 			(unsigned long long)size, strerror(-ret));
 		return ret;
 	}
-	/* Same index in both arrays, as vhost_user.h says. */
-	dev->shm_regions[dev->nr_shm_regions++] = r;
+	/* Same index in both arrays, as vhost_user.h says; published last (vu_shmem_count). */
+	dev->shm_regions[dev->nr_shm_regions] = r;
 	dev->vdev.shm[dev->vdev.nr_shm++] = (struct virtio_shm_region){
 		.id = id, .size = r->size, .hva = r->hva };
+	__atomic_store_n(&dev->nr_shm_regions, dev->nr_shm_regions + 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -299,7 +310,7 @@ void vu_shmem_destroy(struct vu_dev *dev)
 
 int vu_shmem_get_stats(struct vu_dev *dev, uint8_t shmid, struct shm_region_stats *out)
 {
-	struct shm_region *r = vu_shmem_find(dev->shm_regions, dev->nr_shm_regions, shmid);
+	struct shm_region *r = vu_shmem_find(dev->shm_regions, vu_shmem_count(dev), shmid);
 
 	if (!r)
 		return -ENOENT;

@@ -64,13 +64,16 @@ int vu_parse_shmem_config(const void *payload, size_t size, uint64_t sizes[256],
 /*
  * ---- Per vhost-user device: dev->shm_regions[] (same index as dev->vdev.shm[]) ----
  *
- * Set up at device creation, before the transport registers the device and before the monitor
- * thread starts: vu_shmem_add_regions (fs: sizes[0] = cache_size) or vu_shmem_query_config
+ * Set up at device creation, before the transport registers the device; the monitor thread may
+ * already run (generic devices ask the connected back-end), so regions are published one by one
+ * (vu_shmem_count): vu_shmem_add_regions (fs: sizes[0] = cache_size) or vu_shmem_query_config
  * (generic devices: GET_SHMEM_CONFIG). Both fill dev->vdev.shm[] / nr_shm (id, size, hva) for
  * the transport. vu_shmem_reset drops every mapping (device reset, back-end disconnect).
  * vu_shmem_destroy after the transport removed its memslots (VM exit / device destroy).
  */
 
+/* Regions published so far (acquire): what other threads may use. */
+unsigned int vu_shmem_count(const struct vu_dev *dev);
 /* Drops every mapping of every region of dev. Thread-safe against the backend channel. */
 void vu_shmem_reset(struct vu_dev *dev);
 /* Creates one region per non-zero sizes[shmid] (2 MiB multiples). 0 or -errno, err set. */

@@ -149,8 +149,8 @@ static void vp_free(struct virtio_pci *vp)
 		dev->queues[i].kick_fd = -1;
 		dev->queues[i].call_fd = -1;
 	}
+	virtio_pci_publish(dev, NULL);   /* no notifier uses vp past this point */
 	msix_destroy(vp->msix);
-	dev->transport = NULL;
 	pthread_mutex_destroy(&vp->lock);
 	free(vp);
 }
@@ -329,15 +329,17 @@ int virtio_pci_add(struct pci_bus *bus, struct virtio_device *dev)
 	for (unsigned int i = 0; i < VIRTIO_MAX_SHM_REGIONS; i++)
 		vp->shm_slots[i] = -1;
 	pthread_mutex_init(&vp->lock, NULL);
-	dev->transport = vp;
 	ret = vp_setup(vp);
 	if (ret == 0) {
 		pthread_mutex_lock(&vp->lock);
 		virtio_pci_reset_locked(vp);
 		pthread_mutex_unlock(&vp->lock);
 		ret = pci_bus_add_dev(bus, &vp->pdev, &vp_pci_ops, vp);
-		if (ret == 0)
+		if (ret == 0) {
+			/* complete: device and backend threads may notify through it now */
+			virtio_pci_publish(dev, vp);
 			return 0;
+		}
 	}
 	pr_err("%s: cannot create the virtio-pci function: %s", dev->name, strerror(-ret));
 	vp_free(vp);

@@ -38,6 +38,8 @@ struct virtio_pci {
 extern const struct bus_ops virtio_pci_modern_ops;
 extern const struct bus_ops virtio_pci_shm_ops;
 
+/* Sets dev->transport (vp, or NULL before vp is freed) against the notification helpers. */
+void virtio_pci_publish(struct virtio_device *dev, struct virtio_pci *vp);
 /* Resets the transport and the device (status 0). Caller holds vp->lock. */
 void virtio_pci_reset_locked(struct virtio_pci *vp);
 

@@ -7,6 +7,7 @@
 
 #include <linux/virtio_config.h>
 #include <linux/virtio_pci.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -34,15 +35,27 @@ static void drain_fd(int fd)
 		return;
 }
 
-/* ---- notification helpers (virtio_dev.h), lock-free: device threads call them ---- */
+/*
+ * ---- notification helpers (virtio_dev.h): device and backend-channel threads call them ----
+ *
+ * Those threads may run before the transport is registered and until after it is freed, so
+ * dev->transport is published (virtio_pci_publish) under a process-wide rwlock that the helpers
+ * hold for reading: they see NULL or a complete transport, never a freed one. Rare events only
+ * (config change, needs reset), so one lock for every device is enough.
+ */
+static pthread_rwlock_t transport_lock = PTHREAD_RWLOCK_INITIALIZER;
 
-void virtio_device_config_changed(struct virtio_device *dev)
+void virtio_pci_publish(struct virtio_device *dev, struct virtio_pci *vp)
 {
-	struct virtio_pci *vp = dev->transport;
+	pthread_rwlock_wrlock(&transport_lock);
+	dev->transport = vp;
+	pthread_rwlock_unlock(&transport_lock);
+}
+
+static void config_changed(struct virtio_pci *vp)
+{
 	uint16_t vec;
 
-	if (!vp)
-		return;
 	atomic_fetch_add(&vp->generation, 1);
 	atomic_fetch_or(&vp->isr, VIRTIO_PCI_ISR_CONFIG);
 	vec = atomic_load(&vp->msix_config);
@@ -50,15 +63,29 @@ void virtio_device_config_changed(struct virtio_device *dev)
 		write_fd(msix_vector_fd(vp->msix, vec));
 }
 
+void virtio_device_config_changed(struct virtio_device *dev)
+{
+	struct virtio_pci *vp;
+
+	pthread_rwlock_rdlock(&transport_lock);
+	vp = dev->transport;
+	if (vp)
+		config_changed(vp);
+	pthread_rwlock_unlock(&transport_lock);
+}
+
 void virtio_device_needs_reset(struct virtio_device *dev)
 {
-	struct virtio_pci *vp = dev->transport;
+	struct virtio_pci *vp;
 
-	if (!vp)
-		return;
-	pr_warn("%s: device needs reset", dev->name);
-	atomic_store(&vp->needs_reset, true);
-	virtio_device_config_changed(dev);
+	pthread_rwlock_rdlock(&transport_lock);
+	vp = dev->transport;
+	if (vp) {
+		pr_warn("%s: device needs reset", dev->name);
+		atomic_store(&vp->needs_reset, true);
+		config_changed(vp);
+	}
+	pthread_rwlock_unlock(&transport_lock);
 }
 
 uint64_t virtio_pci_offered_features(const struct virtio_device *dev)
