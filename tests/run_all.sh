@@ -35,8 +35,7 @@ phase unit tests/run_unit.sh $UNIT_BINS
 phase integration tests/run_integration.sh
 if [ "${MICROVM_QUICK:-0}" != 1 ]; then
 	phase sanitizers bash -c "$MAKE SAN=1 BUILD=build/san unit-test-bins >/dev/null && CK_TIMEOUT_MULTIPLIER=3 tests/run_unit.sh \$(ls build/san/tests/test_* | grep -v '\.d\$' | sort)"
-	# Not yet: test_blk (ring fields read/written without atomics in virtqueue.c).
-	TSAN_TESTS="test_msix test_pci_kvm test_seccomp test_shm_region test_shmem_requests
+	TSAN_TESTS="test_blk test_msix test_pci_kvm test_seccomp test_shm_region test_shmem_requests
 		test_vhost_user_fake test_vhost_user_fs_cache test_vhost_user_generic
 		test_vhost_user_harness test_vhost_user_msg test_vhost_user_virtiofsd test_virtio_pci
 		test_virtiofsd test_virtiofsd_harness test_virtqueue test_vu_backend"
