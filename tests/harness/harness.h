@@ -208,6 +208,8 @@ bool hvirtio_vector_fired(struct hvirtio *v, uint16_t vector);
 
 /* Rings. hvq_add puts a chain in the avail ring (no kick) and returns its head. */
 int hvq_add(struct hvirtio *v, unsigned int q, const struct hvbuf *bufs, unsigned int n);
+/* One slot pointing at an indirect table of n descriptors the caller wrote at table_gpa. */
+int hvq_add_indirect(struct hvirtio *v, unsigned int q, uint64_t table_gpa, unsigned int n);
 void hvq_kick(struct hvirtio *v, unsigned int q);
 /* Next used element without waiting: head, or -EAGAIN. */
 int hvq_get_used(struct hvirtio *v, unsigned int q, uint32_t *len);

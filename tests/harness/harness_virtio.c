@@ -402,6 +402,27 @@ int hvq_add(struct hvirtio *v, unsigned int qi, const struct hvbuf *bufs, unsign
 	return head;
 }
 
+int hvq_add_indirect(struct hvirtio *v, unsigned int qi, uint64_t table_gpa, unsigned int n)
+{
+	struct hvq *q = &v->vq[qi];
+	struct vring_desc *d;
+	uint16_t head;
+
+	if (!q->ready || n == 0 || q->num_free == 0)
+		return -ENOSPC;
+	head = q->free_head;
+	d = desc_at(v, q, head);
+	d->addr = table_gpa;
+	d->len = 16 * n;
+	d->flags = VRING_DESC_F_INDIRECT;
+	d->next = 0;
+	q->free_head = q->next[head];
+	q->num_free--;
+	q->chain_len[head] = 1;
+	hvq_publish(v, qi, head);
+	return head;
+}
+
 void hvq_kick(struct hvirtio *v, unsigned int qi)
 {
 	harness_mmio_write(v->h, v->vq[qi].notify_addr, qi, 2);

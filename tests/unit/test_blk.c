@@ -313,10 +313,8 @@ START_TEST(test_indirect_request)
 		t[i] = (struct vring_desc){ data + (i - 1) * 512ULL, 512,
 					    VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, (uint16_t)(i + 1) };
 	t[17] = (struct vring_desc){ st, 1, VRING_DESC_F_WRITE, 0 };
-	/* one ring slot pointing at the table; marked indirect before the kick */
-	head = hvq_add(&blk.v, 0, &(struct hvbuf){ table, 16 * n, false }, 1);
+	head = hvq_add_indirect(&blk.v, 0, table, n);   /* one ring slot */
 	ck_assert_int_ge(head, 0);
-	hvq_desc(&blk.v, 0, (unsigned int)head)->flags = VRING_DESC_F_INDIRECT;
 	hvq_kick(&blk.v, 0);
 	ck_assert_int_eq(hvq_wait_used(&blk.v, 0, 5000, NULL), head);
 	harness_memread(h, st, &status, 1);
