@@ -103,12 +103,17 @@ static const struct sc_rule group_activate[] = {
 	END
 };
 
-/* vhost-user main socket: transactions, (re)connect, backend-channel socketpair, fd dups. */
+/* vhost-user main socket: transactions, monitor fd dups. */
 static const struct sc_rule group_vhost_front[] = {
 	ALLOW(sendmsg), ALLOW(recvmsg), ALLOW(poll), ALLOW(ppoll), ALLOW(eventfd2),
+	ALLOW1(fcntl, 1, 0xffffffffULL, F_DUPFD_CLOEXEC), ALLOW1(fcntl, 1, 0xffffffffULL, F_GETFL),
+	END
+};
+
+/* vhost-user reconnect (only with reconnect_ms set): new socket, backend-channel socketpair. */
+static const struct sc_rule group_reconnect[] = {
 	ALLOW1(socket, 0, 0xffffffffULL, AF_UNIX), ALLOW(connect),
 	ALLOW1(socketpair, 0, 0xffffffffULL, AF_UNIX),
-	ALLOW1(fcntl, 1, 0xffffffffULL, F_DUPFD_CLOEXEC), ALLOW1(fcntl, 1, 0xffffffffULL, F_GETFL),
 	END
 };
 
@@ -166,38 +171,55 @@ enum {
 	G_BASE = 1 << 0, G_SPAWN = 1 << 1, G_VCPU_IOCTL = 1 << 2, G_VM_IOCTL = 1 << 3,
 	G_ACTIVATE = 1 << 4, G_VHOST_FRONT = 1 << 5, G_BACKEND_CHANNEL = 1 << 6,
 	G_DEVICE_IO = 1 << 7, G_MAIN = 1 << 8, G_VUB = 1 << 9, G_FS = 1 << 10,
+	G_RECONNECT = 1 << 11,
 };
 
 static const struct sc_rule *const groups[] = {
 	group_base, group_spawn, group_vcpu_ioctl, group_vm_ioctl, group_activate,
 	group_vhost_front, group_backend_channel, group_device_io, group_main, group_vub, group_fs,
+	group_reconnect,
 };
 #define NR_GROUPS (sizeof(groups) / sizeof(groups[0]))
 
-/* Own groups of each role; children's sets are added by role_groups(). */
+/*
+ * Own groups of each role; children's sets are added by role_groups(). What only a vhost-user
+ * reconnect needs (new sockets, creating backend-channel threads) is in the reconnect_* fields,
+ * part of the filter only when some device may reconnect (seccomp_set_reconnect).
+ */
 static const struct {
 	const char *name;
 	bool process;            /* the whole process: threads created later inherit it */
 	unsigned int groups;
 	unsigned int children;   /* roles this role may create (bit per enum seccomp_role) */
+	unsigned int reconnect_groups, reconnect_children;
 } roles[SECCOMP_ROLE_COUNT] = {
-	[SECCOMP_ROLE_MAIN] = { "main", false, G_BASE | G_MAIN | G_VM_IOCTL | G_VHOST_FRONT | G_SPAWN,
-				1u << SECCOMP_ROLE_BACKEND_CHANNEL },
+	[SECCOMP_ROLE_MAIN] = { "main", false, G_BASE | G_MAIN | G_VM_IOCTL | G_VHOST_FRONT, 0,
+				G_SPAWN | G_RECONNECT, 1u << SECCOMP_ROLE_BACKEND_CHANNEL },
 	[SECCOMP_ROLE_VCPU] = { "vCPU", false, G_BASE | G_VCPU_IOCTL | G_VM_IOCTL | G_ACTIVATE |
-				G_VHOST_FRONT | G_SPAWN,
-				1u << SECCOMP_ROLE_DEVICE_IO | 1u << SECCOMP_ROLE_BACKEND_CHANNEL },
-	[SECCOMP_ROLE_DEVICE_IO] = { "device I/O", false, G_BASE | G_DEVICE_IO, 0 },
-	[SECCOMP_ROLE_BACKEND_CHANNEL] = { "backend-channel", false, G_BASE | G_BACKEND_CHANNEL, 0 },
+				G_VHOST_FRONT | G_SPAWN, 1u << SECCOMP_ROLE_DEVICE_IO,
+				G_RECONNECT, 1u << SECCOMP_ROLE_BACKEND_CHANNEL },
+	[SECCOMP_ROLE_DEVICE_IO] = { "device I/O", false, G_BASE | G_DEVICE_IO, 0, 0, 0 },
+	[SECCOMP_ROLE_BACKEND_CHANNEL] = { "backend-channel", false, G_BASE | G_BACKEND_CHANNEL, 0,
+					   0, 0 },
 	/* one filter for the whole process: workers are created after it and inherit it */
-	[SECCOMP_ROLE_VIRTIOFSD] = { "virtiofsd", true, G_BASE | G_SPAWN | G_VUB | G_FS, 0 },
+	[SECCOMP_ROLE_VIRTIOFSD] = { "virtiofsd", true, G_BASE | G_SPAWN | G_VUB | G_FS, 0, 0, 0 },
 };
+
+static atomic_bool reconnect = true;
+
+void seccomp_set_reconnect(bool needed)
+{
+	atomic_store(&reconnect, needed);
+}
 
 static unsigned int role_groups(enum seccomp_role role)
 {
-	unsigned int g = roles[role].groups;
+	bool rc = atomic_load(&reconnect);
+	unsigned int g = roles[role].groups | (rc ? roles[role].reconnect_groups : 0);
+	unsigned int children = roles[role].children | (rc ? roles[role].reconnect_children : 0);
 
 	for (unsigned int c = 0; c < SECCOMP_ROLE_COUNT; c++)
-		if (roles[role].children & (1u << c))
+		if (children & (1u << c))
 			g |= role_groups((enum seccomp_role)c);
 	return g;
 }

@@ -9,6 +9,7 @@
  *   main (after vcpus_start)  creates  backend-channel threads (reconnect during teardown)
  *   vCPU                      creates  device I/O threads (DRIVER_OK), backend-channel threads
  *                                      (vhost-user reconnect on guest reset)
+ *   (the reconnect edges and syscalls only when seccomp_set_reconnect(true))
  *   device I/O, backend-channel  create nothing
  *
  * microvm-virtiofsd is a separate program with one role: its main thread installs the
@@ -21,6 +22,8 @@
  */
 #ifndef MICROVM_SECURITY_SECCOMP_H
 #define MICROVM_SECURITY_SECCOMP_H
+
+#include <stdbool.h>
 
 #include "config/config.h"
 
@@ -40,6 +43,12 @@ enum seccomp_role {
  */
 void seccomp_set_mode(enum seccomp_mode mode);
 enum seccomp_mode seccomp_get_mode(void);
+/*
+ * Whether some vhost-user device may reconnect (reconnect_ms > 0). Without, main and vCPU
+ * filters leave out socket, connect and socketpair, and main may not create threads at all.
+ * Default true (the superset); the machine sets it from the config before any thread starts.
+ */
+void seccomp_set_reconnect(bool needed);
 
 /*
  * Installs the filter of role on the calling thread (mode from seccomp_set_mode). Returns 0 or

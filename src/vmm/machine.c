@@ -73,6 +73,18 @@ out:
 	return ret;
 }
 
+/* Whether a vhost-user device may reconnect: only then do filters allow new sockets. */
+static bool needs_reconnect(const struct vm_config *cfg)
+{
+	for (unsigned int i = 0; i < cfg->nr_fs; i++)
+		if (cfg->fs[i].reconnect_ms)
+			return true;
+	for (unsigned int i = 0; i < cfg->nr_vhost_user; i++)
+		if (cfg->vhost_user[i].reconnect_ms)
+			return true;
+	return false;
+}
+
 int machine_create(struct machine *m, const struct vm_config *cfg, uint64_t t0_ns)
 {
 	int ret;
@@ -84,6 +96,7 @@ int machine_create(struct machine *m, const struct vm_config *cfg, uint64_t t0_n
 	if (security_check_privileges(cfg))
 		return EXIT_CONFIG_ERROR;
 	seccomp_set_mode(cfg->seccomp);
+	seccomp_set_reconnect(needs_reconnect(cfg));
 	if (check_host_memory(cfg->memory))
 		return EXIT_CONFIG_ERROR;
 	ret = vm_init(&m->vm, cfg->memory);

@@ -6,6 +6,7 @@
 #    number of stacked filters of that thread is checked (device I/O: 2, its own on top of the
 #    vCPU's it inherited), and the thread is made to call getppid(), which no role allows:
 #    enforce -> "microvm: seccomp: <role> thread made forbidden syscall getppid (110)", exit 1;
+#    without a vhost-user device that may reconnect, a vCPU's socket() traps the same way;
 #    log -> the call returns and the guest finishes normally (exit 0), no message.
 source "$(dirname "$0")/lib.sh"
 require_kvm
@@ -30,10 +31,11 @@ run_vm boot-default 60 run --config "$TMP/default.toml" --cmdline "$TESTS"
 expect_status 0
 pass "test guest + virtio-blk boots under seccomp enforce (default), log and off"
 
-# gdb_role NAME SRC ROLE CONFIG: stops the role's thread on the line after its
-# seccomp_enter_role(ROLE) call, prints its filter count, calls getppid() there, continues.
+# gdb_role NAME SRC ROLE CONFIG [CALL]: stops the role's thread on the line after its
+# seccomp_enter_role(ROLE) call, prints its filter count, calls CALL (default getppid()) there,
+# continues.
 gdb_role() {
-	local name=$1 src=$2 role=$3 cfg=$4 line
+	local name=$1 src=$2 role=$3 cfg=$4 call=${5:-getppid()} line
 	line=$(grep -n "seccomp_enter_role($role)" "$ROOT/$src" | head -n 1 | cut -d: -f1)
 	[ -n "$line" ] || fail "$src has no seccomp_enter_role($role)"
 	LAST="$TMP/gdb-$name"
@@ -44,18 +46,19 @@ gdb_role() {
 		-ex "break $(basename "$src"):$((line + 1))" \
 		-ex "run run --config $cfg --cmdline $TESTS </dev/null >$LAST.console" \
 		-ex 'python t = gdb.selected_thread().ptid[1]; print("FILTERS", [l.split()[1] for l in open("/proc/%d/status" % t) if l.startswith("Seccomp_filters")][0])' \
-		-ex 'call (int)getppid()' -ex 'continue' "$MICROVM" >"$LAST.err" 2>&1)
+		-ex "call (int)$call" -ex 'continue' "$MICROVM" >"$LAST.err" 2>&1)
 }
 
-expect_trap() { # name role-name filters
+expect_trap() { # name role-name filters [syscall nr]
+	local sc=${4:-getppid} nr=${5:-110}
 	expect_err "^FILTERS $3\$"
-	expect_err "^microvm: seccomp: $2 thread made forbidden syscall getppid \\(110\\)\$"
+	expect_err "^microvm: seccomp: $2 thread made forbidden syscall $sc \\($nr\\)\$"
 	# gdb often loses the status when a non-main thread ends the process ("No unwaited-for
 	# children left", "Couldn't get registers"); when it reports one, it must be 1. The
 	# status itself is checked without gdb by tests/unit/test_seccomp.c.
 	grep -q 'exited normally\]' "$LAST.err" && fail "$2: the process exited normally"
 	grep 'exited with code' "$LAST.err" | grep -qv 'code 01\]' && fail "$2: wrong exit status"
-	pass "$2 thread: $3 filter(s); forbidden getppid -> SIGSYS report, exit (status 1)"
+	pass "$2 thread: $3 filter(s); forbidden $sc -> SIGSYS report, exit (status 1)"
 }
 
 gdb_role main src/vmm/machine.c SECCOMP_ROLE_MAIN "$TMP/enforce.toml"
@@ -64,6 +67,9 @@ gdb_role vcpu src/vmm/vcpu.c SECCOMP_ROLE_VCPU "$TMP/enforce.toml"
 expect_trap vcpu vCPU 1
 gdb_role blk src/virtio/blk.c SECCOMP_ROLE_DEVICE_IO "$TMP/enforce.toml"
 expect_trap blk "device I/O" 2
+# No vhost-user device with reconnect_ms: a vCPU may not open a socket (AF_UNIX = 1).
+gdb_role vcpu-socket src/vmm/vcpu.c SECCOMP_ROLE_VCPU "$TMP/enforce.toml" 'socket(1, 1, 0)'
+expect_trap vcpu-socket vCPU 1 socket 41
 
 mkdir -p "$TMP/share"
 "$VIRTIOFSD" --socket-path="$TMP/vfsd.sock" -o source="$TMP/share" -o cache=auto \

@@ -223,6 +223,11 @@ static void role_forbidden(const struct child_job *job)
 		mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		return;
 	}
+	if (!strcmp(job->action, "socket")) {
+		/* vhost-user (re)connect: only when some device may reconnect */
+		close(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+		return;
+	}
 	if (!strcmp(job->action, "fork")) {
 		pid_t p = fork();
 
@@ -260,6 +265,8 @@ static void *child_thread(void *arg)
 		job->result = role_allowed(job);
 		return NULL;
 	}
+	if (!strcmp(job->action, "socket"))
+		seccomp_set_reconnect(false);    /* no device with reconnect_ms */
 	if (seccomp_install(job->role, job->mode))
 		return NULL;
 	role_forbidden(job);
@@ -431,6 +438,32 @@ START_TEST(children_are_subsets)
 }
 END_TEST
 
+/* Without a device that may reconnect, no thread may open sockets and main creates none. */
+START_TEST(reconnect_off_narrows)
+{
+	static const int sock_calls[] = { SYS_socket, SYS_connect, SYS_socketpair };
+
+	seccomp_set_reconnect(false);
+	for (unsigned int i = 0; i < 3; i++) {
+		ck_assert(!seccomp_role_allows(SECCOMP_ROLE_VCPU, sock_calls[i]));
+		ck_assert(!seccomp_role_allows(SECCOMP_ROLE_MAIN, sock_calls[i]));
+	}
+	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_MAIN, SYS_clone));
+	/* what stays: vCPUs start device I/O threads and talk to back-ends */
+	ck_assert(seccomp_role_allows(SECCOMP_ROLE_VCPU, SYS_clone));
+	ck_assert(seccomp_role_allows(SECCOMP_ROLE_VCPU, SYS_preadv));
+	ck_assert(seccomp_role_allows(SECCOMP_ROLE_VCPU, SYS_sendmsg));
+	ck_assert(seccomp_role_allows(SECCOMP_ROLE_MAIN, SYS_recvmsg));
+	seccomp_set_reconnect(true);
+	ck_assert(seccomp_role_allows(SECCOMP_ROLE_VCPU, SYS_socket));
+	ck_assert(seccomp_role_allows(SECCOMP_ROLE_MAIN, SYS_connect));
+	ck_assert(seccomp_role_allows(SECCOMP_ROLE_MAIN, SYS_clone));
+	/* the kernel enforces it: socket() from vCPU and main traps */
+	expect_trap(SECCOMP_ROLE_VCPU, "socket", "socket", SYS_socket);
+	expect_trap(SECCOMP_ROLE_MAIN, "socket", "socket", SYS_socket);
+}
+END_TEST
+
 START_TEST(off_installs_nothing)
 {
 	seccomp_set_mode(SECCOMP_OFF);
@@ -451,6 +484,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, forbidden_log, 0, SECCOMP_ROLE_COUNT);
 	tcase_add_loop_test(tc, allowed_enforce, 0, SECCOMP_ROLE_COUNT);
 	tcase_add_test(tc, children_are_subsets);
+	tcase_add_test(tc, reconnect_off_narrows);
 	tcase_add_test(tc, off_installs_nothing);
 	suite_add_tcase(s, tc);
 	return s;
