@@ -72,6 +72,7 @@ static const struct field disk_fields[] = {
 	{ "path", K_PATH, DISK(path), 1, 4095, 0, F_REQUIRED },
 	{ "readonly", K_BOOL, DISK(readonly), 0, 0, 0, 0 },
 	{ "id", K_STR, DISK(id), 0, 20, 0, F_UNIQUE },
+	{ "ring_features", K_BOOL, DISK(ring_features), 0, 0, 0, 0 },
 };
 
 static const struct field fs_fields[] = {

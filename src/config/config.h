@@ -13,6 +13,7 @@ struct disk_config {
 	char *path;
 	bool readonly;
 	char *id;                 /* serial reported by GET_ID; NULL = none */
+	bool ring_features;       /* also offer RING_EVENT_IDX + RING_INDIRECT_DESC */
 };
 
 struct vhost_user_fs_config {

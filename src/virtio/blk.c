@@ -209,17 +209,20 @@ static void fill_config(struct blk *b, unsigned int nr_queues)
 	c->write_zeroes_may_unmap = 1;
 }
 
-static uint64_t features(bool readonly)
+static uint64_t features(bool readonly, bool ring_features)
 {
-	/*
-	 * EVENT_IDX: one interrupt per batch the driver asks for, one kick per batch we ask for
-	 * (avail_event written whenever a queue runs dry); INDIRECT_DESC: a request of any
-	 * segment count (up to seg_max) takes one ring slot. The walker validates both.
-	 */
 	uint64_t f = 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_BLK_F_SEG_MAX |
-		     1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_BLK_F_MQ |
-		     1ULL << VIRTIO_RING_F_EVENT_IDX | 1ULL << VIRTIO_RING_F_INDIRECT_DESC;
+		     1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_BLK_F_MQ;
 
+	/*
+	 * The transport's split ring is the minimal one by default: no EVENT_IDX, no
+	 * INDIRECT_DESC (ACCESS_PLATFORM never). [[disk]] ring_features = true offers both:
+	 * EVENT_IDX gives one interrupt per batch the driver asks for and one kick per batch we
+	 * ask for (avail_event written whenever a queue runs dry); INDIRECT_DESC lets a request
+	 * of any segment count (up to seg_max) take one ring slot. The walker validates both.
+	 */
+	if (ring_features)
+		f |= 1ULL << VIRTIO_RING_F_EVENT_IDX | 1ULL << VIRTIO_RING_F_INDIRECT_DESC;
 	if (readonly)
 		return f | 1ULL << VIRTIO_BLK_F_RO;
 	return f | 1ULL << VIRTIO_BLK_F_DISCARD | 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
@@ -255,7 +258,8 @@ struct virtio_device *virtio_blk_create_mq(struct vm *vm, const struct disk_conf
 	fill_config(b, nr_queues);
 	snprintf(b->name, sizeof(b->name), "virtio-blk%u", __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
 	b->vdev = (struct virtio_device){
-		.name = b->name, .device_id = VIRTIO_ID_BLOCK, .host_features = features(b->readonly),
+		.name = b->name, .device_id = VIRTIO_ID_BLOCK,
+		.host_features = features(b->readonly, cfg->ring_features),
 		.config_size = sizeof(b->cfg), .nr_queues = nr_queues,
 		.max_queue_size = VIRTIO_BLK_QUEUE_SIZE, .ops = &blk_ops, .priv = b, .vm = vm,
 	};

@@ -83,15 +83,13 @@ int harness_add_virtio(struct harness *h, struct virtio_device *dev,
 	return -ENOENT;
 }
 
-int harness_add_blk_mq(struct harness *h, const char *path, bool readonly, const char *id,
-		       unsigned int nr_queues)
+int harness_add_blk_cfg(struct harness *h, const struct disk_config *cfg, unsigned int nr_queues)
 {
-	struct disk_config cfg = { .path = (char *)path, .readonly = readonly, .id = (char *)id };
 	struct virtio_device *dev;
 	char err[256];
 	int slot;
 
-	dev = virtio_blk_create_mq(&h->vm, &cfg, nr_queues, err, sizeof(err));
+	dev = virtio_blk_create_mq(&h->vm, cfg, nr_queues, err, sizeof(err));
 	if (!dev) {
 		fprintf(stderr, "harness: %s\n", err);
 		return -EINVAL;
@@ -100,6 +98,14 @@ int harness_add_blk_mq(struct harness *h, const char *path, bool readonly, const
 	if (slot < 0 && slot != -ENOENT)
 		virtio_blk_destroy(dev);
 	return slot;
+}
+
+int harness_add_blk_mq(struct harness *h, const char *path, bool readonly, const char *id,
+		       unsigned int nr_queues)
+{
+	struct disk_config cfg = { .path = (char *)path, .readonly = readonly, .id = (char *)id };
+
+	return harness_add_blk_cfg(h, &cfg, nr_queues);
 }
 
 int harness_add_blk(struct harness *h, const char *path, bool readonly, const char *id)

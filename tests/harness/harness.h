@@ -64,6 +64,9 @@ int harness_add_virtio(struct harness *h, struct virtio_device *dev,
 int harness_add_blk(struct harness *h, const char *path, bool readonly, const char *id);
 int harness_add_blk_mq(struct harness *h, const char *path, bool readonly, const char *id,
 		       unsigned int nr_queues);
+/* virtio-blk from a whole [[disk]] entry (e.g. ring_features = true). */
+struct disk_config;
+int harness_add_blk_cfg(struct harness *h, const struct disk_config *cfg, unsigned int nr_queues);
 
 /*
  * A virtio device without behaviour (device id 26, features VERSION_1, bit 0 and bit 40

@@ -31,8 +31,8 @@ linux_config "$TMP/rw.toml" \
 run_vm rw "$T" run --config "$TMP/rw.toml"
 expect_console '^PASS: block device /dev/vda present'
 expect_console "^blk: first 4 KiB sha256 $want"
-# Linux drives the rings with VIRTIO_RING_F_INDIRECT_DESC (bit 28) and EVENT_IDX (bit 29)
-expect_console '^blk: features .{28}11'
+# the minimal split ring by default: RING_INDIRECT_DESC (bit 28) and EVENT_IDX (bit 29) not offered
+expect_console '^blk: features .{28}00'
 expect_console "^PASS: write pattern at offset $OFF"
 expect_console "^PASS: read back pattern at offset $OFF"
 expect_no_console '^FAIL'
@@ -44,11 +44,13 @@ pass "Linux read /dev/vda (sha256 $want) and wrote a pattern the host finds in t
 cp "$TMP/disk.img" "$TMP/before.img"
 linux_config "$TMP/ro.toml" \
 	"microvm.test=blk microvm.blk.offset=4096 microvm.blk.ro=1 microvm.blk.pattern=$PAT" \
-	'[[disk]]' "path = \"$TMP/disk.img\"" 'readonly = true'
+	'[[disk]]' "path = \"$TMP/disk.img\"" 'readonly = true' 'ring_features = true'
 run_vm ro "$T" run --config "$TMP/ro.toml"
 expect_console '^blk: /dev/vda size 16384 sectors ro=1'
+# ring_features = true: Linux drives the rings with INDIRECT_DESC and EVENT_IDX
+expect_console '^blk: features .{28}11'
 expect_console '^PASS: write to read-only /dev/vda rejected'
 expect_no_console '^FAIL'
 expect_status 0
 cmp -s "$TMP/disk.img" "$TMP/before.img" || fail "read-only disk image changed"
-pass "read-only disk: Linux sees ro=1, the write fails, the image is unchanged"
+pass "read-only disk with ring_features: Linux negotiates EVENT_IDX+INDIRECT_DESC, sees ro=1, the write fails, the image is unchanged"

@@ -23,17 +23,25 @@ static struct harness *h;
 static char *img;
 static struct hblk blk;
 
-static void setup_disk(bool readonly, const char *id, unsigned int nq)
+static void setup_disk_cfg(bool readonly, const char *id, unsigned int nq, bool ring_features)
 {
+	struct disk_config cfg = { .readonly = readonly, .id = (char *)id,
+				   .ring_features = ring_features };
 	int slot;
 
 	h = harness_create(64 * MiB);
 	ck_assert_ptr_nonnull(h);
 	img = harness_temp_image(DISK_SIZE, SEED);
 	ck_assert_ptr_nonnull(img);
-	slot = harness_add_blk_mq(h, img, readonly, id, nq);
+	cfg.path = img;
+	slot = harness_add_blk_cfg(h, &cfg, nq);
 	ck_assert_int_gt(slot, 0);
 	ck_assert_int_eq(hblk_init(&blk, h, (unsigned int)slot, nq), 0);
+}
+
+static void setup_disk(bool readonly, const char *id, unsigned int nq)
+{
+	setup_disk_cfg(readonly, id, nq, false);
 }
 
 static void teardown_disk(void)
@@ -70,6 +78,14 @@ START_TEST(test_capacity_and_features)
 	ck_assert(f & (1ULL << VIRTIO_F_VERSION_1));
 	ck_assert(f & (1ULL << VIRTIO_BLK_F_FLUSH));
 	ck_assert(!(f & (1ULL << VIRTIO_BLK_F_RO)));
+	/* the minimal split ring unless [[disk]] ring_features = true */
+	ck_assert(!(f & (1ULL << VIRTIO_RING_F_INDIRECT_DESC)));
+	ck_assert(!(f & (1ULL << VIRTIO_RING_F_EVENT_IDX)));
+	ck_assert(!(f & (1ULL << VIRTIO_F_ACCESS_PLATFORM)));
+	teardown_disk();
+	setup_disk_cfg(true, NULL, 1, true);
+	f = hvirtio_device_features(&blk.v);
+	ck_assert(f & (1ULL << VIRTIO_BLK_F_RO));
 	ck_assert(f & (1ULL << VIRTIO_RING_F_INDIRECT_DESC));
 	ck_assert(f & (1ULL << VIRTIO_RING_F_EVENT_IDX));
 	ck_assert(!(f & (1ULL << VIRTIO_F_ACCESS_PLATFORM)));
@@ -257,7 +273,7 @@ START_TEST(test_event_idx)
 	uint8_t status;
 	uint8_t sector[512];
 
-	setup_disk(false, NULL, 1);
+	setup_disk_cfg(false, NULL, 1, true);
 	ck_assert(blk.v.features & (1ULL << VIRTIO_RING_F_EVENT_IDX));
 	data = harness_alloc(h, 8 * 4096ULL, 4096);
 	/* first completion: always signalled (nothing signalled before) */
@@ -299,7 +315,7 @@ START_TEST(test_indirect_request)
 	unsigned int n = 18;
 	int head;
 
-	setup_disk(false, NULL, 1);
+	setup_disk_cfg(false, NULL, 1, true);
 	ck_assert(blk.v.features & (1ULL << VIRTIO_RING_F_INDIRECT_DESC));
 	table = harness_alloc(h, 16ULL * n, 16);
 	hdr_gpa = harness_alloc(h, 4096, 4096);
@@ -322,6 +338,29 @@ START_TEST(test_indirect_request)
 	host_read(3 * 512, want, sizeof(want));
 	ck_assert_mem_eq(harness_ptr(h, data, sizeof(want)), want, sizeof(want));
 	ck_assert(!(hvirtio_get_status(&blk.v) & VIRTIO_CONFIG_S_NEEDS_RESET));
+	teardown_disk();
+}
+END_TEST
+
+/* The same indirect request to a disk that did not offer INDIRECT_DESC: a malformed chain. */
+START_TEST(test_indirect_not_offered)
+{
+	uint64_t table, buf;
+	struct vring_desc *t;
+	int head;
+
+	setup_disk(false, NULL, 1);
+	ck_assert(!(blk.v.features & (1ULL << VIRTIO_RING_F_INDIRECT_DESC)));
+	table = harness_alloc(h, 16 * 2, 16);
+	buf = harness_alloc(h, 4096, 4096);
+	t = harness_ptr(h, table, 16 * 2);
+	t[0] = (struct vring_desc){ buf, 16, VRING_DESC_F_NEXT, 1 };
+	t[1] = (struct vring_desc){ buf + 64, 1, VRING_DESC_F_WRITE, 0 };
+	head = hvq_add_indirect(&blk.v, 0, table, 2);
+	ck_assert_int_ge(head, 0);
+	hvq_kick(&blk.v, 0);
+	ck_assert(hvirtio_wait_vector(&blk.v, 0, 5000));          /* config change */
+	ck_assert(hvirtio_get_status(&blk.v) & VIRTIO_CONFIG_S_NEEDS_RESET);
 	teardown_disk();
 }
 END_TEST
@@ -402,6 +441,7 @@ static Suite *blk_suite(void)
 	tcase_add_test(tc, test_queue_depth);
 	tcase_add_test(tc, test_event_idx);
 	tcase_add_test(tc, test_indirect_request);
+	tcase_add_test(tc, test_indirect_not_offered);
 	tcase_add_test(tc, test_multiqueue);
 	tcase_add_test(tc, test_reset_mid_io);
 	tcase_add_test(tc, test_image_locked);

@@ -89,7 +89,7 @@ START_TEST(test_every_key)
 		  "[kernel]\npath = \"/boot/vmlinuz\"\ninitrd = \"/boot/initrd\"\n"
 		  "cmdline = \"console=ttyS0 quiet\"\n"
 		  "[[disk]]\npath = \"/a.img\"\nreadonly = true\nid = \"12345678901234567890\"\n"
-		  "[[disk]]\npath = \"/b.img\"\n"
+		  "[[disk]]\npath = \"/b.img\"\nring_features = true\n"
 		  "[[vhost_user_fs]]\nsocket = \"/run/fs.sock\"\ntag = \"myfs\"\n"
 		  "num_request_queues = 16\nqueue_size = 32768\ncache_size = \"64M\"\n"
 		  "reconnect_ms = 100\nconnect_timeout_ms = 0\n"
@@ -107,6 +107,8 @@ START_TEST(test_every_key)
 	ck_assert_str_eq(cfg.disks[0].id, "12345678901234567890");
 	ck_assert_str_eq(cfg.disks[1].path, "/b.img");
 	ck_assert(!cfg.disks[1].readonly);
+	ck_assert(!cfg.disks[0].ring_features);
+	ck_assert(cfg.disks[1].ring_features);
 	ck_assert_uint_eq(cfg.nr_fs, 1);
 	ck_assert_str_eq(cfg.fs[0].socket, "/run/fs.sock");
 	ck_assert_str_eq(cfg.fs[0].tag, "myfs");
