@@ -2,10 +2,12 @@
 #include "testfiles.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Reads the whole file into a NUL-terminated heap buffer; NULL when it cannot be read. */
@@ -78,4 +80,50 @@ int tf_count_fds(void)
 		n++;
 	closedir(d);
 	return n;
+}
+
+int tf_write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+	char path[512];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, data, len);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	if (n < 0)
+		return (int)n;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+int tf_rm_rf(const char *path)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int tf_vfsd_dir_create(struct tf_vfsd_dir *t, const char *tmpl)
+{
+	if (strlen(tmpl) >= sizeof(t->dir))
+		return -ENAMETOOLONG;
+	strcpy(t->dir, tmpl);
+	if (!mkdtemp(t->dir))
+		return -errno;
+	snprintf(t->share, sizeof(t->share), "%s/share", t->dir);
+	snprintf(t->sock, sizeof(t->sock), "%s/vfsd.sock", t->dir);
+	snprintf(t->vlog, sizeof(t->vlog), "%s/virtiofsd.log", t->dir);
+	if (mkdir(t->share, 0755) < 0) {
+		int err = -errno;
+
+		rmdir(t->dir);
+		return err;
+	}
+	return 0;
 }

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Small helpers shared by tests: counting lines in logs written by another thread or process,
- * waiting for a line to appear, counting this process's open fds.
+ * waiting for a line to appear, counting this process's open fds, writing files into and
+ * removing a test's scratch directory.
  */
 #ifndef MICROVM_TESTS_TESTFILES_H
 #define MICROVM_TESTS_TESTFILES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Occurrences of needle in the file at path (0 when it cannot be read). */
 int tf_count(const char *path, const char *needle);
@@ -24,5 +26,22 @@ static inline bool tf_wait(const char *path, const char *needle, int ms)
 
 /* Entries in /proc/self/fd (includes the directory's own fd while it is read). */
 int tf_count_fds(void);
+
+/* Creates or truncates dir/name (mode 0644) and writes len bytes of data. 0 or -errno. */
+int tf_write_file(const char *dir, const char *name, const void *data, size_t len);
+
+/* rm -rf path (through the shell, as a test's teardown does). 0, or -1 if rm failed. */
+int tf_rm_rf(const char *path);
+
+/*
+ * Scratch directory for a virtio-fs back-end such as Debian's virtiofsd: dir (mkdtemp of a
+ * template ending in XXXXXX), the directory to share dir/share (created), the back-end's socket
+ * dir/vfsd.sock and its log dir/virtiofsd.log. Remove it with tf_rm_rf(t->dir).
+ */
+struct tf_vfsd_dir {
+	char dir[64], share[96], sock[96], vlog[96];
+};
+
+int tf_vfsd_dir_create(struct tf_vfsd_dir *t, const char *tmpl);
 
 #endif

@@ -64,16 +64,13 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[128];
-
 	hvirtio_cleanup(&v);
 	harness_destroy(h);
 	if (fake > 0) {
 		kill(fake, SIGKILL);
 		waitpid(fake, NULL, 0);
 	}
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
+	if (tf_rm_rf(dir))
 		fprintf(stderr, "cleanup failed\n");
 }
 

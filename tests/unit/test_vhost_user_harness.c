@@ -11,48 +11,29 @@
 #include "test_vhost_user_fuse.h"
 #include "test_vhost_user_hfs.h"
 #include "vmm/log.h"
+#include "../harness/testfiles.h"
 
-static char dir[64], share[96], sock[96], vlog[96];
+static struct tf_vfsd_dir td;
 static pid_t vfsd;
 static struct hfs fs;
-
-static void put_file(const char *name, const void *data, size_t len)
-{
-	char path[160];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", share, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	close(fd);
-}
 
 static void setup(void)
 {
 	char err[256];
 
-	strcpy(dir, "/tmp/vu-hfs-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(share, sizeof(share), "%s/share", dir);
-	snprintf(sock, sizeof(sock), "%s/vfsd.sock", dir);
-	snprintf(vlog, sizeof(vlog), "%s/virtiofsd.log", dir);
-	mkdir(share, 0755);
-	put_file("hello.txt", "hello from the host\n", 20);
-	vfsd = virtiofsd_start(sock, share, vlog);
+	ck_assert_int_eq(tf_vfsd_dir_create(&td, "/tmp/vu-hfs-XXXXXX"), 0);
+	ck_assert_int_eq(tf_write_file(td.share, "hello.txt", "hello from the host\n", 20), 0);
+	vfsd = virtiofsd_start(td.sock, td.share, td.vlog);
 	ck_assert_int_gt(vfsd, 0);
-	ck_assert_msg(hfs_open(&fs, sock, 1000, err, sizeof(err)) == 0, "open: %s", err);
+	ck_assert_msg(hfs_open(&fs, td.sock, 1000, err, sizeof(err)) == 0, "open: %s", err);
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-
 	hfs_close(&fs);
 	virtiofsd_stop(vfsd);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup of %s failed\n", dir);
+	if (tf_rm_rf(td.dir))
+		fprintf(stderr, "cleanup of %s failed\n", td.dir);
 }
 
 static void release(uint32_t opcode, uint64_t nodeid, uint64_t fh)
@@ -99,7 +80,7 @@ START_TEST(test_fuse_ops)
 
 	node = hfs_lookup(&fs, "hello.txt", &e);
 	ck_assert_uint_ne(node, 0);
-	snprintf(path, sizeof(path), "%s/hello.txt", share);
+	snprintf(path, sizeof(path), "%s/hello.txt", td.share);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_uint_eq(e.attr.ino, st.st_ino);
 	n = hfs_call(&fs, FUSE_GETATTR, node, &gin, sizeof(gin), NULL, 0, 4096, &err);
@@ -131,7 +112,7 @@ START_TEST(test_fuse_ops)
 	memcpy(&wout, fs.in + 16, sizeof(wout));
 	ck_assert_uint_eq(wout.size, 14);
 	release(FUSE_RELEASE, e.nodeid, fh);
-	snprintf(path, sizeof(path), "%s/made.txt", share);
+	snprintf(path, sizeof(path), "%s/made.txt", td.share);
 	fd = open(path, O_RDONLY);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 14);
@@ -177,7 +158,7 @@ START_TEST(test_kill_during_io)
 	ck_assert_int_eq(hblk_init(&blk, fs.h, (unsigned int)slot, 1), 0);
 
 	memset(big, 'y', sizeof(big));
-	put_file("big", big, sizeof(big));
+	ck_assert_int_eq(tf_write_file(td.share, "big", big, sizeof(big)), 0);
 	ck_assert_int_eq(hfs_init(&fs, &init), 0);
 	node = hfs_lookup(&fs, "big", &e);
 	rin.fh = hfs_open_node(&fs, FUSE_OPEN, node, O_RDONLY);
@@ -224,7 +205,7 @@ START_TEST(test_reset_reconnects)
 	for (int i = 0; i < 200 && !(hvirtio_get_status(&fs.v) & VIRTIO_CONFIG_S_NEEDS_RESET); i++)
 		usleep(10000);
 	ck_assert(hvirtio_get_status(&fs.v) & VIRTIO_CONFIG_S_NEEDS_RESET);
-	vfsd = virtiofsd_start(sock, share, vlog);
+	vfsd = virtiofsd_start(td.sock, td.share, td.vlog);
 	usleep(100000);
 	ck_assert_int_eq(hvirtio_reset(&fs.v), 0);
 	hvirtio_cleanup(&fs.v);

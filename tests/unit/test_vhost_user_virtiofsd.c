@@ -15,22 +15,11 @@
 #include "vmm/log.h"
 #include "../harness/testfiles.h"
 
-static char dir[64], share[96], sock[96], vlog[96], errlog[96];
+static struct tf_vfsd_dir td;
+static char errlog[96];
 static pid_t vfsd;
 static struct fdrv drv;
 static int saved_stderr = -1;
-
-static void write_file(const char *name, const void *data, size_t len)
-{
-	char path[160];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", share, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	close(fd);
-}
 
 /* Sends stderr (the VMM log) to a file the test can grep. */
 static void capture_log(void)
@@ -50,18 +39,14 @@ static void setup_with(uint32_t reconnect_ms)
 {
 	char err[256];
 
-	strcpy(dir, "/tmp/vu-vfsd-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(share, sizeof(share), "%s/share", dir);
-	snprintf(sock, sizeof(sock), "%s/vfsd.sock", dir);
-	snprintf(vlog, sizeof(vlog), "%s/virtiofsd.log", dir);
-	snprintf(errlog, sizeof(errlog), "%s/vmm.log", dir);
-	mkdir(share, 0755);
-	write_file("hello.txt", "hello from the host\n", 20);
+	ck_assert_int_eq(tf_vfsd_dir_create(&td, "/tmp/vu-vfsd-XXXXXX"), 0);
+	snprintf(errlog, sizeof(errlog), "%s/vmm.log", td.dir);
+	ck_assert_int_eq(tf_write_file(td.share, "hello.txt", "hello from the host\n", 20), 0);
 	capture_log();
-	vfsd = virtiofsd_start(sock, share, vlog);
+	vfsd = virtiofsd_start(td.sock, td.share, td.vlog);
 	ck_assert_int_gt(vfsd, 0);
-	ck_assert_msg(fdrv_open(&drv, sock, reconnect_ms, err, sizeof(err)) == 0, "open: %s", err);
+	ck_assert_msg(fdrv_open(&drv, td.sock, reconnect_ms, err, sizeof(err)) == 0, "open: %s",
+		      err);
 }
 
 static void setup(void)
@@ -76,13 +61,10 @@ static void setup_no_reconnect(void)
 
 static void teardown(void)
 {
-	char cmd[128];
-
 	fdrv_close(&drv);
 	virtiofsd_stop(vfsd);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup of %s failed\n", dir);
+	if (tf_rm_rf(td.dir))
+		fprintf(stderr, "cleanup of %s failed\n", td.dir);
 	if (saved_stderr >= 0)
 		dup2(saved_stderr, 2);
 }
@@ -176,7 +158,7 @@ START_TEST(test_fuse_ops)
 	/* LOOKUP + GETATTR against stat(2) on the host */
 	node = lookup("hello.txt", &e);
 	ck_assert_uint_ne(node, 0);
-	snprintf(path, sizeof(path), "%s/hello.txt", share);
+	snprintf(path, sizeof(path), "%s/hello.txt", td.share);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_uint_eq(e.attr.size, 20);
 	ck_assert_uint_eq(e.attr.ino, st.st_ino);
@@ -210,7 +192,7 @@ START_TEST(test_fuse_ops)
 	memcpy(&wout, drv.in + sizeof(struct fuse_out_header), sizeof(wout));
 	ck_assert_uint_eq(wout.size, 11);
 	release(FUSE_RELEASE, e.nodeid, fh);
-	snprintf(path, sizeof(path), "%s/new.txt", share);
+	snprintf(path, sizeof(path), "%s/new.txt", td.share);
 	fd = open(path, O_RDONLY);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 11);
@@ -260,7 +242,7 @@ START_TEST(test_kill_during_io)
 	int n, ok = 0;
 
 	memset(big, 'x', sizeof(big));
-	write_file("big", big, sizeof(big));
+	ck_assert_int_eq(tf_write_file(td.share, "big", big, sizeof(big)), 0);
 	ck_assert_int_eq(fdrv_init(&drv, &init), 0);
 	node = lookup("big", &e);
 	rin.fh = open_node(FUSE_OPEN, node, O_RDONLY);
@@ -323,7 +305,7 @@ START_TEST(test_reconnect)
 	ck_assert_int_eq(fdrv_init(&drv, &init), 0);
 	virtiofsd_stop(vfsd);
 	wait_dead(2000);
-	vfsd = virtiofsd_start(sock, share, vlog);
+	vfsd = virtiofsd_start(td.sock, td.share, td.vlog);
 	/* Guest reset: the device reconnects; the driver starts it again. */
 	ck_assert_int_eq(pthread_create(&t, NULL, vcpu_reset, &job), 0);
 	ck_assert_int_eq(pthread_join(t, NULL), 0);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "virtiofsd/vfsd.h"
+#include "../harness/testfiles.h"
 
 #define MiB (1ULL << 20)
 #define OUT_CAP (2 * MiB)
@@ -104,18 +105,6 @@ static void new_fs(bool ro, uint64_t window, const struct vfsd_dax_ops *dax)
 	ck_assert_ptr_nonnull(fs);
 }
 
-static void write_file(const char *rel, const char *data, size_t len)
-{
-	char p[512];
-	int fd;
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	fd = open(p, O_CREAT | O_TRUNC | O_WRONLY, 0644);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	close(fd);
-}
-
 static void setup(void)
 {
 	char p[512];
@@ -126,10 +115,10 @@ static void setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(outside));
 	snprintf(p, sizeof(p), "%s/secret", outside);
 	close(open(p, O_CREAT | O_WRONLY, 0600));
-	write_file("hello.txt", "hello, world\n", 13);
+	ck_assert_int_eq(tf_write_file(root, "hello.txt", "hello, world\n", 13), 0);
 	snprintf(p, sizeof(p), "%s/sub", root);
 	ck_assert_int_eq(mkdir(p, 0755), 0);
-	write_file("sub/inner", "inner", 5);
+	ck_assert_int_eq(tf_write_file(root, "sub/inner", "inner", 5), 0);
 	outbuf = malloc(OUT_CAP);
 	new_fs(false, 0, NULL);
 	do_init(FUSE_ASYNC_READ | FUSE_DO_READDIRPLUS);
@@ -137,13 +126,11 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[600];
-
 	vfsd_destroy(fs);
 	fs = NULL;
 	free(outbuf);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", root, outside);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(tf_rm_rf(root), 0);
+	ck_assert_int_eq(tf_rm_rf(outside), 0);
 }
 
 static uint64_t lookup(uint64_t parent, const char *name, struct fuse_entry_out *e, int *err)
@@ -568,7 +555,7 @@ START_TEST(test_readdir)
 
 	for (int i = 0; i < 20; i++) {
 		snprintf(p, sizeof(p), "file-with-a-long-name-%02d", i);
-		write_file(p, "x", 1);
+		ck_assert_int_eq(tf_write_file(root, p, "x", 1), 0);
 	}
 	for (int plus = 0; plus < 2; plus++) {
 		n = list_dir(FUSE_ROOT_ID, plus, names, 128);
@@ -874,7 +861,7 @@ START_TEST(test_fd_exhaustion)
 
 	for (int i = 0; i < 200; i++) {
 		snprintf(name, sizeof(name), "f%03d", i);
-		write_file(name, "x", 1);
+		ck_assert_int_eq(tf_write_file(root, name, "x", 1), 0);
 	}
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
 	for (int i = 0; i < 200; i++) {

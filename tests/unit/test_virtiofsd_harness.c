@@ -102,18 +102,6 @@ static int open_dax(uint64_t cache_size, char *err, size_t errlen)
 	return fdrv_start(&d);
 }
 
-static void host_write(const char *rel, const void *data, size_t len)
-{
-	char p[256];
-	int fd;
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	fd = open(p, O_CREAT | O_TRUNC | O_WRONLY, 0644);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	close(fd);
-}
-
 static void setup(void)
 {
 	char err[256] = "";
@@ -127,7 +115,7 @@ static void setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(root));
 	snprintf(sock, sizeof(sock), "%s.sock", root);
 	snprintf(logpath, sizeof(logpath), "%s.log", root);
-	host_write("hello.txt", "hello, world\n", 13);
+	ck_assert_int_eq(tf_write_file(root, "hello.txt", "hello, world\n", 13), 0);
 	daemon_pid = daemon_start(WINDOW);
 	ck_assert_msg(open_dax(WINDOW, err, sizeof(err)) == 0, "front-end: %s", err);
 	ck_assert_int_ge(fdrv_call(&d, FUSE_INIT, 0, &in, sizeof(in), NULL, 0, 4096, &e), 16);
@@ -139,7 +127,6 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[400];
 	int status;
 
 	fdrv_close(&d);
@@ -152,8 +139,9 @@ static void teardown(void)
 		ck_abort_msg("microvm-virtiofsd did not exit after disconnect");
 	}
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s' '%s'", root, sock, logpath);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(tf_rm_rf(root), 0);
+	ck_assert_int_eq(tf_rm_rf(sock), 0);
+	ck_assert_int_eq(tf_rm_rf(logpath), 0);
 }
 
 static void *body(void)
@@ -471,7 +459,7 @@ START_TEST(test_dax)
 	win = d.dev->shm[0].hva;
 	for (uint64_t i = 0; i < 4 * MiB; i++)
 		data[i] = (uint8_t)((i * 0x9e3779b1u) >> 13 ^ i);
-	host_write("big", data, 4 * MiB);
+	ck_assert_int_eq(tf_write_file(root, "big", data, 4 * MiB), 0);
 	lookup(FUSE_ROOT_ID, "big", &e);
 	/* Read-only chunk: the file's second 2 MiB at window offset 10 MiB. */
 	ck_assert_int_eq(setupmapping(e.nodeid, 2 * MiB, 10 * MiB, R), 0);
@@ -555,7 +543,7 @@ END_TEST
 START_TEST(test_window_mismatch)
 {
 	static const uint64_t sizes[2][2] = { { 64 * MiB, WINDOW }, { WINDOW, 64 * MiB } };
-	char err[256], want[64], cmd[400];
+	char err[256], want[64];
 	int status;
 
 	for (int i = 0; i < 2; i++) {
@@ -575,8 +563,9 @@ START_TEST(test_window_mismatch)
 			usleep(10000);
 		ck_assert_int_eq(w, daemon_pid);
 		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s' '%s'", root, sock, logpath);
-		ck_assert_int_eq(system(cmd), 0);
+		ck_assert_int_eq(tf_rm_rf(root), 0);
+		ck_assert_int_eq(tf_rm_rf(sock), 0);
+		ck_assert_int_eq(tf_rm_rf(logpath), 0);
 	}
 }
 END_TEST
