@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "mm/shm_region.h"
+#include "../harness/pattern_fd.h"
 #include "../harness/testfiles.h"
 
 #define MiB (1ULL << 20)
@@ -27,16 +28,9 @@
 /* memfd of size bytes; every 8-byte word holds seed ^ its byte offset. */
 static int pattern_fd(uint64_t size, uint64_t seed)
 {
-	int fd = memfd_create("shm-test", MFD_CLOEXEC);
-	uint64_t *p;
+	int fd = pattern_memfd("shm-test", size, seed);
 
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(ftruncate(fd, size), 0);
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	ck_assert_ptr_ne(p, MAP_FAILED);
-	for (uint64_t i = 0; i < size / 8; i++)
-		p[i] = seed ^ (i * 8);
-	munmap(p, size);
 	return fd;
 }
 

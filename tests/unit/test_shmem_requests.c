@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../harness/harness.h"
+#include "../harness/pattern_fd.h"
 #include "vhost_user/shmem.h"
 #include "vhost_user/vhost_user.h"
 #include "vmm/vm.h"
@@ -33,16 +34,9 @@ static int memfd, rofd, pipefd[2];
 
 static int pattern_fd(uint64_t size, uint64_t seed)
 {
-	int fd = memfd_create("shmem-req", MFD_CLOEXEC);
-	uint64_t *p;
+	int fd = pattern_memfd("shmem-req", size, seed);
 
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(ftruncate(fd, size), 0);
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	ck_assert_ptr_ne(p, MAP_FAILED);
-	for (uint64_t i = 0; i < size / 8; i++)
-		p[i] = seed ^ (i * 8);
-	munmap(p, size);
 	return fd;
 }
 
