@@ -88,6 +88,15 @@ void hdummy_free(struct virtio_device *dev);
 /* hdummy_new + harness_add_virtio. Returns the slot, *out the device. */
 int harness_add_dummy(struct harness *h, unsigned int nr_queues, unsigned int nr_shm,
 		      const uint64_t *shm_sizes, struct hdummy **out);
+struct hvirtio;
+/*
+ * The fixture of transport tests: harness_create(ram_size), a dummy with nr_queues queues and no
+ * shm region, hvirtio_init on it. Sets *d, *slot and v; NULL on failure (message printed,
+ * nothing left). Undo with harness_destroy_dummy (hvirtio_cleanup + harness_destroy).
+ */
+struct harness *harness_create_dummy(uint64_t ram_size, unsigned int nr_queues, struct hdummy **d,
+				     int *slot, struct hvirtio *v);
+void harness_destroy_dummy(struct harness *h, struct hvirtio *v);
 
 /* ---- guest RAM ---- */
 /* Zeroed guest memory, aligned (power of two); 0 when exhausted. */

@@ -3,6 +3,7 @@
 #include "harness.h"
 
 #include <linux/virtio_config.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -97,4 +98,34 @@ int harness_add_dummy(struct harness *h, unsigned int nr_queues, unsigned int nr
 	}
 	*out = d;
 	return slot;
+}
+
+struct harness *harness_create_dummy(uint64_t ram_size, unsigned int nr_queues, struct hdummy **d,
+				     int *slot, struct hvirtio *v)
+{
+	struct harness *h = harness_create(ram_size);
+	int ret;
+
+	if (!h)
+		return NULL;
+	*slot = harness_add_dummy(h, nr_queues, 0, NULL, d);
+	if (*slot <= 0) {
+		fprintf(stderr, "harness: harness_add_dummy: %d\n", *slot);
+		harness_destroy(h);
+		return NULL;
+	}
+	ret = hvirtio_init(v, h, (unsigned int)*slot);
+	if (ret) {
+		fprintf(stderr, "harness: hvirtio_init: %d\n", ret);
+		hvirtio_cleanup(v);
+		harness_destroy(h);
+		return NULL;
+	}
+	return h;
+}
+
+void harness_destroy_dummy(struct harness *h, struct hvirtio *v)
+{
+	hvirtio_cleanup(v);
+	harness_destroy(h);
 }

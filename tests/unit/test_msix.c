@@ -18,17 +18,13 @@ static int slot;
 
 static void setup(void)
 {
-	h = harness_create(16 * MiB);
+	h = harness_create_dummy(16 * MiB, 2, &d, &slot, &v);
 	ck_assert_ptr_nonnull(h);
-	slot = harness_add_dummy(h, 2, 0, NULL, &d);
-	ck_assert_int_gt(slot, 0);
-	ck_assert_int_eq(hvirtio_init(&v, h, (unsigned int)slot), 0);
 }
 
 static void teardown(void)
 {
-	hvirtio_cleanup(&v);
-	harness_destroy(h);
+	harness_destroy_dummy(h, &v);
 }
 
 static void fire(unsigned int vec)

@@ -23,17 +23,13 @@ static int slot;
 
 static void setup(void)
 {
-	h = harness_create(16 * MiB);
+	h = harness_create_dummy(16 * MiB, 3, &d, &slot, &v);
 	ck_assert_ptr_nonnull(h);
-	slot = harness_add_dummy(h, 3, 0, NULL, &d);
-	ck_assert_int_gt(slot, 0);
-	ck_assert_int_eq(hvirtio_init(&v, h, (unsigned int)slot), 0);
 }
 
 static void teardown(void)
 {
-	hvirtio_cleanup(&v);
-	harness_destroy(h);
+	harness_destroy_dummy(h, &v);
 }
 
 static uint32_t common(uint32_t off, unsigned int len)
