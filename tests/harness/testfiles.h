@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * Small helpers shared by tests: counting lines in logs written by another thread or process,
  * waiting for a line to appear, counting this process's open fds, writing files into and
