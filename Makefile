@@ -54,8 +54,8 @@ HELPER_BINS := $(HELPER_SRCS:tests/backends/%.c=$(BUILD)/tests/backends/%)
 
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
-# Keep the objects of the harness, test back-ends and benches (built through pattern chains, make would
-# delete them as intermediates and relink every time).
+# Keep the objects of the harness, test back-ends and benches (built through pattern chains,
+# make would delete them as intermediates and relink every time).
 .SECONDARY: $(HARNESS_OBJS) $(HELPER_BINS:%=%.o) $(patsubst bench/%.c,$(BUILD)/bench/%.o,$(wildcard bench/*.c))
 
 .PHONY: all deps run test unit-test unit-test-bins integration-test bench clean guest-kit test-guest fuzz
