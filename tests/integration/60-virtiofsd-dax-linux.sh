@@ -7,14 +7,9 @@
 source "$(dirname "$0")/lib.sh"
 require_kvm
 VFSD="$BUILD/microvm-virtiofsd"
-KERNEL="$GUEST_KIT/vmlinux"
-INITRD="$GUEST_KIT/initramfs.cpio"   # uncompressed: inflate is minutes of emulated time
 [ -x "$VFSD" ] || fail "$VFSD is not built"
-[ -f "$KERNEL" ] && [ -f "$INITRD" ] || fail "guest kit not built (make guest-kit)"
-
-mkdir -p "$TMP/share"
-head -c 5000000 /dev/urandom >"$TMP/share/host.bin"
-want=$(sha256sum "$TMP/share/host.bin" | cut -d' ' -f1)
+require_linux_kit
+make_share 5000000
 # A file the host rewrites in place while the guest has it mapped through DAX.
 head -c 3000000 /dev/urandom >"$TMP/share/changed.bin"
 before=$(sha256sum "$TMP/share/changed.bin" | cut -d' ' -f1)
@@ -53,17 +48,14 @@ expect_console 'MICROVM-TEST-DONE'
 expect_no_console '^FAIL'
 expect_console '^PASS: mount virtiofs daxshare -o dax=always'
 expect_console '^PASS: /proc/mounts shows dax'
-expect_console "^dax: host.bin sha256 $want"
+expect_console "^dax: host.bin sha256 $SHARE_SUM"
 for t in "write\\(\\)" "read back" "mmap write into" "read mmap-written data" "mmap write past" \
 	"read data past" "delete" "umount /mnt"; do
 	expect_console "^PASS: $t"
 done
 expect_status 0
 # The daemon exits when microvm disconnects and prints its counters.
-for _ in $(seq 1 50); do kill -0 $VPID 2>/dev/null || break; sleep 0.1; done
-kill -0 $VPID 2>/dev/null && fail "microvm-virtiofsd still running after microvm exited"
-wait $VPID; st=$?
-[ "$st" -eq 0 ] || { cat "$TMP/vfsd.log"; fail "microvm-virtiofsd exit status $st"; }
+expect_backend_exit $VPID "$TMP/vfsd.log"
 stats=$(grep 'stats:' "$TMP/vfsd.log") || fail "no stats line: $(tail -5 "$TMP/vfsd.log")"
 echo "$stats"
 setup=$(echo "$stats" | sed -E 's/.*setupmapping ([0-9]+).*/\1/')
@@ -72,6 +64,5 @@ live=$(echo "$stats" | sed -E 's/.*live_mappings ([0-9]+).*/\1/')
 [ "$setup" -gt 0 ] || fail "no SETUPMAPPING traffic"
 [ "$removed" -gt 0 ] || fail "no REMOVEMAPPING traffic"
 [ "$live" -eq 0 ] || fail "$live DAX mappings left after unmount"
-[ "$(ls -A "$TMP/share")" = "host.bin" ] || fail "share holds: $(ls -A "$TMP/share" | tr '\n' ' ')"
-[ "$(sha256sum "$TMP/share/host.bin" | cut -d' ' -f1)" = "$want" ] || fail "host.bin changed"
+expect_share_untouched
 pass "Linux guest used microvm-virtiofsd with DAX ($setup SETUPMAPPING, $removed ranges removed)"

@@ -59,3 +59,48 @@ expect_console() { grep -Eq -- "$1" "$LAST.console" || fail "console lacks /$1/"
 expect_no_console() { ! grep -Eq -- "$1" "$LAST.console" || fail "console unexpectedly has /$1/"; }
 expect_err() { grep -Eq -- "$1" "$LAST.err" || fail "stderr lacks /$1/"; }
 console_value() { sed -n -E "s/$1/\\1/p" "$LAST.console" | head -n 1 | tr -d '\r'; }
+
+# --- Linux guest kit + virtio-fs shares (the 41-* and 60-* tests) ---
+
+# require_linux_kit: sets KERNEL and INITRD (uncompressed: inflate is minutes of emulated time).
+require_linux_kit() {
+	KERNEL="$GUEST_KIT/vmlinux"
+	INITRD="$GUEST_KIT/initramfs.cpio"
+	[ -f "$KERNEL" ] && [ -f "$INITRD" ] || fail "guest kit not built (make guest-kit)"
+}
+
+# make_share BYTES: $TMP/share holding host.bin of BYTES random bytes; SHARE_SUM = its sha256.
+make_share() {
+	mkdir -p "$TMP/share"
+	head -c "$1" /dev/urandom >"$TMP/share/host.bin"
+	SHARE_SUM=$(sha256sum "$TMP/share/host.bin" | cut -d' ' -f1)
+}
+
+# expect_virtiofs_ops TAG: the guest ran guest/tests/virtiofs.sh on share TAG and every step passed.
+expect_virtiofs_ops() {
+	expect_console 'MICROVM-TEST-DONE'
+	expect_no_console '^FAIL'
+	expect_console "^PASS: mount virtiofs $1"
+	expect_console "^fs: host.bin sha256 $SHARE_SUM"
+	for t in "create and write" "read back" "append to" "list shows" "rename" \
+		"new name present" "mkdir" "rmdir" "delete renamed file" "umount /mnt"; do
+		expect_console "^PASS: $t"
+	done
+}
+
+# expect_share_untouched: after the guest, only the host's file is left, byte for byte.
+expect_share_untouched() {
+	[ "$(ls -A "$TMP/share")" = "host.bin" ] ||
+		fail "share holds: $(ls -A "$TMP/share" | tr '\n' ' ')"
+	[ "$(sha256sum "$TMP/share/host.bin" | cut -d' ' -f1)" = "$SHARE_SUM" ] ||
+		fail "host.bin changed"
+}
+
+# expect_backend_exit PID LOG: the back-end exits 0 within 5 s once its front-end has gone.
+expect_backend_exit() {
+	local pid=$1 log=$2 st
+	for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -0 "$pid" 2>/dev/null && fail "back-end $pid still running after its front-end exited"
+	wait "$pid"; st=$?
+	[ "$st" -eq 0 ] || { cat "$log"; fail "back-end exit status $st"; }
+}
