@@ -12,7 +12,7 @@ make_share 100000
 "$VIRTIOFSD" --socket-path="$TMP/vfsd.sock" -o source="$TMP/share" -o cache=auto \
 	-o sandbox=chroot >"$TMP/virtiofsd.log" 2>&1 &
 VFSD=$!
-trap 'kill -9 $VFSD 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'kill -9 $VFSD 2>/dev/null; cleanup_tmp' EXIT
 
 BASE="$LINUX_CMDLINE"
 CMDLINE="$BASE microvm.test=virtiofs microvm.fs.tag=hostshare microvm.fs.expect=host.bin"

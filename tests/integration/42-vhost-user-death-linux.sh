@@ -19,7 +19,7 @@ want=$(head -c 4096 "$TMP/disk.img" | sha256sum | cut -d' ' -f1)
 "$VIRTIOFSD" --socket-path="$TMP/vfsd.sock" -o source="$TMP/share" -o cache=none \
 	-o sandbox=chroot >"$TMP/virtiofsd.log" 2>&1 &
 VFSD=$!
-trap 'kill -9 $VFSD $MPID 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'kill -9 $VFSD $MPID 2>/dev/null; cleanup_tmp' EXIT
 MPID=
 
 CMDLINE="$LINUX_CMDLINE microvm.test=fsdeath microvm.fs.tag=hostshare"

@@ -18,7 +18,7 @@ after=$(sha256sum "$TMP/new.bin" | cut -d' ' -f1)
 "$VFSD" --socket-path "$TMP/vfsd.sock" --shared-dir "$TMP/share" --tag daxshare \
 	--cache-size 256M >"$TMP/vfsd.log" 2>&1 &
 VPID=$!
-trap 'kill -9 $VPID 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'kill -9 $VPID 2>/dev/null; cleanup_tmp' EXIT
 
 BASE="$LINUX_CMDLINE"
 CMDLINE="$BASE microvm.test=dax microvm.fs.tag=daxshare microvm.fs.expect=host.bin microvm.fs.changed=changed.bin"

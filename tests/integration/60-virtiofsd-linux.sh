@@ -12,7 +12,7 @@ make_share 100000
 "$VFSD" --socket-path "$TMP/vfsd.sock" --shared-dir "$TMP/share" --tag hostshare --threads 2 \
 	>"$TMP/vfsd.log" 2>&1 &
 VPID=$!
-trap 'kill -9 $VPID 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'kill -9 $VPID 2>/dev/null; cleanup_tmp' EXIT
 
 BASE="$LINUX_CMDLINE"
 CMDLINE="$BASE microvm.test=virtiofs microvm.fs.tag=hostshare microvm.fs.expect=host.bin"

@@ -11,7 +11,7 @@ QEMU=$(command -v qemu-system-x86_64) || fail "qemu-system-x86_64 missing (packa
 [ -x "$VFSD" ] || fail "$VFSD is not built"
 require_linux_kit
 make_share 100000
-trap 'kill -9 $VPID 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'kill -9 $VPID 2>/dev/null; cleanup_tmp' EXIT
 VPID=
 # 256M: 2 memory regions; 3G: 3 (RAM split at 640K and at the PCI hole).
 for mem in 256M 3G; do

@@ -75,7 +75,7 @@ mkdir -p "$TMP/share"
 "$VIRTIOFSD" --socket-path="$TMP/vfsd.sock" -o source="$TMP/share" -o cache=auto \
 	-o sandbox=chroot >"$TMP/virtiofsd.log" 2>&1 &
 VFSD=$!
-trap 'kill -9 $VFSD 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'kill -9 $VFSD 2>/dev/null; cleanup_tmp' EXIT
 write_config "$TMP/fs.toml" "$TESTGUEST" '[[vhost_user_fs]]' "socket = \"$TMP/vfsd.sock\"" \
 	'tag = "share"' 'connect_timeout_ms = 5000'
 gdb_role chan src/vhost_user/backend_channel.c SECCOMP_ROLE_BACKEND_CHANNEL "$TMP/fs.toml"

@@ -31,7 +31,7 @@ export LSAN_OPTIONS=exitcode=88
 head -c 1048576 /dev/urandom >"$TMP/disk.img"
 mkdir -p "$TMP/share"
 VFSD=""
-trap 'kill -9 $VFSD 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'kill -9 $VFSD 2>/dev/null; cleanup_tmp' EXIT
 start_backend() {
 	[ -n "$VFSD" ] && { kill -9 "$VFSD" 2>/dev/null; wait "$VFSD" 2>/dev/null; }
 	rm -f "$TMP/vfsd.sock"

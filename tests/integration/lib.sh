@@ -11,7 +11,10 @@ LINUX_CMDLINE=$(sed -n -E 's/^cmdline = "(.*)"$/\1/p' "$ROOT/configs/default.tom
 TESTGUEST="$BUILD/tests/guest/testguest.elf"
 TESTGUEST64="$BUILD/tests/guest/testguest64.elf"
 TMP=$(mktemp -d /tmp/microvm-test.XXXXXX)
-trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"' EXIT
+# cleanup_tmp: removes $TMP unless KEEP_TMP is set (to read consoles after a run). Tests that
+# start back-ends put it in their own EXIT trap after killing them.
+cleanup_tmp() { [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"; }
+trap cleanup_tmp EXIT
 LAST=""
 
 fail() {
