@@ -43,7 +43,7 @@ wait $MPID; VM_STATUS=$?
 [ "$VM_STATUS" -ne 124 ] || fail "microvm did not stop after the back-end died"
 expect_console 'MICROVM-TEST-DONE'
 expect_no_console '^FAIL'
-for t in "mount virtiofs hostshare" "writes reach the share" \
+for t in "mount virtiofs hostshare" "writes keep reaching the share" \
 	"virtio-fs status shows DEVICE_NEEDS_RESET" \
 	"write pattern to /dev/vda after the back-end died"; do
 	expect_console "^PASS: $t"
