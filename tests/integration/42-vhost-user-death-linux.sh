@@ -19,28 +19,18 @@ want=$(head -c 4096 "$TMP/disk.img" | sha256sum | cut -d' ' -f1)
 "$VIRTIOFSD" --socket-path="$TMP/vfsd.sock" -o source="$TMP/share" -o cache=none \
 	-o sandbox=chroot >"$TMP/virtiofsd.log" 2>&1 &
 VFSD=$!
-trap 'kill -9 $VFSD $MPID 2>/dev/null; cleanup_tmp' EXIT
-MPID=
+VM_PID=
+trap 'kill -9 $VFSD $VM_PID 2>/dev/null; cleanup_tmp' EXIT
 
 CMDLINE="$LINUX_CMDLINE microvm.test=fsdeath microvm.fs.tag=hostshare"
 CMDLINE="$CMDLINE microvm.blk.offset=$OFF microvm.blk.pattern=$PAT"
 MEMORY=256M write_config "$TMP/vm.toml" "$KERNEL" "initrd = \"$INITRD\"" \
 	'[[vhost_user_fs]]' "socket = \"$TMP/vfsd.sock\"" 'tag = "hostshare"' \
 	'[[disk]]' "path = \"$TMP/disk.img\""
-LAST="$TMP/linux"
-timeout -k 5 "${LINUX_TIMEOUT:-600}" "$MICROVM" run --config "$TMP/vm.toml" \
-	</dev/null >"$LAST.console" 2>"$LAST.err" &
-MPID=$!
-for _ in $(seq 1 1200); do
-	grep -q '^fsdeath: kill the back-end now' "$LAST.console" && break
-	kill -0 $MPID 2>/dev/null || break
-	sleep 0.5
-done
-grep -q '^fsdeath: kill the back-end now' "$LAST.console" ||
-	{ wait $MPID; fail "the guest never got to the kill point"; }
+start_vm linux "${LINUX_TIMEOUT:-600}" run --config "$TMP/vm.toml"
+await_console '^fsdeath: kill the back-end now' "the guest never got to the kill point"
 kill -9 $VFSD; wait $VFSD 2>/dev/null
-wait $MPID; VM_STATUS=$?
-[ "$VM_STATUS" -ne 124 ] || fail "microvm did not stop after the back-end died"
+wait_vm
 expect_console 'MICROVM-TEST-DONE'
 expect_no_console '^FAIL'
 for t in "mount virtiofs hostshare" "writes keep reaching the share" \

@@ -25,19 +25,11 @@ CMDLINE="$BASE microvm.test=dax microvm.fs.tag=daxshare microvm.fs.expect=host.b
 MEMORY=256M write_config "$TMP/vm.toml" "$KERNEL" "initrd = \"$INITRD\"" \
 	'[[vhost_user_fs]]' "socket = \"$TMP/vfsd.sock\"" 'tag = "daxshare"' 'cache_size = "256M"'
 # Run in the background: when the guest says it waits, the host rewrites changed.bin in place.
-LAST="$TMP/linux"
-timeout -k 5 "${LINUX_TIMEOUT:-600}" "$MICROVM" run --config "$TMP/vm.toml" --cmdline "$CMDLINE" -v \
-	</dev/null >"$LAST.console" 2>"$LAST.err" &
-MPID=$!
-for _ in $(seq 1 1200); do
-	grep -q "^dax: waiting for host change of changed.bin" "$LAST.console" && break
-	kill -0 $MPID 2>/dev/null || break
-	sleep 0.5
-done
-grep -q "^dax: waiting for host change" "$LAST.console" || { wait $MPID; fail "guest never waited for the host change"; }
+start_vm linux "${LINUX_TIMEOUT:-600}" run --config "$TMP/vm.toml" --cmdline "$CMDLINE" -v
+await_console '^dax: waiting for host change of changed\.bin' "guest never waited for the host change"
 dd if="$TMP/new.bin" of="$TMP/share/changed.bin" conv=notrunc status=none
 touch "$TMP/share/changed.bin.ready"
-wait $MPID; VM_STATUS=$?
+wait_vm
 expect_console "^dax: changed.bin before sha256 $before"
 expect_console "^dax: changed.bin after sha256 $after"
 rm -f "$TMP/share/changed.bin" "$TMP/share/changed.bin.ready"

@@ -48,13 +48,40 @@ write_config() {
 	} >"$file"
 }
 
-# run_vm NAME TIMEOUT_S microvm-args...: runs microvm with stdin from /dev/null; sets VM_STATUS.
-run_vm() {
-	local name=$1 t=$2; shift 2
+# start_vm NAME TIMEOUT_S microvm-args...: starts microvm in the background with stdin from
+# /dev/null (VM_PID); console and stderr go to $LAST.console / $LAST.err. End with wait_vm.
+start_vm() {
+	local name=$1
+	VM_TIMEOUT=$2
+	shift 2
 	LAST="$TMP/$name"
-	timeout -k 5 "$t" "$MICROVM" "$@" </dev/null >"$LAST.console" 2>"$LAST.err"
+	timeout -k 5 "$VM_TIMEOUT" "$MICROVM" "$@" </dev/null >"$LAST.console" 2>"$LAST.err" &
+	VM_PID=$!
+}
+
+# wait_vm: waits for the microvm of start_vm; sets VM_STATUS.
+wait_vm() {
+	wait "$VM_PID"
 	VM_STATUS=$?
-	[ "$VM_STATUS" -ne 124 ] || fail "$name: microvm did not stop within ${t}s"
+	VM_PID=
+	[ "$VM_STATUS" -ne 124 ] || fail "${LAST##*/}: microvm did not stop within ${VM_TIMEOUT}s"
+}
+
+# await_console REGEX WHAT: waits (up to 600 s) for a console line of the running microvm;
+# fails with WHAT if it stops first.
+await_console() {
+	for _ in $(seq 1 1200); do
+		grep -Eq -- "$1" "$LAST.console" && return 0
+		kill -0 "$VM_PID" 2>/dev/null || break
+		sleep 0.5
+	done
+	grep -Eq -- "$1" "$LAST.console" || { wait "$VM_PID"; fail "$2"; }
+}
+
+# run_vm NAME TIMEOUT_S microvm-args...: start_vm + wait_vm.
+run_vm() {
+	start_vm "$@"
+	wait_vm
 }
 
 expect_status() { [ "$VM_STATUS" -eq "$1" ] || fail "expected exit status $1, got $VM_STATUS"; }

@@ -242,25 +242,25 @@ START_TEST(test_queue_depth)
 }
 END_TEST
 
-/* Polls until the used index of queue 0 reaches idx. */
-static bool wait_used_idx(uint16_t idx, int ms)
+/* Polls (up to ms) until get() of queue 0 - used index or avail_event - reads idx. */
+static bool wait_ring_u16(uint16_t (*get)(struct hvirtio *, unsigned int), uint16_t idx, int ms)
 {
 	for (int i = 0; i < ms; i++) {
-		if (hvq_used_idx(&blk.v, 0) == idx)
+		if (get(&blk.v, 0) == idx)
 			return true;
 		usleep(1000);
 	}
 	return false;
 }
 
+static bool wait_used_idx(uint16_t idx, int ms)
+{
+	return wait_ring_u16(hvq_used_idx, idx, ms);
+}
+
 static bool wait_avail_event(uint16_t idx, int ms)
 {
-	for (int i = 0; i < ms; i++) {
-		if (hvq_avail_event(&blk.v, 0) == idx)
-			return true;
-		usleep(1000);
-	}
-	return false;
+	return wait_ring_u16(hvq_avail_event, idx, ms);
 }
 
 /*
