@@ -360,18 +360,24 @@ static int set_u32(struct ctx *c, const struct field *f, const struct toml_node 
 	return 0;
 }
 
+int config_parse_seccomp_mode(const char *s, enum seccomp_mode *mode)
+{
+	for (size_t i = 0; i < NF(seccomp_names); i++) {
+		if (!strcmp(s, seccomp_names[i])) {
+			*mode = (enum seccomp_mode)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 static int set_seccomp(struct ctx *c, const struct field *f, const struct toml_node *n,
 		       void *dst)
 {
 	const char *near;
-	size_t i;
 
-	for (i = 0; i < NF(seccomp_names); i++) {
-		if (!strcmp(n->v.s, seccomp_names[i])) {
-			*(enum seccomp_mode *)dst = (enum seccomp_mode)i;
-			return 0;
-		}
-	}
+	if (config_parse_seccomp_mode(n->v.s, dst) == 0)
+		return 0;
 	near = closest(n->v.s, seccomp_names, NF(seccomp_names), sizeof(char *));
 	if (near)
 		return cerr(c, n->line, n->col,

@@ -86,6 +86,8 @@ void format_size(uint64_t v, char *buf, size_t len);
  * Returns 0 or -ENOMEM.
  */
 int config_set_str(char **field, const char *value);
+/* "enforce" | "log" | "off" (vm.toml [security] seccomp, --seccomp) -> *mode; else -EINVAL. */
+int config_parse_seccomp_mode(const char *s, enum seccomp_mode *mode);
 
 /* [security] uid/gid not set: keep the identity microvm was started with. */
 #define CONFIG_ID_KEEP		UINT32_MAX

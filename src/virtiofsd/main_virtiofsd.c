@@ -133,13 +133,7 @@ static int parse_args(int argc, char **argv, struct vfsd_device_options *o, cons
 			sandbox = strcmp(optarg, "chroot") == 0;
 			break;
 		case 'F':
-			if (!strcmp(optarg, "enforce")) {
-				seccomp_mode = SECCOMP_ENFORCE;
-			} else if (!strcmp(optarg, "log")) {
-				seccomp_mode = SECCOMP_LOG;
-			} else if (!strcmp(optarg, "off")) {
-				seccomp_mode = SECCOMP_OFF;
-			} else {
+			if (config_parse_seccomp_mode(optarg, &seccomp_mode) < 0) {
 				fprintf(stderr, "microvm-virtiofsd: --seccomp '%s': expected "
 					"enforce, log or off\n", optarg);
 				return -1;
