@@ -42,13 +42,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../harness/pattern_fd.h"
 #include "vhost_user/msg.h"
 #include "vmm/clock.h"
 
@@ -254,22 +254,15 @@ static struct memfd *find_memfd(const char *name)
 static int cmd_memfd(char **a, int n)
 {
 	struct memfd *f;
-	uint64_t size, seed, *p;
+	uint64_t size;
 
 	if (n != 4 || g.nr_memfds >= MAX_MEMFDS)
 		return -EINVAL;
 	f = &g.memfds[g.nr_memfds];
 	size = parse_num(a[2]);
-	seed = parse_num(a[3]);
-	f->fd = memfd_create(a[1], MFD_CLOEXEC);
-	if (f->fd < 0 || ftruncate(f->fd, size))
-		return -errno;
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, f->fd, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	for (uint64_t i = 0; i < size / 8; i++)
-		p[i] = seed ^ (i * 8);
-	munmap(p, size);
+	f->fd = pattern_memfd(a[1], size, parse_num(a[3]));
+	if (f->fd < 0)
+		return f->fd;
 	snprintf(f->name, sizeof(f->name), "%s", a[1]);
 	f->size = size;
 	g.nr_memfds++;
