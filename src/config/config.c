@@ -5,6 +5,7 @@
  */
 #include "config/config.h"
 #include "config/toml.h"
+#include "vmm/safe_open.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -699,8 +700,7 @@ static int read_file(int fd, const char *path, char **out, size_t *len, char *er
 
 int config_load(struct vm_config *cfg, const char *path, char *err, size_t errlen)
 {
-	char dummy[8], *text;
-	struct stat st;
+	char dummy[8], why[128], *text;
 	size_t len;
 	int fd, r;
 
@@ -708,19 +708,9 @@ int config_load(struct vm_config *cfg, const char *path, char *err, size_t errle
 		err = dummy;
 		errlen = sizeof(dummy);
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = safe_open(path, O_RDONLY, SAFE_OPEN_REG, NULL, why, sizeof(why));
 	if (fd < 0)
-		return snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
-	if (fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s: is a directory", path);
-		close(fd);
-		return -1;
-	}
+		return snprintf(err, errlen, "%s: %s", path, why), -1;
 	r = read_file(fd, path, &text, &len, err, errlen);
 	close(fd);
 	if (r)

@@ -9,6 +9,7 @@
 
 #include "virtiofsd/vfsd_priv.h"
 #include "vmm/log.h"
+#include "vmm/safe_open.h"
 
 #define MIN_MINOR 27   /* virtio-fs needs 7.27+ */
 
@@ -83,15 +84,17 @@ struct vfsd *vfsd_new(const struct vfsd_options *opt)
 {
 	struct vfsd *fs = calloc(1, sizeof(*fs));
 	struct stat st;
+	char why[128];
 	int err;
 
 	if (!fs)
 		return NULL;
 	fs->proc_fd = -1;
-	fs->root_fd = open(opt->shared_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fs->root_fd < 0 || fstat(fs->root_fd, &st) < 0) {
+	/* A path that exists but is no directory is a usage error (EINVAL: exit status 2). */
+	fs->root_fd = safe_open(opt->shared_dir, O_PATH, SAFE_OPEN_DIR, &st, why, sizeof(why));
+	if (fs->root_fd < 0) {
 		err = errno;
-		pr_err("virtiofsd: shared directory %s: %s", opt->shared_dir, strerror(err));
+		pr_err("virtiofsd: shared directory %s: %s", opt->shared_dir, why);
 		goto fail;
 	}
 	fs->proc_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests: vm.toml schema (config.c) and size parsing (size.c). */
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "config/config.h"
+#include "vmm/safe_open.h"
 
 static char err[512];
 
@@ -503,7 +508,7 @@ START_TEST(test_load_refused)
 	make_tmpdir();
 	config_init(&cfg);
 	ck_assert_int_lt(config_load(&cfg, tmpdir, err, sizeof(err)), 0);
-	snprintf(want, sizeof(want), "%s: is a directory", tmpdir);
+	snprintf(want, sizeof(want), "%s: is a directory, not a regular file", tmpdir);
 	ck_assert_str_eq(err, want);
 
 	snprintf(path, sizeof(path), "%s/missing.toml", tmpdir);
@@ -524,6 +529,90 @@ START_TEST(test_load_refused)
 	unlink(path);
 	config_free(&cfg);
 	free(text);
+	rmdir(tmpdir);
+}
+END_TEST
+
+/*
+ * #12.2: a FIFO, a character device or a socket is refused with its type named, without
+ * blocking (before the fix, open() of the FIFO blocked forever: the test's timeout fails it).
+ */
+START_TEST(test_load_special_files)
+{
+	static const struct {
+		const char *name, *type;
+	} cases[] = {
+		{ "fifo", "a FIFO" }, { "sock", "a socket" }, { "/dev/null", "a character device" },
+	};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct vm_config cfg;
+	char path[128], want[256];
+	int sfd;
+
+	make_tmpdir();
+	snprintf(path, sizeof(path), "%s/fifo", tmpdir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", tmpdir);
+	sfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_ge(sfd, 0);
+	ck_assert_int_eq(bind(sfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	config_init(&cfg);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].name[0] == '/')
+			snprintf(path, sizeof(path), "%s", cases[i].name);
+		else
+			snprintf(path, sizeof(path), "%s/%s", tmpdir, cases[i].name);
+		ck_assert_int_lt(config_load(&cfg, path, err, sizeof(err)), 0);
+		snprintf(want, sizeof(want), "%s: is %s, not a regular file", path, cases[i].type);
+		ck_assert_str_eq(err, want);
+	}
+	config_free(&cfg);
+	close(sfd);
+	unlink(sa.sun_path);
+	snprintf(path, sizeof(path), "%s/fifo", tmpdir);
+	unlink(path);
+	rmdir(tmpdir);
+}
+END_TEST
+
+/* The helper itself: types by mask, O_NONBLOCK cleared again, O_PATH directories. */
+START_TEST(test_safe_open)
+{
+	char path[128], why[128];
+	struct stat st;
+	int fd;
+
+	make_tmpdir();
+	snprintf(path, sizeof(path), "%s/f", tmpdir);
+	write_file(path, "x", 1);
+	fd = safe_open(path, O_RDONLY, SAFE_OPEN_REG, &st, why, sizeof(why));
+	ck_assert_int_ge(fd, 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	ck_assert_int_ne(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
+	close(fd);
+	ck_assert_int_lt(safe_open(path, O_PATH, SAFE_OPEN_DIR, NULL, why, sizeof(why)), 0);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_str_eq(why, "is a regular file, not a directory");
+	fd = safe_open(tmpdir, O_PATH, SAFE_OPEN_DIR, &st, why, sizeof(why));
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_lt(safe_open(tmpdir, O_RDONLY, SAFE_OPEN_REG | SAFE_OPEN_BLK, NULL, why,
+				   sizeof(why)), 0);
+	ck_assert_str_eq(why, "is a directory, not a regular file or a block device");
+	snprintf(path, sizeof(path), "%s/fifo", tmpdir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	/* O_RDWR of a FIFO never blocks either; still refused */
+	ck_assert_int_lt(safe_open(path, O_RDWR, SAFE_OPEN_REG | SAFE_OPEN_BLK, NULL, why,
+				   sizeof(why)), 0);
+	ck_assert_str_eq(why, "is a FIFO, not a regular file or a block device");
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/missing", tmpdir);
+	ck_assert_int_lt(safe_open(path, O_RDONLY, SAFE_OPEN_REG, NULL, why, sizeof(why)), 0);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_str_eq(why, "No such file or directory");
+	snprintf(path, sizeof(path), "%s/f", tmpdir);
+	unlink(path);
 	rmdir(tmpdir);
 }
 END_TEST
@@ -610,6 +699,9 @@ static Suite *config_suite(void)
 	tc = tcase_create("load");
 	tcase_add_test(tc, test_load_file);
 	tcase_add_test(tc, test_load_refused);
+	tcase_add_test(tc, test_load_special_files);
+	tcase_add_test(tc, test_safe_open);
+	tcase_set_timeout(tc, 10);
 	suite_add_tcase(s, tc);
 	return s;
 }
