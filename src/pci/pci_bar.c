@@ -164,7 +164,7 @@ void pci_dev_update_bars(struct pci_dev *dev)
 			bus_unregister(mmio, old, b->opaque);
 		if (target != PCI_BAR_UNMAPPED &&
 		    bus_register(mmio, target, b->size, b->ops, b->opaque, dev->name) < 0) {
-			pr_debug("pci: %s BAR %d at 0x%llx overlaps another range: not decoded",
+			pr_debug_rl("pci: %s BAR %d at 0x%llx overlaps another range: not decoded",
 				 dev->name, i, (unsigned long long)target);
 			target = PCI_BAR_UNMAPPED;
 		}

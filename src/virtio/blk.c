@@ -79,7 +79,7 @@ static void *io_thread(void *arg)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			pr_err("%s: epoll_wait: %s", b->vdev.name, strerror(errno));
+			pr_err_rl("%s: epoll_wait: %s", b->vdev.name, strerror(errno));
 			return NULL;
 		}
 		for (int k = 0; k < n; k++) {
@@ -146,7 +146,7 @@ static void blk_reset(struct virtio_device *dev)
 		return;
 	atomic_store(&b->stopping, true);
 	if (write(b->stop_fd, &one, sizeof(one)) != sizeof(one))
-		pr_err("%s: cannot stop the I/O thread", dev->name);
+		pr_err_rl("%s: cannot stop the I/O thread", dev->name);
 	pthread_join(b->thread, NULL);
 	atomic_store(&b->stopping, false);
 	drain(b->stop_fd);

@@ -29,7 +29,7 @@ int vfsd_op_init(struct vfsd_req *r, struct vfsd_inode *ino)
 	out.major = FUSE_KERNEL_VERSION;
 	out.minor = FUSE_KERNEL_MINOR_VERSION;
 	if (in.major < 7 || (in.major == 7 && in.minor < MIN_MINOR)) {
-		pr_err("virtiofsd: FUSE protocol %u.%u too old (need 7.%u)", in.major, in.minor,
+		pr_err_rl("virtiofsd: FUSE protocol %u.%u too old (need 7.%u)", in.major, in.minor,
 		       MIN_MINOR);
 		return -EPROTO;
 	}
@@ -55,7 +55,7 @@ int vfsd_op_init(struct vfsd_req *r, struct vfsd_inode *ino)
 	 */
 	vfsd_dax_drop_all(fs);
 	fs->initialized = true;
-	pr_info("virtiofsd: FUSE %u.%u session, flags 0x%x%s", in.major, fs->proto_minor,
+	pr_info_rl("virtiofsd: FUSE %u.%u session, flags 0x%x%s", in.major, fs->proto_minor,
 		out.flags, out.map_alignment ? ", DAX window" : "");
 	return vfsd_reply(r, &out, sizeof(out));
 }
