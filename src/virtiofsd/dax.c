@@ -138,7 +138,7 @@ int vfsd_op_setupmapping(struct vfsd_req *r, struct vfsd_inode *ino)
 	rw = in.flags & FUSE_SETUPMAPPING_FLAG_WRITE;
 	if (rw && fs->readonly)
 		return -EROFS;
-	if (!S_ISREG(ino->type))
+	if (vfsd_policy(VFSD_OPEN, ino->type, 0, 0) < 0)
 		return -EINVAL;
 	/* fh is -1 from Linux: the mapping uses the inode, reopened with the needed access. */
 	fd = vfsd_inode_open(fs, ino, rw ? O_RDWR : O_RDONLY);
