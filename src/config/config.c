@@ -443,6 +443,26 @@ static int set_field(struct ctx *c, const struct field *f, const struct toml_nod
 	}
 }
 
+/*
+ * Keys whose position is kept (a struct config_pos next to the value) for checks that run
+ * after parsing and must still name file:line:col (BAR placement needs --memory).
+ */
+static const struct {
+	const struct field *fields;
+	const char *key;
+	size_t pos_off;
+} kept_pos[] = {
+	{ fs_fields, "cache_size", FS(cache_size_pos) },
+};
+
+static void keep_pos(const struct section *s, const struct toml_node *n, void *base)
+{
+	for (size_t i = 0; i < NF(kept_pos); i++)
+		if (kept_pos[i].fields == s->fields && !strcmp(kept_pos[i].key, n->key))
+			*(struct config_pos *)((char *)base + kept_pos[i].pos_off) =
+				(struct config_pos){ n->line, n->col };
+}
+
 /* ---- sections ---- */
 
 static const struct field *find_field(const struct section *s, const char *key)
@@ -469,6 +489,7 @@ static int apply_table(struct ctx *c, const struct section *s, const struct toml
 			return unknown_key(c, s, n);
 		if (set_field(c, f, n, base))
 			return -1;
+		keep_pos(s, n, base);
 	}
 	for (i = 0; i < s->nfields; i++)
 		if ((s->fields[i].flags & F_REQUIRED) && !toml_get(t, s->fields[i].key))

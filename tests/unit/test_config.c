@@ -12,6 +12,9 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "mm/guest_mem.h"
+#include "pci/pci.h"
+#include "vmm/machine.h"
 #include "vmm/safe_open.h"
 
 static char err[512];
@@ -617,6 +620,67 @@ START_TEST(test_safe_open)
 }
 END_TEST
 
+/*
+ * #12.3: [[vhost_user_fs]] cache_size values that the bus cannot place fail at config time
+ * with file:line:col (they used to pass and fail at device creation, "-28", status 1). The
+ * expectations follow the window on this host (its physical address bits).
+ */
+static int check_fs(const char *memory, const char *const *sizes, unsigned int n)
+{
+	char doc[1024];
+	size_t len;
+	struct vm_config cfg;
+	int r;
+
+	len = (size_t)snprintf(doc, sizeof(doc), "[machine]\nmemory = \"%s\"\n[kernel]\n"
+			       "path = \"/k\"\n", memory);
+	for (unsigned int i = 0; i < n; i++)
+		len += (size_t)snprintf(doc + len, sizeof(doc) - len, "[[vhost_user_fs]]\n"
+					"socket = \"/s%u\"\ntag = \"t%u\"\ncache_size = \"%s\"\n",
+					i, i, sizes[i]);
+	ck_assert_msg(parse(&cfg, doc) == 0, "%s", err);
+	ck_assert_int_eq(config_validate(&cfg, err, sizeof(err)), 0);
+	r = machine_check_config(&cfg, err, sizeof(err));
+	config_free(&cfg);
+	return r;
+}
+
+START_TEST(test_bar_limits)
+{
+	static const char *const one_t[] = { "1T", "1T" }, *const g130[] = { "130G" },
+			  *const small[] = { "2M", "64M", "1G", "2M" },
+			  *const mixed[] = { "512G", "1T" };
+	uint64_t base, end;
+	char want[512];
+
+	pci_mmio64_window(guest_mem_layout_end(512ULL << 20), &base, &end);
+	ck_assert_uint_eq(base, 4ULL << 30);
+	ck_assert_int_eq(check_fs("512M", small, 4), 0);
+	/* 130G: a 256G BAR at a 256G boundary (the old 256 GiB window could not hold it) */
+	ck_assert_int_eq(check_fs("512M", g130, 1), end >= (512ULL << 30) ? 0 : -1);
+	/* 1T: one fits at 1T when the window reaches 2T; a second one never does */
+	ck_assert_int_eq(check_fs("512M", one_t, 1), end >= (2ULL << 40) ? 0 : -1);
+	ck_assert_int_eq(check_fs("512M", one_t, 2), -1);
+	if (end >= (2ULL << 40)) {
+		snprintf(want, sizeof(want), "vm.toml:12:14: [[vhost_user_fs]] cache_size = 1T does "
+			 "not fit the 64-bit PCI window (0x%llx-0x%llx, %s, shared with the "
+			 "cache_size of the entries before): its BAR takes 1T at a 1T boundary (BARs "
+			 "are powers of two, naturally aligned)", (unsigned long long)base,
+			 (unsigned long long)end, end - base == (2ULL << 40) ? "2T" : "?");
+		ck_assert_str_eq(err, want);
+		/* order matters as on the bus: 512G at 512G, then 1T at 1T */
+		ck_assert_int_eq(check_fs("512M", mixed, 2), 0);
+	}
+	/* the window moves above RAM: 1T of RAM, then a 1T BAR at 2T */
+	pci_mmio64_window(guest_mem_layout_end(1ULL << 40), &base, &end);
+	ck_assert_uint_eq(base, (1ULL << 40) + (1ULL << 30));
+	ck_assert_int_eq(check_fs("1T", one_t, 1), end >= (3ULL << 40) ? 0 : -1);
+	/* the config-time rule is the bus's rule */
+	ck_assert_uint_eq(pci_bar_size(130ULL << 30), 256ULL << 30);
+	ck_assert_uint_eq(pci_bar_size(1), 4096);
+}
+END_TEST
+
 /* ---- config_validate and overrides ---- */
 
 START_TEST(test_validate)
@@ -687,6 +751,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_reparse);
 	tcase_add_test(tc, test_relative_paths);
 	tcase_add_test(tc, test_validate);
+	tcase_add_test(tc, test_bar_limits);
 	tcase_add_test(tc, test_error_buffer_small);
 	suite_add_tcase(s, tc);
 
