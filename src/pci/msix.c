@@ -42,7 +42,7 @@ static void update_route(struct msix *m, struct msix_vector *v)
 
 	if (vm_gsi_set_msi(m->vm, v->gsi, addr, v->data) < 0)
 		pr_warn_rl("msix: %s: cannot route vector to MSI 0x%llx/0x%x", m->pdev->name,
-			(unsigned long long)addr, v->data);
+			   (unsigned long long)addr, v->data);
 	v->routed = true;
 }
 

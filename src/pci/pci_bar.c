@@ -145,7 +145,7 @@ void pci_dev_update_bars(struct pci_dev *dev)
 		if (target != PCI_BAR_UNMAPPED &&
 		    bus_register(mmio, target, b->size, b->ops, b->opaque, dev->name) < 0) {
 			pr_debug_rl("pci: %s BAR %d at 0x%llx overlaps another range: not decoded",
-				 dev->name, i, (unsigned long long)target);
+				    dev->name, i, (unsigned long long)target);
 			target = PCI_BAR_UNMAPPED;
 		}
 		b->mapped_gpa = target;

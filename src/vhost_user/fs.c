@@ -39,7 +39,7 @@ static void fs_config_write(struct vu_dev *dev, uint32_t offset, const void *dat
 {
 	(void)data;
 	pr_debug_rl("%s: ignoring write of %u bytes at %u to the read-only virtio-fs config", dev->name,
-		 len, offset);
+		    len, offset);
 }
 
 static bool fs_want_protocol(struct vu_dev *dev, unsigned int bit)
@@ -123,8 +123,8 @@ static int fs_check_cache(struct vu_dev *dev, uint64_t cache_size, char *err, si
 		return ret;
 	if (ret == 0) {
 		pr_warn_rl("%s: the back-end does not support VHOST_USER_PROTOCOL_F_SHMEM: the %llu MiB "
-			"DAX window stays empty and guest DAX mappings will fail", dev->name,
-			(unsigned long long)(cache_size >> 20));
+			   "DAX window stays empty and guest DAX mappings will fail", dev->name,
+			   (unsigned long long)(cache_size >> 20));
 		return 0;
 	}
 	for (unsigned int id = 1; id < VHOST_USER_MAX_SHM_REGIONS; id++) {

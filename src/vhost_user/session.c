@@ -143,7 +143,7 @@ void vu_dev_mark_dead_gen(struct vu_dev *dev, uint64_t gen, const char *why)
 	if (!strncmp(why, dev->name, n) && why[n] == ':' && why[n + 1] == ' ')
 		why += n + 2;    /* connection errors already start with the device name */
 	pr_err_rl("%s: vhost-user back-end at %s lost: %s; device needs reset%s", dev->name,
-	       dev->socket_path, why, dev->reconnect_ms ? " (will reconnect on guest reset)" : "");
+		  dev->socket_path, why, dev->reconnect_ms ? " (will reconnect on guest reset)" : "");
 	vu_shmem_reset(dev);
 	virtio_device_needs_reset(&dev->vdev);      /* no-op until the transport is registered */
 }
@@ -226,7 +226,7 @@ static int negotiate_protocol(struct vu_dev *dev, char *err, size_t errlen)
 		goto fail;
 	dev->conn.reply_ack = vu_has_protocol(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK);
 	pr_debug_rl("%s: protocol features offered 0x%llx, negotiated 0x%llx", dev->name,
-		 (unsigned long long)offered, (unsigned long long)dev->protocol_features);
+		    (unsigned long long)offered, (unsigned long long)dev->protocol_features);
 	return 0;
 fail:
 	snprintf(err, errlen, "%s", dev->conn.err);
@@ -355,8 +355,8 @@ static int connect_with_timeout(struct vu_dev *dev, uint32_t timeout_ms, char *e
 		return r;
 	}
 	pr_info_rl("%s: connected to vhost-user back-end %s (features 0x%llx, protocol 0x%llx)",
-		dev->name, dev->socket_path, (unsigned long long)dev->backend_features,
-		(unsigned long long)dev->protocol_features);
+		   dev->name, dev->socket_path, (unsigned long long)dev->backend_features,
+		   (unsigned long long)dev->protocol_features);
 	return 0;
 }
 
@@ -385,8 +385,8 @@ int vu_dev_reconnect(struct vu_dev *dev)
 	}
 	if ((dev->vdev.host_features & old_features) != old_features)
 		pr_warn_rl("%s: reconnected back-end offers fewer features (0x%llx, was 0x%llx)",
-			dev->name, (unsigned long long)dev->vdev.host_features,
-			(unsigned long long)old_features);
+			   dev->name, (unsigned long long)dev->vdev.host_features,
+			   (unsigned long long)old_features);
 	dev->vdev.host_features = old_features;
 	pr_info_rl("%s: reconnected to %s", dev->name, dev->socket_path);
 	return 0;

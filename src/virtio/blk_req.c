@@ -85,7 +85,7 @@ static uint8_t do_rw(struct blk_req *r, bool wr)
 	free(tmp);
 	if (ret < 0) {
 		pr_warn_rl("%s: %s at sector %llu failed: %s", r->b->vdev.name, wr ? "write" : "read",
-			(unsigned long long)r->hdr.sector, strerror(-ret));
+			   (unsigned long long)r->hdr.sector, strerror(-ret));
 		return VIRTIO_BLK_S_IOERR;
 	}
 	if (!wr)

@@ -44,7 +44,7 @@ static void notify_ioeventfds(struct virtio_pci *vp, uint64_t bar_gpa, bool assi
 
 		if (ret < 0)
 			pr_warn_rl("%s: cannot %s ioeventfd for queue %u at 0x%llx: %d", dev->name,
-				assign ? "assign" : "remove", i, (unsigned long long)addr, ret);
+				   assign ? "assign" : "remove", i, (unsigned long long)addr, ret);
 	}
 }
 
@@ -68,7 +68,7 @@ static void shm_memslots(struct virtio_pci *vp, uint64_t old_gpa, uint64_t new_g
 				     r->hva, false);
 		if (ret < 0)
 			pr_warn_rl("%s: cannot map shm region %u at 0x%llx: %d", dev->name, r->id,
-				(unsigned long long)(new_gpa + r->bar_offset), ret);
+				   (unsigned long long)(new_gpa + r->bar_offset), ret);
 	}
 }
 

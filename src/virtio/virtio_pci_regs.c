@@ -131,12 +131,12 @@ static bool features_acceptable(struct virtio_pci *vp)
 
 	if (f & ~offered) {
 		pr_warn_rl("%s: driver accepted unoffered features 0x%llx", dev->name,
-			(unsigned long long)(f & ~offered));
+			   (unsigned long long)(f & ~offered));
 		return false;
 	}
 	if (!(f & (1ULL << VIRTIO_F_VERSION_1))) {
 		pr_warn_rl("%s: driver did not accept VIRTIO_F_VERSION_1 (legacy is not supported)",
-			dev->name);
+			   dev->name);
 		return false;
 	}
 	if (dev->ops->set_features && dev->ops->set_features(dev, f) < 0)

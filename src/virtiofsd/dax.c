@@ -68,8 +68,8 @@ static int unmap_locked(struct vfsd *fs, uint64_t s)
 
 	if (ret < 0)
 		pr_warn_rl("virtiofsd: SHMEM_UNMAP at 0x%llx+0x%llx failed: %s",
-			(unsigned long long)(s * VFSD_DAX_CHUNK), (unsigned long long)len,
-			strerror(-ret));
+			   (unsigned long long)(s * VFSD_DAX_CHUNK), (unsigned long long)len,
+			   strerror(-ret));
 	for (uint64_t c = s; c < s + chunks_of(len); c++)
 		d->start_of[c] = NONE;
 	d->len_at[s] = 0;
@@ -102,9 +102,9 @@ static int setup_locked(struct vfsd *fs, int fd, const struct fuse_setupmapping_
 	ret = fs->dax_ops->map(fs->dax_ops->opaque, fd, in->foffset, in->moffset, in->len, rw);
 	if (ret < 0) {
 		pr_warn_rl("virtiofsd: front-end refused SHMEM_MAP of 0x%llx bytes at window offset "
-			"0x%llx: %s (is its cache_size the same as --cache-size, 0x%llx?)",
-			(unsigned long long)in->len, (unsigned long long)in->moffset,
-			strerror(-ret), (unsigned long long)fs->window_size);
+			   "0x%llx: %s (is its cache_size the same as --cache-size, 0x%llx?)",
+			   (unsigned long long)in->len, (unsigned long long)in->moffset,
+			   strerror(-ret), (unsigned long long)fs->window_size);
 		return ret;
 	}
 	for (uint64_t c = c0; c < c0 + n; c++)
@@ -128,8 +128,8 @@ int vfsd_op_setupmapping(struct vfsd_req *r, struct vfsd_inode *ino)
 	if (ret == -EINVAL && in.moffset >= fs->window_size &&
 	    !atomic_exchange(&fs->dax.warned_size, true)) {
 		pr_warn_rl("virtiofsd: SETUPMAPPING at window offset 0x%llx beyond --cache-size "
-			"0x%llx: the front-end's window (cache_size) is larger than ours",
-			(unsigned long long)in.moffset, (unsigned long long)fs->window_size);
+			   "0x%llx: the front-end's window (cache_size) is larger than ours",
+			   (unsigned long long)in.moffset, (unsigned long long)fs->window_size);
 	}
 	if (ret < 0)
 		return ret;

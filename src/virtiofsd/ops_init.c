@@ -30,7 +30,7 @@ int vfsd_op_init(struct vfsd_req *r, struct vfsd_inode *ino)
 	out.minor = FUSE_KERNEL_MINOR_VERSION;
 	if (in.major < 7 || (in.major == 7 && in.minor < MIN_MINOR)) {
 		pr_err_rl("virtiofsd: FUSE protocol %u.%u too old (need 7.%u)", in.major, in.minor,
-		       MIN_MINOR);
+			  MIN_MINOR);
 		return -EPROTO;
 	}
 	if (in.major > 7)  /* kernel will retry with our major */
@@ -56,7 +56,7 @@ int vfsd_op_init(struct vfsd_req *r, struct vfsd_inode *ino)
 	vfsd_dax_drop_all(fs);
 	fs->initialized = true;
 	pr_info_rl("virtiofsd: FUSE %u.%u session, flags 0x%x%s", in.major, fs->proto_minor,
-		out.flags, out.map_alignment ? ", DAX window" : "");
+		   out.flags, out.map_alignment ? ", DAX window" : "");
 	return vfsd_reply(r, &out, sizeof(out));
 }
 

@@ -93,7 +93,7 @@ int vub_set_mem_table(struct vub *b, struct vu_msg *m)
 
 	if (n > VUB_MAX_REGIONS) {
 		pr_err_rl("%s: SET_MEM_TABLE with %u regions, at most %u supported", b->dev.name, n,
-		       VUB_MAX_REGIONS);
+			  VUB_MAX_REGIONS);
 		return -E2BIG;
 	}
 	if (m->nr_fds != n) {
@@ -108,7 +108,7 @@ int vub_set_mem_table(struct vub *b, struct vu_msg *m)
 	}
 	if (ret) {
 		pr_err_rl("%s: SET_MEM_TABLE: bad or unmappable region: %s", b->dev.name,
-		       strerror(-ret));
+			  strerror(-ret));
 		for (unsigned int i = 0; i < n; i++)
 			unmap_region(&tab[i]);
 		return ret;
@@ -137,7 +137,7 @@ int vub_add_mem_reg(struct vub *b, struct vu_msg *m)
 		ret = map_region(&b->regions[b->nr_regions], d, m->fds[0]);
 	if (ret) {
 		pr_err_rl("%s: ADD_MEM_REG: bad or unmappable region: %s", b->dev.name,
-		       strerror(-ret));
+			  strerror(-ret));
 		return ret;
 	}
 	b->nr_regions++;
@@ -164,7 +164,7 @@ int vub_rem_mem_reg(struct vub *b, struct vu_msg *m)
 		return 0;
 	}
 	pr_err_rl("%s: REM_MEM_REG: no region at GPA 0x%llx size 0x%llx", b->dev.name,
-	       (unsigned long long)d->guest_phys_addr, (unsigned long long)d->memory_size);
+		  (unsigned long long)d->guest_phys_addr, (unsigned long long)d->memory_size);
 	return -ENOENT;
 }
 

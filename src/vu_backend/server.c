@@ -55,7 +55,7 @@ static int set_features(struct vub *b, struct vu_msg *m, struct vu_msg *reply)
 	(void)reply;
 	if (f & ~offered_features(b)) {
 		pr_err_rl("%s: SET_FEATURES 0x%llx has bits we did not offer", b->dev.name,
-		       (unsigned long long)f);
+			  (unsigned long long)f);
 		return -EINVAL;
 	}
 	b->features = f;
@@ -75,7 +75,7 @@ static int set_protocol(struct vub *b, struct vu_msg *m, struct vu_msg *reply)
 	(void)reply;
 	if (m->payload.u64 & ~offered_protocol(b)) {
 		pr_err_rl("%s: SET_PROTOCOL_FEATURES 0x%llx has bits we did not offer", b->dev.name,
-		       (unsigned long long)m->payload.u64);
+			  (unsigned long long)m->payload.u64);
 		return -EINVAL;
 	}
 	b->protocol = m->payload.u64;
@@ -153,7 +153,7 @@ static int get_config(struct vub *b, struct vu_msg *m, struct vu_msg *reply)
 	reply->nr_fds = 0;
 	if (c->offset > b->dev.config_size || c->size > b->dev.config_size - c->offset) {
 		pr_warn_rl("%s: GET_CONFIG offset %u size %u outside %u-byte config", b->dev.name,
-			c->offset, c->size, b->dev.config_size);
+			   c->offset, c->size, b->dev.config_size);
 		memset(reply->payload.config.region, 0, c->size);
 		return 1;
 	}
@@ -233,7 +233,7 @@ static int handle(struct vub *b, struct vu_msg *m)
 		ret = -ENOSYS;
 	} else if (!vu_request_size_ok(m)) {
 		pr_warn_rl("%s: %s with bad payload size %u", b->dev.name, vu_request_name(req),
-			m->hdr.size);
+			   m->hdr.size);
 		ret = -EINVAL;
 	} else {
 		pthread_rwlock_wrlock(&b->lock);
@@ -241,7 +241,7 @@ static int handle(struct vub *b, struct vu_msg *m)
 		pthread_rwlock_unlock(&b->lock);
 		if (ret < 0)
 			pr_warn_rl("%s: %s failed: %s", b->dev.name, vu_request_name(req),
-				strerror(-ret));
+				   strerror(-ret));
 	}
 	vu_msg_close_fds(m);
 	if (ret == 1) {

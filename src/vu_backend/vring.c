@@ -47,7 +47,7 @@ static int vq_setup(struct vub_vq *v, bool keep_indices)
 	    vub_uva_to_gpa(b, v->addr.avail_user_addr, 6 + 2 * n, &q.avail_gpa) ||
 	    vub_uva_to_gpa(b, v->addr.used_user_addr, 6 + 8 * n, &q.used_gpa)) {
 		pr_err_rl("%s: queue %u: ring addresses outside the memory table", b->dev.name,
-		       v->idx);
+			  v->idx);
 		return -EFAULT;
 	}
 	if (virtq_init(&v->vq, &b->gm, &q, b->features, b->dev.name) < 0)
@@ -238,7 +238,7 @@ static struct vub_vq *vq_of(struct vub *b, uint64_t idx)
 {
 	if (idx >= b->dev.nr_queues) {
 		pr_err_rl("%s: vring index %llu out of range (%u queues)", b->dev.name,
-		       (unsigned long long)idx, b->dev.nr_queues);
+			  (unsigned long long)idx, b->dev.nr_queues);
 		return NULL;
 	}
 	return &b->vqs[idx];
@@ -331,7 +331,7 @@ int vub_set_vring_fd(struct vub *b, struct vu_msg *m, struct vu_msg *reply)
 	case VHOST_USER_SET_VRING_KICK:
 		if (nofd) {
 			pr_err_rl("%s: queue %u: polling mode (no kick fd) not supported",
-			       b->dev.name, v->idx);
+				  b->dev.name, v->idx);
 			return -EOPNOTSUPP;
 		}
 		slot = &v->kick_fd;
