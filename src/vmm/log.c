@@ -107,6 +107,7 @@ void log_msg_rl(struct log_ratelimit *rl, enum log_level level, const char *fmt,
 	char buf[1024], suffix[96] = "";
 	uint64_t t;
 	va_list ap;
+	size_t n;
 
 	if (level > cur_level)
 		return;
@@ -131,7 +132,9 @@ void log_msg_rl(struct log_ratelimit *rl, enum log_level level, const char *fmt,
 	return;
 keep:
 	rl->level = level;
-	snprintf(rl->last, sizeof(rl->last), "%s", buf);
+	n = strnlen(buf, sizeof(rl->last) - 1);	/* a truncated copy is enough for the exit line */
+	memcpy(rl->last, buf, n);
+	rl->last[n] = '\0';
 	if (!rl->registered) {
 		rl->registered = 1;
 		rl->next = pending;
