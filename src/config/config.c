@@ -5,6 +5,7 @@
  */
 #include "config/config.h"
 #include "config/toml.h"
+#include "vmm/safe_open.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -442,6 +443,26 @@ static int set_field(struct ctx *c, const struct field *f, const struct toml_nod
 	}
 }
 
+/*
+ * Keys whose position is kept (a struct config_pos next to the value) for checks that run
+ * after parsing and must still name file:line:col (BAR placement needs --memory).
+ */
+static const struct {
+	const struct field *fields;
+	const char *key;
+	size_t pos_off;
+} kept_pos[] = {
+	{ fs_fields, "cache_size", FS(cache_size_pos) },
+};
+
+static void keep_pos(const struct section *s, const struct toml_node *n, void *base)
+{
+	for (size_t i = 0; i < NF(kept_pos); i++)
+		if (kept_pos[i].fields == s->fields && !strcmp(kept_pos[i].key, n->key))
+			*(struct config_pos *)((char *)base + kept_pos[i].pos_off) =
+				(struct config_pos){ n->line, n->col };
+}
+
 /* ---- sections ---- */
 
 static const struct field *find_field(const struct section *s, const char *key)
@@ -468,6 +489,7 @@ static int apply_table(struct ctx *c, const struct section *s, const struct toml
 			return unknown_key(c, s, n);
 		if (set_field(c, f, n, base))
 			return -1;
+		keep_pos(s, n, base);
 	}
 	for (i = 0; i < s->nfields; i++)
 		if ((s->fields[i].flags & F_REQUIRED) && !toml_get(t, s->fields[i].key))
@@ -699,8 +721,7 @@ static int read_file(int fd, const char *path, char **out, size_t *len, char *er
 
 int config_load(struct vm_config *cfg, const char *path, char *err, size_t errlen)
 {
-	char dummy[8], *text;
-	struct stat st;
+	char dummy[8], why[128], *text;
 	size_t len;
 	int fd, r;
 
@@ -708,19 +729,9 @@ int config_load(struct vm_config *cfg, const char *path, char *err, size_t errle
 		err = dummy;
 		errlen = sizeof(dummy);
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = safe_open(path, O_RDONLY, SAFE_OPEN_REG, NULL, why, sizeof(why));
 	if (fd < 0)
-		return snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
-	if (fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s: is a directory", path);
-		close(fd);
-		return -1;
-	}
+		return snprintf(err, errlen, "%s: %s", path, why), -1;
 	r = read_file(fd, path, &text, &len, err, errlen);
 	close(fd);
 	if (r)

@@ -16,6 +16,11 @@ struct disk_config {
 	bool ring_features;       /* also offer RING_EVENT_IDX + RING_INDIRECT_DESC */
 };
 
+/* Where a key was set in the config file (line 0: not set there, the default). */
+struct config_pos {
+	int line, col;
+};
+
 struct vhost_user_fs_config {
 	char *socket;
 	char *tag;
@@ -24,6 +29,7 @@ struct vhost_user_fs_config {
 	uint64_t cache_size;         /* DAX window bytes, 0 = none, multiple of 2 MiB */
 	uint32_t reconnect_ms;       /* 0 = no reconnect */
 	uint32_t connect_timeout_ms; /* default 5000 */
+	struct config_pos cache_size_pos; /* for errors found after parsing (BAR placement) */
 };
 
 struct vhost_user_config {

@@ -89,6 +89,13 @@ int guest_mem_write(const struct guest_mem *gm, uint64_t gpa, const void *buf, u
 	return 0;
 }
 
+uint64_t guest_mem_layout_end(uint64_t size)
+{
+	if (size <= LAYOUT_LOW_RAM_MAX)
+		return size;
+	return LAYOUT_HIGH_RAM_START + (size - LAYOUT_LOW_RAM_MAX);
+}
+
 uint64_t guest_mem_end(const struct guest_mem *gm)
 {
 	const struct guest_mem_region *r = &gm->regions[gm->nr_regions - 1];

@@ -44,5 +44,7 @@ int guest_mem_read(const struct guest_mem *gm, uint64_t gpa, void *buf, uint64_t
 int guest_mem_write(const struct guest_mem *gm, uint64_t gpa, const void *buf, uint64_t len);
 /* First guest-physical address above all RAM. */
 uint64_t guest_mem_end(const struct guest_mem *gm);
+/* The same for size bytes of RAM before any is allocated (config-time layout checks). */
+uint64_t guest_mem_layout_end(uint64_t size);
 
 #endif

@@ -242,7 +242,7 @@ static int install(struct shm_region *r, uint64_t off, uint64_t len, int fd, uin
 	set_err(err, errlen, "mmap of the fd failed: %s", strerror(-ret));
 	/* A failed MAP_FIXED may have unmapped the range: put the hole back. */
 	if (hole_map(addr, len))
-		pr_err("shm region %u: cannot restore the hole at 0x%llx+0x%llx: %s", r->id,
+		pr_err_rl("shm region %u: cannot restore the hole at 0x%llx+0x%llx: %s", r->id,
 		       (unsigned long long)off, (unsigned long long)len, strerror(errno));
 	return ret;
 }
@@ -371,7 +371,7 @@ unsigned int shm_region_unmap_all(struct shm_region *r)
 	/* One mmap over the whole range drops every mapping and every scratch page. */
 	ret = hole_map(r->hva, r->size);
 	if (ret) {
-		pr_err("shm region %u: cannot reset the range: %s", r->id, strerror(-ret));
+		pr_err_rl("shm region %u: cannot reset the range: %s", r->id, strerror(-ret));
 		pthread_mutex_unlock(&r->lock);
 		return 0;
 	}
@@ -420,7 +420,7 @@ static int fixup_locked(struct shm_region *r, uint64_t offset)
 		return ret;
 	*word |= 1ULL << (page % 64);
 	r->stats.fixups++;
-	pr_warn("shm region %u: guest touched an unbacked page at 0x%llx (file truncated?): "
+	pr_warn_rl("shm region %u: guest touched an unbacked page at 0x%llx (file truncated?): "
 		"zero page installed", r->id, (unsigned long long)key.offset);
 	return 0;
 }

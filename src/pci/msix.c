@@ -28,7 +28,7 @@ static void kick_fd(int fd)
 	uint64_t one = 1;
 
 	if (write(fd, &one, sizeof(one)) != sizeof(one))
-		pr_warn("msix: eventfd write failed");
+		pr_warn_rl("msix: eventfd write failed");
 }
 
 static bool should_be_live(const struct msix *m, const struct msix_vector *v)
@@ -41,8 +41,8 @@ static void update_route(struct msix *m, struct msix_vector *v)
 	uint64_t addr = (uint64_t)v->addr_hi << 32 | v->addr_lo;
 
 	if (vm_gsi_set_msi(m->vm, v->gsi, addr, v->data) < 0)
-		pr_warn("msix: %s: cannot route vector to MSI 0x%llx/0x%x", m->pdev->name,
-			(unsigned long long)addr, v->data);
+		pr_warn_rl("msix: %s: cannot route vector to MSI 0x%llx/0x%x", m->pdev->name,
+			   (unsigned long long)addr, v->data);
 	v->routed = true;
 }
 
@@ -57,7 +57,7 @@ static void sync_vector(struct msix *m, struct msix_vector *v)
 		return;
 	if (live) {
 		if (vm_irqfd(m->vm, v->fd, v->gsi, true) < 0)
-			pr_warn("msix: %s: cannot attach irqfd", m->pdev->name);
+			pr_warn_rl("msix: %s: cannot attach irqfd", m->pdev->name);
 		v->live = true;
 		/* Latched or queued events are delivered now (KVM checks the counter on attach). */
 		if (v->pending) {

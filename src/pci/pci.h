@@ -90,6 +90,14 @@ struct pci_bus {
 struct pci_bus *pci_bus_create(struct vm *vm);
 /* Unmaps and destroys every device (pci_dev_ops.destroy), then the bus. NULL is fine. */
 void pci_bus_destroy(struct pci_bus *bus);
+/*
+ * Placement rules (pci_window.c), shared by the bus and the config-time check: the size a BAR
+ * of size bytes takes (power of two, at least 4 KiB); first-fit naturally aligned allocation
+ * of size at *next below end (0 or -ENOSPC); the 64-bit window for RAM ending at ram_end.
+ */
+uint64_t pci_bar_size(uint64_t size);
+int pci_window_alloc(uint64_t *next, uint64_t end, uint64_t size, uint64_t *out);
+void pci_mmio64_window(uint64_t ram_end, uint64_t *base, uint64_t *end);
 /* The 64-bit prefetchable window [base, base + size), for firmware tables. */
 uint64_t pci_bus_mmio64_base(const struct pci_bus *bus);
 uint64_t pci_bus_mmio64_size(const struct pci_bus *bus);

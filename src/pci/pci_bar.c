@@ -9,17 +9,6 @@
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
-#define BAR_MIN_SIZE 4096ULL
-
-static uint64_t roundup_pow2(uint64_t v)
-{
-	uint64_t p = 1;
-
-	while (p < v && p)
-		p <<= 1;
-	return p;
-}
-
 static uint32_t bar_reg(int bar)
 {
 	return PCI_BASE_ADDRESS_0 + 4 * (uint32_t)bar;
@@ -41,7 +30,7 @@ int pci_dev_set_bar(struct pci_dev *dev, int bar, enum pci_bar_type type, uint64
 		return -EINVAL;
 	if (dev->bars[bar].type != PCI_BAR_NONE)
 		return -EBUSY;
-	size = roundup_pow2(size < BAR_MIN_SIZE ? BAR_MIN_SIZE : size);
+	size = pci_bar_size(size);
 	b = &dev->bars[bar];
 	b->type = type;
 	b->size = size;
@@ -80,17 +69,6 @@ static void bar_write_addr(struct pci_dev *dev, int bar, uint64_t addr)
 		pci_le_put(&dev->cfg[bar_reg(bar + 1)], (uint32_t)(addr >> 32), 4);
 }
 
-static int alloc_window(uint64_t *next, uint64_t end, uint64_t size, uint64_t *out)
-{
-	uint64_t a = (*next + size - 1) & ~(size - 1);
-
-	if (a < *next || a > end || end - a < size)
-		return -ENOSPC;
-	*out = a;
-	*next = a + size;
-	return 0;
-}
-
 /* Places the largest BARs first to limit alignment holes. */
 int pci_dev_place_bars(struct pci_dev *dev)
 {
@@ -111,9 +89,11 @@ int pci_dev_place_bars(struct pci_dev *dev)
 			return 0;
 		done[best] = true;
 		if (dev->bars[best].type == PCI_BAR_MEM32)
-			ret = alloc_window(&bus->mmio32_next, bus->mmio32_end, dev->bars[best].size, &addr);
+			ret = pci_window_alloc(&bus->mmio32_next, bus->mmio32_end,
+					       dev->bars[best].size, &addr);
 		else
-			ret = alloc_window(&bus->mmio64_next, bus->mmio64_end, dev->bars[best].size, &addr);
+			ret = pci_window_alloc(&bus->mmio64_next, bus->mmio64_end,
+					       dev->bars[best].size, &addr);
 		if (ret < 0)
 			return ret;
 		bar_write_addr(dev, best, addr);
@@ -164,8 +144,8 @@ void pci_dev_update_bars(struct pci_dev *dev)
 			bus_unregister(mmio, old, b->opaque);
 		if (target != PCI_BAR_UNMAPPED &&
 		    bus_register(mmio, target, b->size, b->ops, b->opaque, dev->name) < 0) {
-			pr_debug("pci: %s BAR %d at 0x%llx overlaps another range: not decoded",
-				 dev->name, i, (unsigned long long)target);
+			pr_debug_rl("pci: %s BAR %d at 0x%llx overlaps another range: not decoded",
+				    dev->name, i, (unsigned long long)target);
 			target = PCI_BAR_UNMAPPED;
 		}
 		b->mapped_gpa = target;

@@ -226,7 +226,6 @@ static void host_bridge_init(struct pci_bus *bus)
 struct pci_bus *pci_bus_create(struct vm *vm)
 {
 	struct pci_bus *bus = calloc(1, sizeof(*bus));
-	uint64_t end;
 
 	if (!bus)
 		return NULL;
@@ -234,11 +233,8 @@ struct pci_bus *pci_bus_create(struct vm *vm)
 	pthread_mutex_init(&bus->lock, NULL);
 	bus->mmio32_next = LAYOUT_PCI_MMIO32_BASE;
 	bus->mmio32_end = LAYOUT_PCI_MMIO32_BASE + LAYOUT_PCI_MMIO32_SIZE;
-	end = align_up(guest_mem_end(&vm->mem), LAYOUT_PCI_MMIO64_ALIGN);
-	if (end < LAYOUT_HIGH_RAM_START)
-		end = LAYOUT_HIGH_RAM_START;
-	bus->mmio64_base = bus->mmio64_next = end;
-	bus->mmio64_end = end + LAYOUT_PCI_MMIO64_SIZE;
+	pci_mmio64_window(guest_mem_end(&vm->mem), &bus->mmio64_base, &bus->mmio64_end);
+	bus->mmio64_next = bus->mmio64_base;
 	host_bridge_init(bus);
 	if (bus_register(&vm->pio_bus, PORT_PCI_CONFIG_ADDR, 4, &cf8_ops, bus, "pci-cf8") < 0 ||
 	    bus_register(&vm->pio_bus, PORT_PCI_CONFIG_DATA, 4, &cfc_ops, bus, "pci-cfc") < 0 ||
@@ -307,7 +303,7 @@ int pci_bus_add_dev(struct pci_bus *bus, struct pci_dev *dev, const struct pci_d
 	}
 	pthread_mutex_unlock(&bus->lock);
 	if (ret < 0)
-		pr_err("pci: cannot place the BARs of %s: %d", dev->name, ret);
+		pr_err("pci: cannot place the BARs of %s: %s", dev->name, strerror(-ret));
 	return ret;
 }
 

@@ -71,7 +71,7 @@ static void chan_log_failure(struct vu_dev *dev, const char *fmt, const char *a,
 	unsigned int n = atomic_fetch_add(&dev->chan_failures, 1) + 1;
 
 	if (n <= CHAN_LOG_LIMIT)
-		pr_warn("%s: backend channel: %s %s: %s%s", dev->name, fmt, a, strerror(-r),
+		pr_warn_rl("%s: backend channel: %s %s: %s%s", dev->name, fmt, a, strerror(-r),
 			n == CHAN_LOG_LIMIT ? " (further failures counted, not logged)" : "");
 }
 
@@ -120,7 +120,7 @@ int vu_chan_handle(struct vu_dev *dev, struct vu_conn *chan, struct vu_msg *m)
 	if (m->hdr.flags & VHOST_USER_NEED_REPLY_MASK) {
 		s = chan_reply(chan, m, r);
 		if (s)
-			pr_warn("%s", chan->err);
+			pr_warn_rl("%s", chan->err);
 	}
 	return s;
 }
@@ -230,7 +230,7 @@ static void *monitor_thread(void *arg)
 		if (poll(p, n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			pr_err("%s: monitor poll: %s", dev->name, strerror(errno));
+			pr_err_rl("%s: monitor poll: %s", dev->name, strerror(errno));
 			break;
 		}
 		if (p[0].revents)
@@ -340,7 +340,7 @@ void vu_thread_stop(struct vu_dev *dev)
 	if (dev->stop_fd < 0)
 		return;
 	if (write(dev->stop_fd, &one, sizeof(one)) != sizeof(one))
-		pr_warn("%s: cannot signal the monitor thread: %s", dev->name, strerror(errno));
+		pr_warn_rl("%s: cannot signal the monitor thread: %s", dev->name, strerror(errno));
 	close(dev->stop_fd);
 	dev->stop_fd = -1;
 }

@@ -60,8 +60,8 @@ static int send_mem_table(struct vu_dev *dev)
 	int r;
 
 	if (gm->fd < 0 || gm->nr_regions == 0 || gm->nr_regions > VHOST_USER_MEMORY_MAX_NREGIONS) {
-		pr_err("%s: guest RAM is not shareable (fd %d, %u regions)", dev->name, gm->fd,
-		       gm->nr_regions);
+		pr_err_rl("%s: guest RAM is not shareable (fd %d, %u regions)", dev->name, gm->fd,
+			  gm->nr_regions);
 		return -EINVAL;
 	}
 	if (vu_has_protocol(dev, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS)) {
@@ -116,9 +116,9 @@ static int start_vring(struct vu_dev *dev, unsigned int i)
 	vu_msg_init(&m, VHOST_USER_SET_VRING_ADDR, sizeof(struct vhost_vring_addr));
 	m.payload.addr.index = i;
 	if (ring_hvas(dev, q, &m.payload.addr)) {
-		pr_err("%s: queue %u rings (desc 0x%llx avail 0x%llx used 0x%llx, size %u) are not "
-		       "in guest RAM", dev->name, i, (unsigned long long)q->desc_gpa,
-		       (unsigned long long)q->avail_gpa, (unsigned long long)q->used_gpa, q->size);
+		pr_err_rl("%s: queue %u rings (desc 0x%llx avail 0x%llx used 0x%llx, size %u) are not "
+			  "in guest RAM", dev->name, i, (unsigned long long)q->desc_gpa,
+			  (unsigned long long)q->avail_gpa, (unsigned long long)q->used_gpa, q->size);
 		return -EFAULT;
 	}
 	r = send_vring_state(dev, VHOST_USER_SET_VRING_NUM, i, q->size);
@@ -189,10 +189,10 @@ static int vu_activate(struct virtio_device *vdev)
 	r = vu_activate_locked(dev);
 	pthread_mutex_unlock(&dev->lock);
 	if (r)
-		pr_err("%s: cannot start the vhost-user device: %s", dev->name, strerror(-r));
+		pr_err_rl("%s: cannot start the vhost-user device: %s", dev->name, strerror(-r));
 	else
-		pr_debug("%s: started (queues 0x%llx)", dev->name,
-			 (unsigned long long)dev->started_queues);
+		pr_debug_rl("%s: started (queues 0x%llx)", dev->name,
+			    (unsigned long long)dev->started_queues);
 	return r;
 }
 
@@ -261,8 +261,8 @@ static void backend_config_read(struct vu_dev *dev, uint32_t offset, void *data,
 	if (r)
 		return;
 	if (rep.payload.config.offset != offset || rep.payload.config.size != len) {
-		pr_err("%s: GET_CONFIG reply for offset %u size %u, asked %u/%u", dev->name,
-		       rep.payload.config.offset, rep.payload.config.size, offset, len);
+		pr_err_rl("%s: GET_CONFIG reply for offset %u size %u, asked %u/%u", dev->name,
+			  rep.payload.config.offset, rep.payload.config.size, offset, len);
 		return;
 	}
 	memcpy(data, rep.payload.config.region, len);

@@ -38,8 +38,8 @@ static void fs_config_read(struct vu_dev *dev, uint32_t offset, void *data, uint
 static void fs_config_write(struct vu_dev *dev, uint32_t offset, const void *data, uint32_t len)
 {
 	(void)data;
-	pr_debug("%s: ignoring write of %u bytes at %u to the read-only virtio-fs config", dev->name,
-		 len, offset);
+	pr_debug_rl("%s: ignoring write of %u bytes at %u to the read-only virtio-fs config", dev->name,
+		    len, offset);
 }
 
 static bool fs_want_protocol(struct vu_dev *dev, unsigned int bit)
@@ -122,9 +122,9 @@ static int fs_check_cache(struct vu_dev *dev, uint64_t cache_size, char *err, si
 	if (ret < 0)
 		return ret;
 	if (ret == 0) {
-		pr_warn("%s: the back-end does not support VHOST_USER_PROTOCOL_F_SHMEM: the %llu MiB "
-			"DAX window stays empty and guest DAX mappings will fail", dev->name,
-			(unsigned long long)(cache_size >> 20));
+		pr_warn_rl("%s: the back-end does not support VHOST_USER_PROTOCOL_F_SHMEM: the %llu MiB "
+			   "DAX window stays empty and guest DAX mappings will fail", dev->name,
+			   (unsigned long long)(cache_size >> 20));
 		return 0;
 	}
 	for (unsigned int id = 1; id < VHOST_USER_MAX_SHM_REGIONS; id++) {

@@ -142,8 +142,8 @@ void vu_dev_mark_dead_gen(struct vu_dev *dev, uint64_t gen, const char *why)
 		return;
 	if (!strncmp(why, dev->name, n) && why[n] == ':' && why[n + 1] == ' ')
 		why += n + 2;    /* connection errors already start with the device name */
-	pr_err("%s: vhost-user back-end at %s lost: %s; device needs reset%s", dev->name,
-	       dev->socket_path, why, dev->reconnect_ms ? " (will reconnect on guest reset)" : "");
+	pr_err_rl("%s: vhost-user back-end at %s lost: %s; device needs reset%s", dev->name,
+		  dev->socket_path, why, dev->reconnect_ms ? " (will reconnect on guest reset)" : "");
 	vu_shmem_reset(dev);
 	virtio_device_needs_reset(&dev->vdev);      /* no-op until the transport is registered */
 }
@@ -172,7 +172,7 @@ int vu_dev_call(struct vu_dev *dev, struct vu_msg *req, struct vu_msg *reply)
 	if (fatal_error(r))
 		vu_dev_mark_dead(dev, dev->conn.err);
 	else
-		pr_err("%s", dev->conn.err);
+		pr_err_rl("%s", dev->conn.err);
 	return r;
 }
 
@@ -225,8 +225,8 @@ static int negotiate_protocol(struct vu_dev *dev, char *err, size_t errlen)
 	if (r)
 		goto fail;
 	dev->conn.reply_ack = vu_has_protocol(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK);
-	pr_debug("%s: protocol features offered 0x%llx, negotiated 0x%llx", dev->name,
-		 (unsigned long long)offered, (unsigned long long)dev->protocol_features);
+	pr_debug_rl("%s: protocol features offered 0x%llx, negotiated 0x%llx", dev->name,
+		    (unsigned long long)offered, (unsigned long long)dev->protocol_features);
 	return 0;
 fail:
 	snprintf(err, errlen, "%s", dev->conn.err);
@@ -354,9 +354,9 @@ static int connect_with_timeout(struct vu_dev *dev, uint32_t timeout_ms, char *e
 		atomic_fetch_or(&dev->state, 1);
 		return r;
 	}
-	pr_info("%s: connected to vhost-user back-end %s (features 0x%llx, protocol 0x%llx)",
-		dev->name, dev->socket_path, (unsigned long long)dev->backend_features,
-		(unsigned long long)dev->protocol_features);
+	pr_info_rl("%s: connected to vhost-user back-end %s (features 0x%llx, protocol 0x%llx)",
+		   dev->name, dev->socket_path, (unsigned long long)dev->backend_features,
+		   (unsigned long long)dev->protocol_features);
 	return 0;
 }
 
@@ -380,15 +380,15 @@ int vu_dev_reconnect(struct vu_dev *dev)
 	r = connect_with_timeout(dev, dev->reconnect_ms < RECONNECT_WINDOW_MS ? dev->reconnect_ms :
 				 RECONNECT_WINDOW_MS, err, sizeof(err));
 	if (r) {
-		pr_warn("%s: reconnect failed: %s", dev->name, err);
+		pr_warn_rl("%s: reconnect failed: %s", dev->name, err);
 		return r;
 	}
 	if ((dev->vdev.host_features & old_features) != old_features)
-		pr_warn("%s: reconnected back-end offers fewer features (0x%llx, was 0x%llx)",
-			dev->name, (unsigned long long)dev->vdev.host_features,
-			(unsigned long long)old_features);
+		pr_warn_rl("%s: reconnected back-end offers fewer features (0x%llx, was 0x%llx)",
+			   dev->name, (unsigned long long)dev->vdev.host_features,
+			   (unsigned long long)old_features);
 	dev->vdev.host_features = old_features;
-	pr_info("%s: reconnected to %s", dev->name, dev->socket_path);
+	pr_info_rl("%s: reconnected to %s", dev->name, dev->socket_path);
 	return 0;
 }
 

@@ -18,7 +18,7 @@
 static void log_req(const char *name, const char *op, const struct vhost_user_mmap *req,
 		    const char *why)
 {
-	pr_err(REQ_FMT ": %s", name ? name : "", name ? ": " : "", op, req->shmid,
+	pr_err_rl(REQ_FMT ": %s", name ? name : "", name ? ": " : "", op, req->shmid,
 	       (unsigned long long)req->fd_offset, (unsigned long long)req->shm_offset,
 	       (unsigned long long)req->len, (unsigned long long)req->flags, why);
 }
@@ -89,7 +89,7 @@ int vu_shmem_unmap_regions(struct shm_region **regions, unsigned int nr,
 
 static int envelope_error(const char *name, const struct vu_msg *m, const char *why)
 {
-	pr_err("%s%s%s (request %u, size %u, %u fds): %s", name ? name : "", name ? ": " : "",
+	pr_err_rl("%s%s%s (request %u, size %u, %u fds): %s", name ? name : "", name ? ": " : "",
 	       m->hdr.request == VHOST_USER_BACKEND_SHMEM_MAP ? "SHMEM_MAP" :
 	       m->hdr.request == VHOST_USER_BACKEND_SHMEM_UNMAP ? "SHMEM_UNMAP" : "SHMEM request",
 	       m->hdr.request, m->hdr.size, m->nr_fds, why);
@@ -197,7 +197,7 @@ void vu_shmem_reset(struct vu_dev *dev)
 		if (dev->shm_regions[i])
 			n += shm_region_unmap_all(dev->shm_regions[i]);
 	if (n)
-		pr_info("%s: dropped %u shared memory mappings", dev->name, n);
+		pr_info_rl("%s: dropped %u shared memory mappings", dev->name, n);
 }
 
 static int add_region(struct vu_dev *dev, uint8_t id, uint64_t size, char *err, size_t errlen)
@@ -281,7 +281,7 @@ int vu_shmem_query_config(struct vu_dev *dev, char *err, size_t errlen)
 
 	if (ret <= 0)
 		return ret;
-	pr_info("%s: back-end asks for %u shared memory regions", dev->name, n);
+	pr_info_rl("%s: back-end asks for %u shared memory regions", dev->name, n);
 	return vu_shmem_add_regions(dev, sizes, err, errlen);
 }
 

@@ -22,6 +22,7 @@
 #include "security/seccomp.h"
 #include "virtio/blk_priv.h"
 #include "vmm/log.h"
+#include "vmm/safe_open.h"
 #include "vmm/vm.h"
 
 static void blk_config_read(struct virtio_device *dev, uint32_t offset, void *data, uint32_t len)
@@ -78,7 +79,7 @@ static void *io_thread(void *arg)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			pr_err("%s: epoll_wait: %s", b->vdev.name, strerror(errno));
+			pr_err_rl("%s: epoll_wait: %s", b->vdev.name, strerror(errno));
 			return NULL;
 		}
 		for (int k = 0; k < n; k++) {
@@ -145,7 +146,7 @@ static void blk_reset(struct virtio_device *dev)
 		return;
 	atomic_store(&b->stopping, true);
 	if (write(b->stop_fd, &one, sizeof(one)) != sizeof(one))
-		pr_err("%s: cannot stop the I/O thread", dev->name);
+		pr_err_rl("%s: cannot stop the I/O thread", dev->name);
 	pthread_join(b->thread, NULL);
 	atomic_store(&b->stopping, false);
 	drain(b->stop_fd);
@@ -165,21 +166,20 @@ static const struct virtio_device_ops blk_ops = {
 static int open_image(struct blk *b, const struct disk_config *cfg, char *err, size_t errlen)
 {
 	struct stat st;
+	char why[128];
 	uint64_t size;
 
-	b->fd = open(cfg->path, (cfg->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (b->fd < 0 || fstat(b->fd, &st) < 0) {
-		snprintf(err, errlen, "disk %s: %s", cfg->path, strerror(errno));
+	b->fd = safe_open(cfg->path, cfg->readonly ? O_RDONLY : O_RDWR,
+			  SAFE_OPEN_REG | SAFE_OPEN_BLK, &st, why, sizeof(why));
+	if (b->fd < 0) {
+		snprintf(err, errlen, "disk %s: %s", cfg->path, why);
 		return -1;
 	}
 	if (S_ISBLK(st.st_mode)) {
 		if (ioctl(b->fd, BLKGETSIZE64, &size) < 0)
 			size = 0;
-	} else if (S_ISREG(st.st_mode)) {
-		size = (uint64_t)st.st_size;
 	} else {
-		snprintf(err, errlen, "disk %s: not a regular file or block device", cfg->path);
-		return -1;
+		size = (uint64_t)st.st_size;
 	}
 	if (flock(b->fd, (cfg->readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
 		snprintf(err, errlen, "disk %s: image is in use by another process (flock: %s)",

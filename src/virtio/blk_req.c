@@ -84,8 +84,8 @@ static uint8_t do_rw(struct blk_req *r, bool wr)
 	ret = n < 0 ? -EINVAL : rw_full(r->b->fd, tmp, n, r->hdr.sector * SECTOR, wr);
 	free(tmp);
 	if (ret < 0) {
-		pr_warn("%s: %s at sector %llu failed: %s", r->b->vdev.name, wr ? "write" : "read",
-			(unsigned long long)r->hdr.sector, strerror(-ret));
+		pr_warn_rl("%s: %s at sector %llu failed: %s", r->b->vdev.name, wr ? "write" : "read",
+			   (unsigned long long)r->hdr.sector, strerror(-ret));
 		return VIRTIO_BLK_S_IOERR;
 	}
 	if (!wr)
@@ -186,7 +186,7 @@ int blk_handle_request(struct blk *b, const struct virtq_elem *e, uint32_t *writ
 	uint8_t status = VIRTIO_BLK_S_UNSUPP;
 
 	if (e->in_len < 1) {
-		pr_warn("%s: request without a writable status byte", b->vdev.name);
+		pr_warn_rl("%s: request without a writable status byte", b->vdev.name);
 		return -EINVAL;
 	}
 	r.data_in = e->in_len - 1;

@@ -43,8 +43,8 @@ static void notify_ioeventfds(struct virtio_pci *vp, uint64_t bar_gpa, bool assi
 		int ret = vm_ioeventfd(vp->vm, addr, 2, dev->queues[i].kick_fd, false, assign);
 
 		if (ret < 0)
-			pr_warn("%s: cannot %s ioeventfd for queue %u at 0x%llx: %d", dev->name,
-				assign ? "assign" : "remove", i, (unsigned long long)addr, ret);
+			pr_warn_rl("%s: cannot %s ioeventfd for queue %u at 0x%llx: %d", dev->name,
+				   assign ? "assign" : "remove", i, (unsigned long long)addr, ret);
 	}
 }
 
@@ -67,8 +67,8 @@ static void shm_memslots(struct virtio_pci *vp, uint64_t old_gpa, uint64_t new_g
 		ret = vm_memslot_set(vp->vm, vp->shm_slots[i], new_gpa + r->bar_offset, r->size,
 				     r->hva, false);
 		if (ret < 0)
-			pr_warn("%s: cannot map shm region %u at 0x%llx: %d", dev->name, r->id,
-				(unsigned long long)(new_gpa + r->bar_offset), ret);
+			pr_warn_rl("%s: cannot map shm region %u at 0x%llx: %d", dev->name, r->id,
+				   (unsigned long long)(new_gpa + r->bar_offset), ret);
 	}
 }
 

@@ -24,7 +24,7 @@ static void write_fd(int fd)
 	uint64_t one = 1;
 
 	if (fd >= 0 && write(fd, &one, sizeof(one)) != sizeof(one))
-		pr_warn("virtio-pci: eventfd write failed");
+		pr_warn_rl("virtio-pci: eventfd write failed");
 }
 
 static void drain_fd(int fd)
@@ -81,7 +81,7 @@ void virtio_device_needs_reset(struct virtio_device *dev)
 	pthread_rwlock_rdlock(&transport_lock);
 	vp = dev->transport;
 	if (vp) {
-		pr_warn("%s: device needs reset", dev->name);
+		pr_warn_rl("%s: device needs reset", dev->name);
 		atomic_store(&vp->needs_reset, true);
 		config_changed(vp);
 	}
@@ -130,13 +130,13 @@ static bool features_acceptable(struct virtio_pci *vp)
 	uint64_t f = vp->driver_features, offered = virtio_pci_offered_features(dev);
 
 	if (f & ~offered) {
-		pr_warn("%s: driver accepted unoffered features 0x%llx", dev->name,
-			(unsigned long long)(f & ~offered));
+		pr_warn_rl("%s: driver accepted unoffered features 0x%llx", dev->name,
+			   (unsigned long long)(f & ~offered));
 		return false;
 	}
 	if (!(f & (1ULL << VIRTIO_F_VERSION_1))) {
-		pr_warn("%s: driver did not accept VIRTIO_F_VERSION_1 (legacy is not supported)",
-			dev->name);
+		pr_warn_rl("%s: driver did not accept VIRTIO_F_VERSION_1 (legacy is not supported)",
+			   dev->name);
 		return false;
 	}
 	if (dev->ops->set_features && dev->ops->set_features(dev, f) < 0)
@@ -150,12 +150,12 @@ static void driver_ok(struct virtio_pci *vp)
 	struct virtio_device *dev = vp->vdev;
 
 	if (!(vp->status & VIRTIO_CONFIG_S_FEATURES_OK)) {
-		pr_warn("%s: DRIVER_OK without FEATURES_OK", dev->name);
+		pr_warn_rl("%s: DRIVER_OK without FEATURES_OK", dev->name);
 		virtio_device_needs_reset(dev);
 		return;
 	}
 	if (dev->ops->activate(dev) < 0) {
-		pr_warn("%s: activation failed", dev->name);
+		pr_warn_rl("%s: activation failed", dev->name);
 		virtio_device_needs_reset(dev);
 		return;
 	}
@@ -296,7 +296,7 @@ static void w_qenable(struct virtio_pci *vp, uint32_t v)
 	if (!q || v != 1)
 		return;
 	if (q->size == 0 || (q->size & (q->size - 1)) || q->size > dev->max_queue_size) {
-		pr_warn("%s: queue %u enabled with invalid size %u", dev->name, vp->queue_sel, q->size);
+		pr_warn_rl("%s: queue %u enabled with invalid size %u", dev->name, vp->queue_sel, q->size);
 		virtio_device_needs_reset(dev);
 		return;
 	}

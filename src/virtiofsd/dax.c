@@ -67,9 +67,9 @@ static int unmap_locked(struct vfsd *fs, uint64_t s)
 	int ret = fs->dax_ops->unmap(fs->dax_ops->opaque, s * VFSD_DAX_CHUNK, len);
 
 	if (ret < 0)
-		pr_warn("virtiofsd: SHMEM_UNMAP at 0x%llx+0x%llx failed: %s",
-			(unsigned long long)(s * VFSD_DAX_CHUNK), (unsigned long long)len,
-			strerror(-ret));
+		pr_warn_rl("virtiofsd: SHMEM_UNMAP at 0x%llx+0x%llx failed: %s",
+			   (unsigned long long)(s * VFSD_DAX_CHUNK), (unsigned long long)len,
+			   strerror(-ret));
 	for (uint64_t c = s; c < s + chunks_of(len); c++)
 		d->start_of[c] = NONE;
 	d->len_at[s] = 0;
@@ -101,10 +101,10 @@ static int setup_locked(struct vfsd *fs, int fd, const struct fuse_setupmapping_
 			unmap_locked(fs, d->start_of[c]);
 	ret = fs->dax_ops->map(fs->dax_ops->opaque, fd, in->foffset, in->moffset, in->len, rw);
 	if (ret < 0) {
-		pr_warn("virtiofsd: front-end refused SHMEM_MAP of 0x%llx bytes at window offset "
-			"0x%llx: %s (is its cache_size the same as --cache-size, 0x%llx?)",
-			(unsigned long long)in->len, (unsigned long long)in->moffset,
-			strerror(-ret), (unsigned long long)fs->window_size);
+		pr_warn_rl("virtiofsd: front-end refused SHMEM_MAP of 0x%llx bytes at window offset "
+			   "0x%llx: %s (is its cache_size the same as --cache-size, 0x%llx?)",
+			   (unsigned long long)in->len, (unsigned long long)in->moffset,
+			   strerror(-ret), (unsigned long long)fs->window_size);
 		return ret;
 	}
 	for (uint64_t c = c0; c < c0 + n; c++)
@@ -127,9 +127,9 @@ int vfsd_op_setupmapping(struct vfsd_req *r, struct vfsd_inode *ino)
 	ret = check_range(fs, in.moffset, in.len);
 	if (ret == -EINVAL && in.moffset >= fs->window_size &&
 	    !atomic_exchange(&fs->dax.warned_size, true)) {
-		pr_warn("virtiofsd: SETUPMAPPING at window offset 0x%llx beyond --cache-size "
-			"0x%llx: the front-end's window (cache_size) is larger than ours",
-			(unsigned long long)in.moffset, (unsigned long long)fs->window_size);
+		pr_warn_rl("virtiofsd: SETUPMAPPING at window offset 0x%llx beyond --cache-size "
+			   "0x%llx: the front-end's window (cache_size) is larger than ours",
+			   (unsigned long long)in.moffset, (unsigned long long)fs->window_size);
 	}
 	if (ret < 0)
 		return ret;
@@ -138,7 +138,7 @@ int vfsd_op_setupmapping(struct vfsd_req *r, struct vfsd_inode *ino)
 	rw = in.flags & FUSE_SETUPMAPPING_FLAG_WRITE;
 	if (rw && fs->readonly)
 		return -EROFS;
-	if (!S_ISREG(ino->type))
+	if (vfsd_policy(VFSD_OPEN, ino->type, 0, 0) < 0)
 		return -EINVAL;
 	/* fh is -1 from Linux: the mapping uses the inode, reopened with the needed access. */
 	fd = vfsd_inode_open(fs, ino, rw ? O_RDWR : O_RDONLY);

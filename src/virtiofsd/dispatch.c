@@ -178,7 +178,7 @@ size_t vfsd_dispatch(struct vfsd *fs, const void *in, size_t in_len, const struc
 		r.out_cap += out[i].iov_len;
 	atomic_fetch_add(&fs->stats.requests, 1);
 	if (in_len < sizeof(hdr)) {
-		pr_debug("virtiofsd: short FUSE request (%zu bytes)", in_len);
+		pr_debug_rl("virtiofsd: short FUSE request (%zu bytes)", in_len);
 		return error_reply(&r, -EINVAL);
 	}
 	memcpy(&hdr, in, sizeof(hdr));
@@ -194,11 +194,11 @@ size_t vfsd_dispatch(struct vfsd *fs, const void *in, size_t in_len, const struc
 		return 0;
 	}
 	if (hdr.len != in_len) {
-		pr_debug("virtiofsd: FUSE header len %u != request %zu", hdr.len, in_len);
+		pr_debug_rl("virtiofsd: FUSE header len %u != request %zu", hdr.len, in_len);
 		return error_reply(&r, -EINVAL);
 	}
 	if (!op) {
-		pr_debug("virtiofsd: unsupported opcode %u", hdr.opcode);
+		pr_debug_rl("virtiofsd: unsupported opcode %u", hdr.opcode);
 		return error_reply(&r, -ENOSYS);
 	}
 	r.arg = (const uint8_t *)in + sizeof(hdr);

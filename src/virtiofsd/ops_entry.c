@@ -156,8 +156,9 @@ int vfsd_op_setattr(struct vfsd_req *r, struct vfsd_inode *ino)
 	memcpy(&in, r->arg, sizeof(in));
 	vfsd_fd_name(ino->fd, name);
 	if (in.valid & FATTR_MODE) {
-		if (S_ISLNK(ino->type))
-			return -EOPNOTSUPP;
+		ret = vfsd_policy(VFSD_CHMOD, ino->type, in.mode, 0);
+		if (ret < 0)
+			return ret;
 		if (fchmodat(fs->proc_fd, name, in.mode & 07777, 0) < 0)
 			return -errno;
 	}
@@ -210,6 +211,9 @@ int vfsd_op_symlink(struct vfsd_req *r, struct vfsd_inode *dir)
 	tlen = strnlen(target, r->arg_len - off);
 	if (tlen == r->arg_len - off || tlen == 0 || tlen >= PATH_MAX)
 		return -EINVAL;
+	ret = vfsd_policy(VFSD_CREATE, S_IFLNK, 0777, 0);
+	if (ret < 0)
+		return ret;
 	if (symlinkat(target, dir->fd, name) < 0)
 		return -errno;
 	return reply_new_entry(r, dir, name);
@@ -228,9 +232,12 @@ int vfsd_op_mknod(struct vfsd_req *r, struct vfsd_inode *dir)
 	if (ret < 0)
 		return ret;
 	type = in.mode & S_IFMT;
-	/* Device nodes would give the guest host devices: only files, FIFOs and sockets. */
-	if (type != S_IFREG && type != S_IFIFO && type != S_IFSOCK)
+	/* Directories and symlinks have their own opcodes; the policy refuses device nodes. */
+	if (S_ISDIR(type) || S_ISLNK(type))
 		return -EPERM;
+	ret = vfsd_policy(VFSD_CREATE, type, in.mode, 0);
+	if (ret < 0)
+		return ret;
 	if (mknodat(dir->fd, name, in.mode & (S_IFMT | 07777), 0) < 0)
 		return -errno;
 	return reply_new_entry(r, dir, name);
@@ -245,6 +252,8 @@ int vfsd_op_mkdir(struct vfsd_req *r, struct vfsd_inode *dir)
 
 	memcpy(&in, r->arg, sizeof(in));
 	ret = vfsd_arg_name(r, &off, &name, false);
+	if (ret == 0)
+		ret = vfsd_policy(VFSD_CREATE, S_IFDIR, in.mode, 0);
 	if (ret < 0)
 		return ret;
 	if (mkdirat(dir->fd, name, in.mode & 07777) < 0)
@@ -282,8 +291,10 @@ static int do_rename(struct vfsd_req *r, struct vfsd_inode *dir, uint64_t newdir
 	struct vfsd_inode *nd;
 	int ret;
 
-	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
-		return -EINVAL;
+	/* RENAME_WHITEOUT would leave a 0:0 character device in the share: refused. */
+	ret = vfsd_policy(VFSD_RENAME, 0, 0, flags);
+	if (ret < 0)
+		return ret;
 	ret = vfsd_arg_name(r, &off, &oldname, false);
 	if (ret == 0)
 		ret = vfsd_arg_name(r, &off, &newname, false);
@@ -335,13 +346,12 @@ int vfsd_op_link(struct vfsd_req *r, struct vfsd_inode *dir)
 	src = vfsd_inode_get(r->fs, in.oldnodeid);
 	if (!src)
 		return -ENOENT;
-	if (S_ISDIR(src->type)) {
-		ret = -EPERM;
-	} else if (S_ISLNK(src->type)) {
+	ret = vfsd_policy(VFSD_LINK, src->type, 0, 0);
+	if (ret == 0 && S_ISLNK(src->type)) {
 		/* The link itself, never its target (needs CAP_DAC_READ_SEARCH). */
 		if (linkat(src->fd, "", dir->fd, name, AT_EMPTY_PATH) < 0)
 			ret = -errno;
-	} else {
+	} else if (ret == 0) {
 		vfsd_fd_name(src->fd, pname);
 		if (linkat(r->fs->proc_fd, pname, dir->fd, name, AT_SYMLINK_FOLLOW) < 0)
 			ret = -errno;

@@ -43,16 +43,46 @@ int vfsd_op_open(struct vfsd_req *r, struct vfsd_inode *ino)
 	ret = check_open_flags(r->fs, in.flags);
 	if (ret < 0)
 		return ret;
-	if (S_ISDIR(ino->type))
-		return -EISDIR;
-	if (!S_ISREG(ino->type))
-		return S_ISLNK(ino->type) ? -ELOOP : -ENXIO;
+	ret = vfsd_policy(VFSD_OPEN, ino->type, 0, 0);
+	if (ret < 0)
+		return ret;
 	fd = vfsd_inode_open(r->fs, ino, (int)(in.flags & OPEN_FLAGS));
 	if (fd < 0 && fd == -EPERM && (in.flags & O_NOATIME))
 		fd = vfsd_inode_open(r->fs, ino, (int)(in.flags & OPEN_FLAGS & ~O_NOATIME));
 	if (fd < 0)
 		return fd;
 	return reply_open(r, ino, fd, false);
+}
+
+/*
+ * CREATE's open: a new name is created (O_EXCL, so never anything but a fresh regular file);
+ * an existing name is opened only if the policy lets OPEN open it, through its O_PATH fd
+ * (same inode, no race): a FIFO or device someone put there is refused, never opened, and a
+ * symlink is refused (ELOOP), never followed.
+ */
+static int create_open(struct vfsd *fs, struct vfsd_inode *dir, const char *name,
+		       uint32_t flags, uint32_t mode, bool *created)
+{
+	int oflags = (int)(flags & OPEN_FLAGS) | O_CLOEXEC;
+	char pname[16];
+	struct stat st;
+	int fd, pfd, ret;
+
+	fd = openat(dir->fd, name, oflags | O_CREAT | O_EXCL | O_NOFOLLOW, mode & 07777);
+	*created = fd >= 0;
+	if (fd >= 0 || errno != EEXIST || (flags & O_EXCL))
+		return fd < 0 ? -errno : fd;
+	pfd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	ret = fstat(pfd, &st) < 0 ? -errno : vfsd_policy(VFSD_OPEN, st.st_mode, 0, 0);
+	if (ret == 0) {
+		vfsd_fd_name(pfd, pname);
+		fd = openat(fs->proc_fd, pname, oflags);
+		ret = fd < 0 ? -errno : fd;
+	}
+	close(pfd);
+	return ret;
 }
 
 int vfsd_op_create(struct vfsd_req *r, struct vfsd_inode *dir)
@@ -65,23 +95,24 @@ int vfsd_op_create(struct vfsd_req *r, struct vfsd_inode *dir)
 	struct vfsd_inode *ino;
 	size_t off = sizeof(in);
 	const char *name;
+	bool created;
 	int fd, ret;
 
 	memcpy(&in, r->arg, sizeof(in));
 	ret = vfsd_arg_name(r, &off, &name, false);
 	if (ret == 0)
 		ret = check_open_flags(r->fs, in.flags);
+	if (ret == 0)
+		ret = vfsd_policy(VFSD_CREATE, S_IFREG, in.mode, 0);
 	if (ret < 0)
 		return ret;
 	if (!S_ISDIR(dir->type))
 		return -ENOTDIR;
-	/* O_NOFOLLOW: an existing symlink under that name is refused, never followed. */
-	fd = openat(dir->fd, name,
-		    (int)(in.flags & (OPEN_FLAGS | O_EXCL)) | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-		    in.mode & 07777);
+	fd = create_open(r->fs, dir, name, in.flags, in.mode, &created);
 	if (fd < 0)
-		return -errno;
-	if (geteuid() == 0 && fchown(fd, r->hdr->uid, r->hdr->gid) < 0)
+		return fd;
+	/* a file that existed keeps its owner */
+	if (created && geteuid() == 0 && fchown(fd, r->hdr->uid, r->hdr->gid) < 0)
 		(void)0;
 	memset(&out, 0, sizeof(out));
 	ret = vfsd_lookup_fd(r->fs, fd, &out.e);

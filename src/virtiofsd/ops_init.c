@@ -9,6 +9,7 @@
 
 #include "virtiofsd/vfsd_priv.h"
 #include "vmm/log.h"
+#include "vmm/safe_open.h"
 
 #define MIN_MINOR 27   /* virtio-fs needs 7.27+ */
 
@@ -28,8 +29,8 @@ int vfsd_op_init(struct vfsd_req *r, struct vfsd_inode *ino)
 	out.major = FUSE_KERNEL_VERSION;
 	out.minor = FUSE_KERNEL_MINOR_VERSION;
 	if (in.major < 7 || (in.major == 7 && in.minor < MIN_MINOR)) {
-		pr_err("virtiofsd: FUSE protocol %u.%u too old (need 7.%u)", in.major, in.minor,
-		       MIN_MINOR);
+		pr_err_rl("virtiofsd: FUSE protocol %u.%u too old (need 7.%u)", in.major, in.minor,
+			  MIN_MINOR);
 		return -EPROTO;
 	}
 	if (in.major > 7)  /* kernel will retry with our major */
@@ -54,8 +55,8 @@ int vfsd_op_init(struct vfsd_req *r, struct vfsd_inode *ino)
 	 */
 	vfsd_dax_drop_all(fs);
 	fs->initialized = true;
-	pr_info("virtiofsd: FUSE %u.%u session, flags 0x%x%s", in.major, fs->proto_minor,
-		out.flags, out.map_alignment ? ", DAX window" : "");
+	pr_info_rl("virtiofsd: FUSE %u.%u session, flags 0x%x%s", in.major, fs->proto_minor,
+		   out.flags, out.map_alignment ? ", DAX window" : "");
 	return vfsd_reply(r, &out, sizeof(out));
 }
 
@@ -83,15 +84,17 @@ struct vfsd *vfsd_new(const struct vfsd_options *opt)
 {
 	struct vfsd *fs = calloc(1, sizeof(*fs));
 	struct stat st;
+	char why[128];
 	int err;
 
 	if (!fs)
 		return NULL;
 	fs->proc_fd = -1;
-	fs->root_fd = open(opt->shared_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fs->root_fd < 0 || fstat(fs->root_fd, &st) < 0) {
+	/* A path that exists but is no directory is a usage error (EINVAL: exit status 2). */
+	fs->root_fd = safe_open(opt->shared_dir, O_PATH, SAFE_OPEN_DIR, &st, why, sizeof(why));
+	if (fs->root_fd < 0) {
 		err = errno;
-		pr_err("virtiofsd: shared directory %s: %s", opt->shared_dir, strerror(err));
+		pr_err("virtiofsd: shared directory %s: %s", opt->shared_dir, why);
 		goto fail;
 	}
 	fs->proc_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);

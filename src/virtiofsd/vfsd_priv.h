@@ -137,6 +137,16 @@ int vfsd_arg_name(struct vfsd_req *r, size_t *off, const char **name, bool allow
 
 /* Handlers: return 0 after replying, or -errno for an error reply. */
 typedef int (*vfsd_handler)(struct vfsd_req *r, struct vfsd_inode *ino);
+/* The file policy (policy.c): 0 if the guest may do it, else the -errno to answer. */
+enum vfsd_change {
+	VFSD_CREATE,	/* type and mode of a new inode (CREATE, MKNOD, MKDIR, SYMLINK) */
+	VFSD_CHMOD,	/* SETATTR mode of an inode of type */
+	VFSD_RENAME,	/* RENAME2 flags */
+	VFSD_LINK,	/* hard link to an inode of type */
+	VFSD_OPEN,	/* OPEN, CREATE of an existing name, SETUPMAPPING */
+};
+int vfsd_policy(enum vfsd_change what, mode_t type, uint32_t mode, uint32_t flags);
+
 int vfsd_op_init(struct vfsd_req *r, struct vfsd_inode *ino);
 int vfsd_op_destroy(struct vfsd_req *r, struct vfsd_inode *ino);
 int vfsd_op_lookup(struct vfsd_req *r, struct vfsd_inode *ino);

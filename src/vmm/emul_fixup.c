@@ -90,10 +90,10 @@ bool emul_fixup(struct vcpu *vcpu)
 		return false;
 	switch (op) {
 	case OP_INT3:
-		pr_debug("vcpu%u: completing int3 at rip 0x%llx", vcpu->id, (unsigned long long)rip);
+		pr_debug_rl("vcpu%u: completing int3 at rip 0x%llx", vcpu->id, (unsigned long long)rip);
 		return fixup_int3(vcpu, &regs);
 	case OP_FWAIT:
-		pr_debug("vcpu%u: skipping fwait at rip 0x%llx", vcpu->id, (unsigned long long)rip);
+		pr_debug_rl("vcpu%u: skipping fwait at rip 0x%llx", vcpu->id, (unsigned long long)rip);
 		return fixup_fwait(vcpu, &regs);
 	default:
 		return false;

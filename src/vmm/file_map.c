@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "vmm/file_map.h"
+#include "vmm/safe_open.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,27 +14,16 @@ int file_map_open(struct file_map *fm, const char *what, const char *path, size_
 		  char *err, size_t errlen)
 {
 	struct stat st;
+	char why[128];
 	void *p;
 	int fd;
 
 	fm->data = NULL;
 	fm->size = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = safe_open(path, O_RDONLY, SAFE_OPEN_REG, &st, why, sizeof(why));
 	if (fd < 0) {
-		snprintf(err, errlen, "%s '%s': %s", what, path, strerror(errno));
+		snprintf(err, errlen, "%s '%s': %s", what, path, why);
 		return -1;
-	}
-	if (fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "%s '%s': %s", what, path, strerror(errno));
-		goto fail;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s '%s' is a directory", what, path);
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s '%s' is not a regular file", what, path);
-		goto fail;
 	}
 	if (st.st_size == 0) {
 		snprintf(err, errlen, "%s '%s' is empty", what, path);

@@ -14,7 +14,9 @@
  *   0xe000_0000  PCI ECAM (bus 0 only, 1 MiB)
  *   0xfec0_0000  IOAPIC, 0xfee0_0000 LAPIC
  *   0x1_0000_0000 RAM above 4 GiB (the part of RAM beyond LAYOUT_LOW_RAM_MAX)
- *   after RAM, 1 GiB aligned: 64-bit prefetchable PCI window (shared memory BARs)
+ *   after RAM, 1 GiB aligned: 64-bit prefetchable PCI window (shared memory BARs), 2 TiB or up
+ *                to the guest's physical address limit: any single BAR up to 1 TiB (the
+ *                largest cache_size) fits at its natural alignment
  */
 #ifndef MICROVM_LAYOUT_H
 #define MICROVM_LAYOUT_H
@@ -41,7 +43,7 @@
 #define LAYOUT_LAPIC_ADDR      0xfee00000ULL
 #define LAYOUT_HIGH_RAM_START  0x100000000ULL
 #define LAYOUT_PCI_MMIO64_ALIGN 0x40000000ULL /* 64-bit window starts 1 GiB aligned after RAM */
-#define LAYOUT_PCI_MMIO64_SIZE  0x4000000000ULL /* 256 GiB */
+#define LAYOUT_PCI_MMIO64_SIZE  0x20000000000ULL /* 2 TiB (clamped to the guest's phys bits) */
 
 /* I/O ports */
 #define PORT_SERIAL0           0x3f8

@@ -27,6 +27,11 @@ struct machine {
  * EXIT_CONFIG_ERROR for bad kernel/initrd/sizes, EXIT_HOST_ERROR for KVM/host failures.
  */
 int machine_create(struct machine *m, const struct vm_config *cfg, uint64_t t0_ns);
+/*
+ * Config checks that need the machine layout (machine_check.c), after config_validate: 0, or
+ * -1 with "file:line:col: message" in err (exit status 2).
+ */
+int machine_check_config(const struct vm_config *cfg, char *err, size_t errlen);
 /* Runs vCPUs and the main loop until the guest stops; returns the exit status. */
 int machine_run(struct machine *m, uint64_t timeout_ms);
 void machine_destroy(struct machine *m);

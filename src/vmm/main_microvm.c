@@ -190,7 +190,8 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG_ERROR;
 	}
 	status = apply_overrides(&cfg, &cli);
-	if (!status && config_validate(&cfg, err, sizeof(err))) {
+	if (!status && (config_validate(&cfg, err, sizeof(err)) ||
+			machine_check_config(&cfg, err, sizeof(err)))) {
 		pr_err("%s", err);
 		status = EXIT_CONFIG_ERROR;
 	}

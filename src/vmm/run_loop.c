@@ -46,7 +46,7 @@ static int handle_mmio(struct vcpu *vcpu)
 		return RUN_CONTINUE;
 	if (!bus_access(&vcpu->vm->mmio_bus, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
 			run->mmio.is_write))
-		pr_debug("vcpu%u: unassigned MMIO %s at 0x%llx len %u", vcpu->id,
+		pr_debug_rl("vcpu%u: unassigned MMIO %s at 0x%llx len %u", vcpu->id,
 			 run->mmio.is_write ? "write" : "read", (unsigned long long)run->mmio.phys_addr,
 			 run->mmio.len);
 	return RUN_CONTINUE;

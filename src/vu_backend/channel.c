@@ -18,9 +18,9 @@ static int check_reply(struct vub *b, const struct vu_msg *req, struct vu_msg *r
 {
 	if (!(reply->hdr.flags & VHOST_USER_REPLY_MASK) ||
 	    reply->hdr.request != req->hdr.request || reply->hdr.size != 8 || reply->nr_fds) {
-		pr_err("%s: bad reply to %s on the backend channel (request %u, flags 0x%x, "
-		       "size %u)", b->dev.name, vu_backend_request_name(req->hdr.request),
-		       reply->hdr.request, reply->hdr.flags, reply->hdr.size);
+		pr_err_rl("%s: bad reply to %s on the backend channel (request %u, flags 0x%x, "
+			  "size %u)", b->dev.name, vu_backend_request_name(req->hdr.request),
+			  reply->hdr.request, reply->hdr.flags, reply->hdr.size);
 		vu_msg_close_fds(reply);
 		return -EPROTO;
 	}
@@ -46,7 +46,7 @@ static int chan_call(struct vub *b, struct vu_msg *req)
 		if (ret == 0)
 			ret = check_reply(b, req, &reply);
 		else
-			pr_err("%s: backend channel: %s", b->dev.name, b->chan.err);
+			pr_err_rl("%s: backend channel: %s", b->dev.name, b->chan.err);
 	}
 	pthread_mutex_unlock(&b->chan_lock);
 	return ret;

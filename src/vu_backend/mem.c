@@ -92,12 +92,12 @@ int vub_set_mem_table(struct vub *b, struct vu_msg *m)
 	int ret = 0;
 
 	if (n > VUB_MAX_REGIONS) {
-		pr_err("%s: SET_MEM_TABLE with %u regions, at most %u supported", b->dev.name, n,
-		       VUB_MAX_REGIONS);
+		pr_err_rl("%s: SET_MEM_TABLE with %u regions, at most %u supported", b->dev.name, n,
+			  VUB_MAX_REGIONS);
 		return -E2BIG;
 	}
 	if (m->nr_fds != n) {
-		pr_err("%s: SET_MEM_TABLE: %u regions but %u fds", b->dev.name, n, m->nr_fds);
+		pr_err_rl("%s: SET_MEM_TABLE: %u regions but %u fds", b->dev.name, n, m->nr_fds);
 		return -EINVAL;
 	}
 	memset(tab, 0, sizeof(tab));
@@ -107,8 +107,8 @@ int vub_set_mem_table(struct vub *b, struct vu_msg *m)
 			ret = map_region(&tab[i], &mt->regions[i], m->fds[i]);
 	}
 	if (ret) {
-		pr_err("%s: SET_MEM_TABLE: bad or unmappable region: %s", b->dev.name,
-		       strerror(-ret));
+		pr_err_rl("%s: SET_MEM_TABLE: bad or unmappable region: %s", b->dev.name,
+			  strerror(-ret));
 		for (unsigned int i = 0; i < n; i++)
 			unmap_region(&tab[i]);
 		return ret;
@@ -129,15 +129,15 @@ int vub_add_mem_reg(struct vub *b, struct vu_msg *m)
 	if (m->nr_fds != 1)
 		return -EINVAL;
 	if (b->nr_regions >= VUB_MAX_REGIONS) {
-		pr_err("%s: ADD_MEM_REG: all %u slots used", b->dev.name, VUB_MAX_REGIONS);
+		pr_err_rl("%s: ADD_MEM_REG: all %u slots used", b->dev.name, VUB_MAX_REGIONS);
 		return -ENOSPC;
 	}
 	ret = check_region(d, b->regions, b->nr_regions);
 	if (!ret)
 		ret = map_region(&b->regions[b->nr_regions], d, m->fds[0]);
 	if (ret) {
-		pr_err("%s: ADD_MEM_REG: bad or unmappable region: %s", b->dev.name,
-		       strerror(-ret));
+		pr_err_rl("%s: ADD_MEM_REG: bad or unmappable region: %s", b->dev.name,
+			  strerror(-ret));
 		return ret;
 	}
 	b->nr_regions++;
@@ -163,8 +163,8 @@ int vub_rem_mem_reg(struct vub *b, struct vu_msg *m)
 		vub_vrings_remap(b);
 		return 0;
 	}
-	pr_err("%s: REM_MEM_REG: no region at GPA 0x%llx size 0x%llx", b->dev.name,
-	       (unsigned long long)d->guest_phys_addr, (unsigned long long)d->memory_size);
+	pr_err_rl("%s: REM_MEM_REG: no region at GPA 0x%llx size 0x%llx", b->dev.name,
+		  (unsigned long long)d->guest_phys_addr, (unsigned long long)d->memory_size);
 	return -ENOENT;
 }
 

@@ -54,8 +54,8 @@ static int set_features(struct vub *b, struct vu_msg *m, struct vu_msg *reply)
 
 	(void)reply;
 	if (f & ~offered_features(b)) {
-		pr_err("%s: SET_FEATURES 0x%llx has bits we did not offer", b->dev.name,
-		       (unsigned long long)f);
+		pr_err_rl("%s: SET_FEATURES 0x%llx has bits we did not offer", b->dev.name,
+			  (unsigned long long)f);
 		return -EINVAL;
 	}
 	b->features = f;
@@ -74,8 +74,8 @@ static int set_protocol(struct vub *b, struct vu_msg *m, struct vu_msg *reply)
 {
 	(void)reply;
 	if (m->payload.u64 & ~offered_protocol(b)) {
-		pr_err("%s: SET_PROTOCOL_FEATURES 0x%llx has bits we did not offer", b->dev.name,
-		       (unsigned long long)m->payload.u64);
+		pr_err_rl("%s: SET_PROTOCOL_FEATURES 0x%llx has bits we did not offer", b->dev.name,
+			  (unsigned long long)m->payload.u64);
 		return -EINVAL;
 	}
 	b->protocol = m->payload.u64;
@@ -152,8 +152,8 @@ static int get_config(struct vub *b, struct vu_msg *m, struct vu_msg *reply)
 	*reply = *m;
 	reply->nr_fds = 0;
 	if (c->offset > b->dev.config_size || c->size > b->dev.config_size - c->offset) {
-		pr_warn("%s: GET_CONFIG offset %u size %u outside %u-byte config", b->dev.name,
-			c->offset, c->size, b->dev.config_size);
+		pr_warn_rl("%s: GET_CONFIG offset %u size %u outside %u-byte config", b->dev.name,
+			   c->offset, c->size, b->dev.config_size);
 		memset(reply->payload.config.region, 0, c->size);
 		return 1;
 	}
@@ -165,7 +165,7 @@ static int set_config(struct vub *b, struct vu_msg *m, struct vu_msg *reply)
 {
 	(void)m;
 	(void)reply;
-	pr_warn("%s: SET_CONFIG refused: the config space is read-only", b->dev.name);
+	pr_warn_rl("%s: SET_CONFIG refused: the config space is read-only", b->dev.name);
 	return -EPERM;
 }
 
@@ -229,19 +229,19 @@ static int handle(struct vub *b, struct vu_msg *m)
 	if (m->hdr.flags & VHOST_USER_REPLY_MASK) {
 		ret = -EPROTO;
 	} else if (!fn) {
-		pr_warn("%s: unsupported request %s", b->dev.name, vu_request_name(req));
+		pr_warn_rl("%s: unsupported request %s", b->dev.name, vu_request_name(req));
 		ret = -ENOSYS;
 	} else if (!vu_request_size_ok(m)) {
-		pr_warn("%s: %s with bad payload size %u", b->dev.name, vu_request_name(req),
-			m->hdr.size);
+		pr_warn_rl("%s: %s with bad payload size %u", b->dev.name, vu_request_name(req),
+			   m->hdr.size);
 		ret = -EINVAL;
 	} else {
 		pthread_rwlock_wrlock(&b->lock);
 		ret = fn(b, m, reply);
 		pthread_rwlock_unlock(&b->lock);
 		if (ret < 0)
-			pr_warn("%s: %s failed: %s", b->dev.name, vu_request_name(req),
-				strerror(-ret));
+			pr_warn_rl("%s: %s failed: %s", b->dev.name, vu_request_name(req),
+				   strerror(-ret));
 	}
 	vu_msg_close_fds(m);
 	if (ret == 1) {
@@ -277,12 +277,12 @@ int vub_serve(struct vub *b, int conn_fd)
 			continue;
 		ret = vu_msg_recv(&b->conn, m, VUB_REPLY_TIMEOUT_MS);
 		if (ret == -ECONNRESET) {
-			pr_info("%s: front-end disconnected", b->dev.name);
+			pr_info_rl("%s: front-end disconnected", b->dev.name);
 			ret = 0;
 			break;
 		}
 		if (ret < 0) {
-			pr_err("%s: %s", b->dev.name, b->conn.err);
+			pr_err_rl("%s: %s", b->dev.name, b->conn.err);
 			break;
 		}
 		b->nr_msgs++;

@@ -30,7 +30,7 @@ static void wake(struct vub_vq *v)
 	uint64_t one = 1;
 
 	if (write(v->wake_fd, &one, sizeof(one)) < 0)
-		pr_debug("%s: wake queue %u: write failed", v->b->dev.name, v->idx);
+		pr_debug_rl("%s: wake queue %u: write failed", v->b->dev.name, v->idx);
 }
 
 /* (Re)initialises the virtq from the current addresses and memory table. */
@@ -46,8 +46,8 @@ static int vq_setup(struct vub_vq *v, bool keep_indices)
 	if (vub_uva_to_gpa(b, v->addr.desc_user_addr, 16 * n, &q.desc_gpa) ||
 	    vub_uva_to_gpa(b, v->addr.avail_user_addr, 6 + 2 * n, &q.avail_gpa) ||
 	    vub_uva_to_gpa(b, v->addr.used_user_addr, 6 + 8 * n, &q.used_gpa)) {
-		pr_err("%s: queue %u: ring addresses outside the memory table", b->dev.name,
-		       v->idx);
+		pr_err_rl("%s: queue %u: ring addresses outside the memory table", b->dev.name,
+			  v->idx);
 		return -EFAULT;
 	}
 	if (virtq_init(&v->vq, &b->gm, &q, b->features, b->dev.name) < 0)
@@ -117,9 +117,9 @@ static void report_broken(struct vub_vq *v)
 {
 	uint64_t one = 1;
 
-	pr_err("%s: queue %u: malformed descriptor chain, queue stopped", v->b->dev.name, v->idx);
+	pr_err_rl("%s: queue %u: malformed descriptor chain, queue stopped", v->b->dev.name, v->idx);
 	if (v->err_fd >= 0 && write(v->err_fd, &one, sizeof(one)) < 0)
-		pr_debug("%s: queue %u: error eventfd write failed", v->b->dev.name, v->idx);
+		pr_debug_rl("%s: queue %u: error eventfd write failed", v->b->dev.name, v->idx);
 }
 
 /* Chains served per read-lock hold, so ring/memory changes never wait behind a busy queue. */
@@ -237,8 +237,8 @@ void vub_vrings_fini(struct vub *b)
 static struct vub_vq *vq_of(struct vub *b, uint64_t idx)
 {
 	if (idx >= b->dev.nr_queues) {
-		pr_err("%s: vring index %llu out of range (%u queues)", b->dev.name,
-		       (unsigned long long)idx, b->dev.nr_queues);
+		pr_err_rl("%s: vring index %llu out of range (%u queues)", b->dev.name,
+			  (unsigned long long)idx, b->dev.nr_queues);
 		return NULL;
 	}
 	return &b->vqs[idx];
@@ -330,8 +330,8 @@ int vub_set_vring_fd(struct vub *b, struct vu_msg *m, struct vu_msg *reply)
 	switch (m->hdr.request) {
 	case VHOST_USER_SET_VRING_KICK:
 		if (nofd) {
-			pr_err("%s: queue %u: polling mode (no kick fd) not supported",
-			       b->dev.name, v->idx);
+			pr_err_rl("%s: queue %u: polling mode (no kick fd) not supported",
+				  b->dev.name, v->idx);
 			return -EOPNOTSUPP;
 		}
 		slot = &v->kick_fd;

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
-/* Fuzz target: TOML parser and the vm.toml schema on the same input. */
+/*
+ * Fuzz target: TOML parser and the vm.toml schema on the same input, then the layout checks
+ * (machine_check_config: BAR placement of the cache_size windows, with positions).
+ */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "config/config.h"
 #include "config/toml.h"
+#include "vmm/machine.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -17,8 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	toml_free(root);
 
 	config_init(&cfg);
-	if (!config_parse(&cfg, (const char *)data, size, "dir/vm.toml", msg, sizeof(msg)))
-		config_validate(&cfg, msg, sizeof(msg));
+	if (!config_parse(&cfg, (const char *)data, size, "dir/vm.toml", msg, sizeof(msg)) &&
+	    !config_validate(&cfg, msg, sizeof(msg)))
+		machine_check_config(&cfg, msg, sizeof(msg));
 	config_free(&cfg);
 	return 0;
 }

@@ -26,6 +26,16 @@ grep -q "expected enforce, log or off" "$TMP/out" || fail "--seccomp message"
 [ "$(st "$VFSD" --socket-path "$TMP/s" --shared-dir "$TMP/missing")" = 1 ] ||
 	fail "missing shared dir: expected 1"
 grep -q 'missing' "$TMP/out" || fail "no message naming the missing directory"
+# #12.2: a shared dir that is no directory (FIFO, file, device) is a usage error naming its type;
+# timeout: the FIFO must never be opened in a blocking way.
+mkfifo "$TMP/fifo"
+touch "$TMP/plain"
+for p in "$TMP/fifo:a FIFO" "$TMP/plain:a regular file" "/dev/null:a character device"; do
+	[ "$(st timeout 10 "$VFSD" --socket-path "$TMP/s" --shared-dir "${p%%:*}")" = 2 ] ||
+		fail "shared dir ${p%%:*}: expected 2"
+	grep -q "shared directory ${p%%:*}: is ${p#*:}, not a directory" "$TMP/out" ||
+		fail "shared dir ${p%%:*}: message: $(cat "$TMP/out")"
+done
 touch "$TMP/file"
 [ "$(st "$VFSD" --socket-path "$TMP/file" --shared-dir "$TMP/share")" = 1 ] ||
 	fail "regular file as socket path: expected 1"

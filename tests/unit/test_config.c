@@ -1,13 +1,21 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests: vm.toml schema (config.c) and size parsing (size.c). */
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "config/config.h"
+#include "mm/guest_mem.h"
+#include "pci/pci.h"
+#include "vmm/machine.h"
+#include "vmm/safe_open.h"
 
 static char err[512];
 
@@ -503,7 +511,7 @@ START_TEST(test_load_refused)
 	make_tmpdir();
 	config_init(&cfg);
 	ck_assert_int_lt(config_load(&cfg, tmpdir, err, sizeof(err)), 0);
-	snprintf(want, sizeof(want), "%s: is a directory", tmpdir);
+	snprintf(want, sizeof(want), "%s: is a directory, not a regular file", tmpdir);
 	ck_assert_str_eq(err, want);
 
 	snprintf(path, sizeof(path), "%s/missing.toml", tmpdir);
@@ -525,6 +533,151 @@ START_TEST(test_load_refused)
 	config_free(&cfg);
 	free(text);
 	rmdir(tmpdir);
+}
+END_TEST
+
+/*
+ * #12.2: a FIFO, a character device or a socket is refused with its type named, without
+ * blocking (before the fix, open() of the FIFO blocked forever: the test's timeout fails it).
+ */
+START_TEST(test_load_special_files)
+{
+	static const struct {
+		const char *name, *type;
+	} cases[] = {
+		{ "fifo", "a FIFO" }, { "sock", "a socket" }, { "/dev/null", "a character device" },
+	};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct vm_config cfg;
+	char path[128], want[256];
+	int sfd;
+
+	make_tmpdir();
+	snprintf(path, sizeof(path), "%s/fifo", tmpdir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", tmpdir);
+	sfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_ge(sfd, 0);
+	ck_assert_int_eq(bind(sfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	config_init(&cfg);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].name[0] == '/')
+			snprintf(path, sizeof(path), "%s", cases[i].name);
+		else
+			snprintf(path, sizeof(path), "%s/%s", tmpdir, cases[i].name);
+		ck_assert_int_lt(config_load(&cfg, path, err, sizeof(err)), 0);
+		snprintf(want, sizeof(want), "%s: is %s, not a regular file", path, cases[i].type);
+		ck_assert_str_eq(err, want);
+	}
+	config_free(&cfg);
+	close(sfd);
+	unlink(sa.sun_path);
+	snprintf(path, sizeof(path), "%s/fifo", tmpdir);
+	unlink(path);
+	rmdir(tmpdir);
+}
+END_TEST
+
+/* The helper itself: types by mask, O_NONBLOCK cleared again, O_PATH directories. */
+START_TEST(test_safe_open)
+{
+	char path[128], why[128];
+	struct stat st;
+	int fd;
+
+	make_tmpdir();
+	snprintf(path, sizeof(path), "%s/f", tmpdir);
+	write_file(path, "x", 1);
+	fd = safe_open(path, O_RDONLY, SAFE_OPEN_REG, &st, why, sizeof(why));
+	ck_assert_int_ge(fd, 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	ck_assert_int_ne(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
+	close(fd);
+	ck_assert_int_lt(safe_open(path, O_PATH, SAFE_OPEN_DIR, NULL, why, sizeof(why)), 0);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_str_eq(why, "is a regular file, not a directory");
+	fd = safe_open(tmpdir, O_PATH, SAFE_OPEN_DIR, &st, why, sizeof(why));
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_lt(safe_open(tmpdir, O_RDONLY, SAFE_OPEN_REG | SAFE_OPEN_BLK, NULL, why,
+				   sizeof(why)), 0);
+	ck_assert_str_eq(why, "is a directory, not a regular file or a block device");
+	snprintf(path, sizeof(path), "%s/fifo", tmpdir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	/* O_RDWR of a FIFO never blocks either; still refused */
+	ck_assert_int_lt(safe_open(path, O_RDWR, SAFE_OPEN_REG | SAFE_OPEN_BLK, NULL, why,
+				   sizeof(why)), 0);
+	ck_assert_str_eq(why, "is a FIFO, not a regular file or a block device");
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/missing", tmpdir);
+	ck_assert_int_lt(safe_open(path, O_RDONLY, SAFE_OPEN_REG, NULL, why, sizeof(why)), 0);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_str_eq(why, "No such file or directory");
+	snprintf(path, sizeof(path), "%s/f", tmpdir);
+	unlink(path);
+	rmdir(tmpdir);
+}
+END_TEST
+
+/*
+ * #12.3: [[vhost_user_fs]] cache_size values that the bus cannot place fail at config time
+ * with file:line:col (they used to pass and fail at device creation, "-28", status 1). The
+ * expectations follow the window on this host (its physical address bits).
+ */
+static int check_fs(const char *memory, const char *const *sizes, unsigned int n)
+{
+	char doc[1024];
+	size_t len;
+	struct vm_config cfg;
+	int r;
+
+	len = (size_t)snprintf(doc, sizeof(doc), "[machine]\nmemory = \"%s\"\n[kernel]\n"
+			       "path = \"/k\"\n", memory);
+	for (unsigned int i = 0; i < n; i++)
+		len += (size_t)snprintf(doc + len, sizeof(doc) - len, "[[vhost_user_fs]]\n"
+					"socket = \"/s%u\"\ntag = \"t%u\"\ncache_size = \"%s\"\n",
+					i, i, sizes[i]);
+	ck_assert_msg(parse(&cfg, doc) == 0, "%s", err);
+	ck_assert_int_eq(config_validate(&cfg, err, sizeof(err)), 0);
+	r = machine_check_config(&cfg, err, sizeof(err));
+	config_free(&cfg);
+	return r;
+}
+
+START_TEST(test_bar_limits)
+{
+	static const char *const one_t[] = { "1T", "1T" }, *const g130[] = { "130G" },
+			  *const small[] = { "2M", "64M", "1G", "2M" },
+			  *const mixed[] = { "512G", "1T" };
+	uint64_t base, end;
+	char want[512];
+
+	pci_mmio64_window(guest_mem_layout_end(512ULL << 20), &base, &end);
+	ck_assert_uint_eq(base, 4ULL << 30);
+	ck_assert_int_eq(check_fs("512M", small, 4), 0);
+	/* 130G: a 256G BAR at a 256G boundary (the old 256 GiB window could not hold it) */
+	ck_assert_int_eq(check_fs("512M", g130, 1), end >= (512ULL << 30) ? 0 : -1);
+	/* 1T: one fits at 1T when the window reaches 2T; a second one never does */
+	ck_assert_int_eq(check_fs("512M", one_t, 1), end >= (2ULL << 40) ? 0 : -1);
+	ck_assert_int_eq(check_fs("512M", one_t, 2), -1);
+	if (end >= (2ULL << 40)) {
+		snprintf(want, sizeof(want), "vm.toml:12:14: [[vhost_user_fs]] cache_size = 1T does "
+			 "not fit the 64-bit PCI window (0x%llx-0x%llx, %s, shared with the "
+			 "cache_size of the entries before): its BAR takes 1T at a 1T boundary (BARs "
+			 "are powers of two, naturally aligned)", (unsigned long long)base,
+			 (unsigned long long)end, end - base == (2ULL << 40) ? "2T" : "?");
+		ck_assert_str_eq(err, want);
+		/* order matters as on the bus: 512G at 512G, then 1T at 1T */
+		ck_assert_int_eq(check_fs("512M", mixed, 2), 0);
+	}
+	/* the window moves above RAM: 1T of RAM, then a 1T BAR at 2T */
+	pci_mmio64_window(guest_mem_layout_end(1ULL << 40), &base, &end);
+	ck_assert_uint_eq(base, (1ULL << 40) + (1ULL << 30));
+	ck_assert_int_eq(check_fs("1T", one_t, 1), end >= (3ULL << 40) ? 0 : -1);
+	/* the config-time rule is the bus's rule */
+	ck_assert_uint_eq(pci_bar_size(130ULL << 30), 256ULL << 30);
+	ck_assert_uint_eq(pci_bar_size(1), 4096);
 }
 END_TEST
 
@@ -598,6 +751,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_reparse);
 	tcase_add_test(tc, test_relative_paths);
 	tcase_add_test(tc, test_validate);
+	tcase_add_test(tc, test_bar_limits);
 	tcase_add_test(tc, test_error_buffer_small);
 	suite_add_tcase(s, tc);
 
@@ -610,6 +764,9 @@ static Suite *config_suite(void)
 	tc = tcase_create("load");
 	tcase_add_test(tc, test_load_file);
 	tcase_add_test(tc, test_load_refused);
+	tcase_add_test(tc, test_load_special_files);
+	tcase_add_test(tc, test_safe_open);
+	tcase_set_timeout(tc, 10);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* PCI bus tests: config access paths, host bridge, BAR sizing/moves, capability walks. */
 #include <check.h>
+#include <cpuid.h>
 #include <errno.h>
 #include <linux/pci_regs.h>
 #include <linux/virtio_config.h>
@@ -148,6 +149,37 @@ START_TEST(test_virtio_identity_and_bars)
 	ck_assert_uint_eq(d->shm_gpa, a4);
 	p = pci_bus_get_dev(h->pci, slot);
 	ck_assert_uint_eq(p->bars[2].mapped_gpa, a2);
+	harness_destroy(h);
+}
+END_TEST
+
+/*
+ * #12.3: a 130 GiB shared-memory region is a 256 GiB BAR at a 256 GiB boundary; the 256 GiB
+ * window that started at 4 GiB could not hold it ("cannot place the BARs ... -28"). The bus
+ * now places it where machine_check_config (pci_window.c) says it goes.
+ */
+START_TEST(test_large_shm_bar)
+{
+	struct harness *h = harness_create(64 * MiB);
+	struct dummy *d = dummy_new(h, 1, (uint64_t[]){ 130ULL << 30 });
+	unsigned int eax, ebx, ecx, edx;
+	uint64_t base, end, next, want;
+	int slot;
+
+	pci_mmio64_window(64 * MiB, &base, &end);
+	ck_assert_uint_eq(base, pci_bus_mmio64_base(h->pci));
+	ck_assert_uint_eq(end - base, pci_bus_mmio64_size(h->pci));
+	if (!__get_cpuid(0x80000008, &eax, &ebx, &ecx, &edx) || (eax & 0xff) < 40) {
+		harness_destroy(h);	/* the guest could not address 512 GiB anyway */
+		return;
+	}
+	next = base;
+	ck_assert_int_eq(pci_window_alloc(&next, end, pci_bar_size(130ULL << 30), &want), 0);
+	ck_assert_uint_eq(want, 256ULL << 30);
+	slot = harness_add_virtio(h, &d->dev, dummy_free);
+	ck_assert_int_ge(slot, 1);
+	ck_assert_uint_eq(harness_pci_bar_size(h, slot, 4), 256ULL << 30);
+	ck_assert_uint_eq(harness_pci_bar_addr(h, slot, 4), want);
 	harness_destroy(h);
 }
 END_TEST
@@ -329,6 +361,7 @@ static Suite *pci_suite(void)
 
 	tcase_add_test(tc, test_type1_latch_and_host_bridge);
 	tcase_add_test(tc, test_virtio_identity_and_bars);
+	tcase_add_test(tc, test_large_shm_bar);
 	tcase_add_test(tc, test_bar_move_and_decode);
 	tcase_add_test(tc, test_notify_after_bar_move);
 	tcase_add_test(tc, test_capability_walk);

@@ -330,8 +330,8 @@ START_TEST(test_shmem_config)
 	ck_assert_int_eq(parse(2056), -EPROTO);
 	cfg.memory_sizes[5] = 2ULL << 40; /* too large */
 	ck_assert_int_eq(parse(2056), -EPROTO);
-	cfg.memory_sizes[5] = 100ULL << 30;
-	cfg.memory_sizes[0] = 100ULL << 30; /* total over the BAR window */
+	cfg.memory_sizes[5] = 600ULL << 30;
+	cfg.memory_sizes[0] = 600ULL << 30; /* total over the BAR window */
 	ck_assert_int_eq(parse(2056), -EPROTO);
 	cfg.memory_sizes[0] = 2 * MiB;
 	cfg.memory_sizes[5] = 0;

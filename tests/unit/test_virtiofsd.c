@@ -758,6 +758,171 @@ START_TEST(test_escape_links)
 }
 END_TEST
 
+/*
+ * #12.6: the file policy (src/virtiofsd/policy.c, docs/SECURITY.md). Every refused case
+ * leaves nothing in the share. Before the fix RENAME2(RENAME_WHITEOUT) succeeded and left a
+ * 0:0 character device under the old name.
+ */
+static void assert_absent(const char *name)
+{
+	char p[512];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", root, name);
+	ck_assert_msg(lstat(p, &st) < 0, "%s exists (mode 0%o)", name, st.st_mode);
+}
+
+static void assert_no_device_in_share(void)
+{
+	char names[64][64];
+	char p[8192];
+	struct stat st;
+	int n = list_dir(FUSE_ROOT_ID, false, names, 64);
+
+	for (int i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "%s/%s", root, names[i]);
+		if (lstat(p, &st) == 0)
+			ck_assert_msg(!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode),
+				      "device node %s in the share", names[i]);
+	}
+}
+
+START_TEST(test_file_policy)
+{
+	struct fuse_rename2_in r2 = { .newdir = FUSE_ROOT_ID };
+	struct fuse_create_in cr = { .flags = O_WRONLY, .mode = S_IFREG | 0644 };
+	struct fuse_mkdir_in mk = { .mode = 0755 };
+	struct fuse_mknod_in mn = { 0 };
+	struct fuse_setattr_in sa = { .valid = FATTR_MODE };
+	struct fuse_link_in li = { 0 };
+	struct fuse_entry_out e;
+	char p[512];
+	struct stat st;
+	struct reply r;
+
+	/* RENAME2: WHITEOUT (alone or with NOREPLACE), NOREPLACE|EXCHANGE, unknown bits */
+	static const uint32_t bad_flags[] = { RENAME_WHITEOUT, RENAME_WHITEOUT | RENAME_NOREPLACE,
+					      RENAME_NOREPLACE | RENAME_EXCHANGE, 1u << 3 };
+	for (unsigned int i = 0; i < sizeof(bad_flags) / sizeof(bad_flags[0]); i++) {
+		r2.flags = bad_flags[i];
+		r = call(FUSE_RENAME2, FUSE_ROOT_ID, &r2, sizeof(r2), "hello.txt", "wh");
+		ck_assert_msg(r.h.error == -EINVAL, "flags 0x%x: %d", r2.flags, r.h.error);
+		assert_absent("wh");
+		snprintf(p, sizeof(p), "%s/hello.txt", root);
+		ck_assert_int_eq(lstat(p, &st), 0);
+		ck_assert(S_ISREG(st.st_mode));
+	}
+	/* EXCHANGE and NOREPLACE still work */
+	r2.flags = RENAME_EXCHANGE;
+	r = call(FUSE_RENAME2, FUSE_ROOT_ID, &r2, sizeof(r2), "hello.txt", "sub");
+	ck_assert_int_eq(r.h.error, 0);
+	r = call(FUSE_RENAME2, FUSE_ROOT_ID, &r2, sizeof(r2), "hello.txt", "sub");
+	ck_assert_int_eq(r.h.error, 0);
+	r2.flags = RENAME_NOREPLACE;
+	r = call(FUSE_RENAME2, FUSE_ROOT_ID, &r2, sizeof(r2), "hello.txt", "renamed");
+	ck_assert_int_eq(r.h.error, 0);
+
+	/* MKNOD: char and block devices (also the 0:0 whiteout), type 0 */
+	static const mode_t bad_nodes[] = { S_IFCHR | 0600, S_IFBLK | 0600, S_IFCHR, 0600,
+					    S_IFDIR | 0755, S_IFLNK | 0777 };
+	for (unsigned int i = 0; i < sizeof(bad_nodes) / sizeof(bad_nodes[0]); i++) {
+		mn.mode = bad_nodes[i];
+		r = call(FUSE_MKNOD, FUSE_ROOT_ID, &mn, sizeof(mn), "node", NULL);
+		ck_assert_msg(r.h.error == -EPERM, "mknod 0%o: %d", mn.mode, r.h.error);
+		assert_absent("node");
+	}
+	/* setuid never, setgid only on directories: CREATE, MKNOD, MKDIR */
+	cr.mode = S_IFREG | S_ISUID | 0755;
+	r = call(FUSE_CREATE, FUSE_ROOT_ID, &cr, sizeof(cr), "suid", NULL);
+	ck_assert_int_eq(r.h.error, -EPERM);
+	assert_absent("suid");
+	cr.mode = S_IFREG | S_ISGID | 0755;
+	r = call(FUSE_CREATE, FUSE_ROOT_ID, &cr, sizeof(cr), "sgid", NULL);
+	ck_assert_int_eq(r.h.error, -EPERM);
+	assert_absent("sgid");
+	mn.mode = S_IFREG | S_ISUID | 0755;
+	r = call(FUSE_MKNOD, FUSE_ROOT_ID, &mn, sizeof(mn), "suid", NULL);
+	ck_assert_int_eq(r.h.error, -EPERM);
+	assert_absent("suid");
+	mn.mode = S_IFIFO | S_ISGID | 0600;
+	r = call(FUSE_MKNOD, FUSE_ROOT_ID, &mn, sizeof(mn), "sgid", NULL);
+	ck_assert_int_eq(r.h.error, -EPERM);
+	mk.mode = S_ISUID | 0755;
+	r = call(FUSE_MKDIR, FUSE_ROOT_ID, &mk, sizeof(mk), "suiddir", NULL);
+	ck_assert_int_eq(r.h.error, -EPERM);
+	assert_absent("suiddir");
+	mk.mode = S_ISGID | 0755;		/* group inheritance: allowed */
+	r = call(FUSE_MKDIR, FUSE_ROOT_ID, &mk, sizeof(mk), "sgiddir", NULL);
+	ck_assert_int_eq(r.h.error, 0);
+
+	/* SETATTR mode: setuid on a file, setgid on a file; setgid on a directory is fine */
+	must_lookup(FUSE_ROOT_ID, "renamed", &e);
+	sa.mode = S_ISUID | 0755;
+	r = call(FUSE_SETATTR, e.nodeid, &sa, sizeof(sa), NULL, NULL);
+	ck_assert_int_eq(r.h.error, -EPERM);
+	sa.mode = S_ISGID | 0755;
+	r = call(FUSE_SETATTR, e.nodeid, &sa, sizeof(sa), NULL, NULL);
+	ck_assert_int_eq(r.h.error, -EPERM);
+	snprintf(p, sizeof(p), "%s/renamed", root);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_uint_eq(st.st_mode & (S_ISUID | S_ISGID), 0);
+	sa.mode = 01777;			/* sticky + permissions: allowed */
+	r = call(FUSE_SETATTR, e.nodeid, &sa, sizeof(sa), NULL, NULL);
+	ck_assert_int_eq(r.h.error, 0);
+	must_lookup(FUSE_ROOT_ID, "sub", &e);
+	sa.mode = S_ISGID | 0755;
+	r = call(FUSE_SETATTR, e.nodeid, &sa, sizeof(sa), NULL, NULL);
+	ck_assert_int_eq(r.h.error, 0);
+
+	/* LINK of a device node the host put in the share (or a directory): refused */
+	must_lookup(FUSE_ROOT_ID, "sub", &e);
+	li.oldnodeid = e.nodeid;
+	r = call(FUSE_LINK, FUSE_ROOT_ID, &li, sizeof(li), "dirlink", NULL);
+	ck_assert_int_eq(r.h.error, -EPERM);
+	snprintf(p, sizeof(p), "%s/hostnull", root);
+	if (mknod(p, S_IFCHR | 0666, makedev(1, 3)) == 0) {	/* needs CAP_MKNOD */
+		must_lookup(FUSE_ROOT_ID, "hostnull", &e);
+		li.oldnodeid = e.nodeid;
+		r = call(FUSE_LINK, FUSE_ROOT_ID, &li, sizeof(li), "nulllink", NULL);
+		ck_assert_int_eq(r.h.error, -EPERM);
+		assert_absent("nulllink");
+		/* neither OPEN nor CREATE of the existing name opens it */
+		r = call(FUSE_OPEN, e.nodeid, &(struct fuse_open_in){ .flags = O_RDONLY },
+			 sizeof(struct fuse_open_in), NULL, NULL);
+		ck_assert_int_eq(r.h.error, -ENXIO);
+		cr.mode = S_IFREG | 0644;
+		r = call(FUSE_CREATE, FUSE_ROOT_ID, &cr, sizeof(cr), "hostnull", NULL);
+		ck_assert_int_eq(r.h.error, -ENXIO);
+		unlink(p);
+	}
+
+	/* CREATE of an existing FIFO's name: refused without blocking (used to hang the worker) */
+	mn.mode = S_IFIFO | 0600;
+	r = call(FUSE_MKNOD, FUSE_ROOT_ID, &mn, sizeof(mn), "fifo", NULL);
+	ck_assert_int_eq(r.h.error, 0);
+	cr.mode = S_IFREG | 0644;
+	cr.flags = O_RDONLY;
+	r = call(FUSE_CREATE, FUSE_ROOT_ID, &cr, sizeof(cr), "fifo", NULL);
+	ck_assert_int_eq(r.h.error, -ENXIO);
+	must_lookup(FUSE_ROOT_ID, "fifo", &e);
+	r = call(FUSE_OPEN, e.nodeid, &(struct fuse_open_in){ .flags = O_RDONLY },
+		 sizeof(struct fuse_open_in), NULL, NULL);
+	ck_assert_int_eq(r.h.error, -ENXIO);
+	/* a plain CREATE still works */
+	r = call(FUSE_CREATE, FUSE_ROOT_ID, &cr, sizeof(cr), "plain", NULL);
+	ck_assert_int_eq(r.h.error, 0);
+	/* CREATE of an existing file opens it and keeps its owner (as root it used to chown it) */
+	snprintf(p, sizeof(p), "%s/plain", root);
+	if (geteuid() == 0 && chown(p, 1234, 1234) == 0) {
+		r = call(FUSE_CREATE, FUSE_ROOT_ID, &cr, sizeof(cr), "plain", NULL);
+		ck_assert_int_eq(r.h.error, 0);
+		ck_assert_int_eq(stat(p, &st), 0);
+		ck_assert_uint_eq(st.st_uid, 1234);
+	}
+	assert_no_device_in_share();
+}
+END_TEST
+
 START_TEST(test_malformed)
 {
 	uint8_t buf[256] = { 0 };
@@ -1180,6 +1345,7 @@ static Suite *virtiofsd_suite(void)
 	tcase_add_test(tc, test_escape_names);
 	tcase_add_test(tc, test_escape_symlinks);
 	tcase_add_test(tc, test_escape_links);
+	tcase_add_test(tc, test_file_policy);
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_readonly);
 	tcase_add_test(tc, test_threads);
