@@ -16,6 +16,7 @@
 #include "pci/pci.h"
 #include "virtio/virtio_pci.h"
 #include "vmm/layout.h"
+#include "vmm/vm.h"
 
 #define MiB (1ULL << 20)
 
@@ -279,6 +280,55 @@ START_TEST(test_capability_walk)
 }
 END_TEST
 
+/*
+ * The transport owns guest accesses to its shm BAR and the repair after KVM_RUN EFAULT: a file
+ * mapped into the region is truncated by the host; an access through the bus (an MMIO exit on
+ * this CI's KVM) reads zeros there, and so does the memory after vm_repair_memory (what the
+ * vCPU loop calls on EFAULT), with or without the faulting GPA.
+ */
+START_TEST(test_shm_bar_repairs)
+{
+	struct harness *h = harness_create(64 * MiB);
+	struct dummy *d = dummy_new(h, 1, (uint64_t[]){ 8 * MiB });
+	int slot = harness_add_virtio(h, &d->dev, dummy_free);
+	struct shm_region *r = d->dev.shm[0];
+	struct shm_region_stats st;
+	uint64_t bar;
+	int fd = memfd_create("pci-shm", MFD_CLOEXEC);
+
+	ck_assert_int_ge(slot, 0);
+	bar = harness_pci_bar_addr(h, slot, 4);
+	ck_assert_int_eq(ftruncate(fd, 16 * 4096), 0);
+	ck_assert_int_eq(pwrite(fd, "\x11\x22\x33\x44", 4, 5 * 4096), 4);
+	ck_assert_int_eq(pwrite(fd, "\x55\x66\x77\x88", 4, 9 * 4096), 4);
+	ck_assert_int_eq(shm_region_map(r, 0, 2 * MiB, fd, 0, true, NULL, 0), 0);
+	ck_assert_int_eq(shm_region_map(r, 4 * MiB, 2 * MiB, fd, 0, true, NULL, 0), 0);
+	ck_assert_uint_eq(harness_mmio_read(h, bar + 5 * 4096, 4), 0x44332211);
+	/* nothing to repair yet: only the unbacked tails past 64 KiB, never touched */
+	ck_assert_int_eq(ftruncate(fd, 8 * 4096), 0);   /* the host shrinks the file */
+	/* MMIO path: the bus -> shm BAR handler -> the region repairs and completes */
+	ck_assert_uint_eq(harness_mmio_read(h, bar + 9 * 4096, 4), 0);
+	ck_assert_uint_eq(harness_mmio_read(h, bar + 5 * 4096, 4), 0x44332211);
+	harness_mmio_write(h, bar + 9 * 4096 + 8, 0xabcd, 4);    /* lands in scratch */
+	ck_assert_uint_eq(harness_mmio_read(h, bar + 9 * 4096 + 8, 4), 0xabcd);
+	/* EFAULT path with the GPA (KVM_EXIT_MEMORY_FAULT): the second mapping */
+	ck_assert_int_eq(vm_repair_memory(&h->vm, bar + 4 * MiB + 9 * 4096), 1);
+	ck_assert_int_eq(vm_repair_memory(&h->vm, bar + 4 * MiB + 9 * 4096), 0);
+	ck_assert_uint_eq(*(volatile uint32_t *)(r->hva + 4 * MiB + 9 * 4096), 0);
+	/* EFAULT without an address (Linux 6.1): every mapping checked, nothing left */
+	ck_assert_int_eq(vm_repair_memory(&h->vm, UINT64_MAX), 0);
+	ck_assert_int_eq(ftruncate(fd, 4096), 0);
+	ck_assert_int_eq(vm_repair_memory(&h->vm, UINT64_MAX), 2);
+	ck_assert_uint_eq(*(volatile uint32_t *)(r->hva + 4 * MiB + 5 * 4096), 0);
+	ck_assert_int_eq(vm_repair_memory(&h->vm, 0x1000), 0);  /* RAM: no owner */
+	shm_region_get_stats(r, &st);
+	ck_assert_uint_eq(st.repairs, 4);
+	ck_assert_uint_eq(st.live, 2);
+	close(fd);
+	harness_destroy(h);
+}
+END_TEST
+
 START_TEST(test_invalid_devices_rejected)
 {
 	struct harness *h = harness_create(16 * MiB);
@@ -342,6 +392,7 @@ static Suite *pci_suite(void)
 	tcase_add_test(tc, test_bar_move_and_decode);
 	tcase_add_test(tc, test_notify_after_bar_move);
 	tcase_add_test(tc, test_capability_walk);
+	tcase_add_test(tc, test_shm_bar_repairs);
 	tcase_add_test(tc, test_invalid_devices_rejected);
 	tcase_add_test(tc, test_slots_full);
 	suite_add_tcase(s, tc);
