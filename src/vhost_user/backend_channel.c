@@ -84,13 +84,13 @@ static const struct chan_entry chan_table[VHOST_USER_BACKEND_MAX_REQUEST] = {
 	[VHOST_USER_BACKEND_SHMEM_UNMAP] = { handle_shmem_unmap, 0, VHOST_USER_PROTOCOL_F_SHMEM },
 };
 
-static void chan_log_failure(struct vu_dev *dev, const char *what, const char *name,
-			     const char *why)
+/* One line per failure, the first CHAN_LOG_LIMIT of a device; why names the request. */
+static void chan_log_failure(struct vu_dev *dev, const char *why)
 {
 	unsigned int n = atomic_fetch_add(&dev->chan_failures, 1) + 1;
 
 	if (n <= CHAN_LOG_LIMIT)
-		pr_warn("%s: backend channel: %s %s: %s%s", dev->name, what, name, why,
+		pr_warn("%s: backend channel: %s%s", dev->name, why,
 			n == CHAN_LOG_LIMIT ? " (further failures counted, not logged)" : "");
 }
 
@@ -104,29 +104,37 @@ static int chan_reply(struct vu_conn *chan, const struct vu_msg *req, int result
 	return vu_msg_send(chan, &rep);
 }
 
+/* Envelope of every request from the table, then its handler. why: "<REQUEST>...: reason". */
 static int chan_dispatch(struct vu_dev *dev, struct vu_msg *m, char *why, size_t len)
 {
 	uint32_t req = m->hdr.request;
+	const char *name = vu_backend_request_name(req);
 	const struct chan_entry *e;
+	int r;
 
 	if (req >= VHOST_USER_BACKEND_MAX_REQUEST || !chan_table[req].fn) {
-		snprintf(why, len, "%s", strerror(EOPNOTSUPP));
+		snprintf(why, len, "unsupported request %s", name);
 		return -EOPNOTSUPP;
 	}
 	e = &chan_table[req];
 	if (e->need_protocol >= 0 && !vu_has_protocol(dev, (unsigned int)e->need_protocol)) {
-		snprintf(why, len, "protocol feature %d not negotiated", e->need_protocol);
+		snprintf(why, len, "%s: protocol feature %d not negotiated", name, e->need_protocol);
 		return -EPERM;
 	}
 	if (!vu_backend_request_size_ok(m)) {
-		snprintf(why, len, "payload of %u bytes is not the request's size", m->hdr.size);
+		snprintf(why, len, "%s: payload of %u bytes, not the request's size", name,
+			 m->hdr.size);
 		return -EINVAL;
 	}
 	if (m->nr_fds != e->nr_fds) {
-		snprintf(why, len, "%u file descriptors, expected %u", m->nr_fds, e->nr_fds);
+		snprintf(why, len, "%s: %u file descriptors, expected %u", name, m->nr_fds,
+			 e->nr_fds);
 		return -EINVAL;
 	}
-	return e->fn(dev, m, why, len);
+	r = e->fn(dev, m, why, len);   /* typed handlers name the request in why themselves */
+	if (r && !why[0])
+		snprintf(why, len, "%s: %s", name, strerror(-r));
+	return r;
 }
 
 int vu_chan_handle(struct vu_dev *dev, struct vu_conn *chan, struct vu_msg *m)
@@ -137,7 +145,8 @@ int vu_chan_handle(struct vu_dev *dev, struct vu_conn *chan, struct vu_msg *m)
 
 	atomic_fetch_add(&dev->chan_requests, 1);
 	if (m->hdr.flags & VHOST_USER_REPLY_MASK) {
-		chan_log_failure(dev, "unexpected reply flag on", name, strerror(EPROTO));
+		snprintf(why, sizeof(why), "unexpected reply flag on %s", name);
+		chan_log_failure(dev, why);
 		vu_msg_close_fds(m);
 		return 0;
 	}
@@ -150,8 +159,7 @@ int vu_chan_handle(struct vu_dev *dev, struct vu_conn *chan, struct vu_msg *m)
 			pr_warn("%s", chan->err);
 	}
 	if (r)
-		chan_log_failure(dev, r == -EOPNOTSUPP ? "unsupported request" : "request", name,
-				 why[0] ? why : strerror(-r));
+		chan_log_failure(dev, why);
 	return s;
 }
 
@@ -209,8 +217,11 @@ static int serve_channel(struct vu_monitor *mon)
 		r = vu_msg_recv(&mon->chan, &m, CHAN_MSG_TIMEOUT_MS);
 		if (r == -ETOOMANYREFS) {
 			/* Read whole (fds closed): refuse it and stay in sync. */
-			chan_log_failure(mon->dev, "request",
-					 vu_backend_request_name(m.hdr.request), strerror(-r));
+			char why[96];
+
+			snprintf(why, sizeof(why), "%s: %s", vu_backend_request_name(m.hdr.request),
+				 strerror(-r));
+			chan_log_failure(mon->dev, why);
 			if ((m.hdr.flags & VHOST_USER_NEED_REPLY_MASK) && chan_reply(&mon->chan, &m, r))
 				r = -EPIPE;
 			else
