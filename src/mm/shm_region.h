@@ -95,7 +95,8 @@ void shm_region_destroy(struct shm_region *r);
  * reference). Mapping past EOF of a regular file is allowed (see the header comment).
  * Returns 0 or -errno (-EINVAL, -ERANGE, -EEXIST overlap, -ENOSPC caps, -EACCES, -EBADF,
  * -ENODEV, ...); on error the region is unchanged and, if err is not NULL, err holds a one-line
- * reason ("overlaps live mapping at 0x..+0x..").
+ * reason ("overlaps live mapping at 0x..+0x.."). Exception, -EIO: the mmap failed and so did
+ * restoring the hole; every mapping of the region was dropped (the device must be reset).
  */
 int shm_region_map(struct shm_region *r, uint64_t shm_offset, uint64_t len, int fd,
 		   uint64_t fd_offset, bool writable, char *err, size_t errlen);
