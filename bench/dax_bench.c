@@ -13,8 +13,8 @@
  */
 #include <math.h>
 
-#include "mm/shm_region.h"
 #include "../tests/unit/test_vhost_user_fuse.h"
+#include "mm/shm_region.h"
 #include "vmm/log.h"
 
 #define MiB (1ull << 20)

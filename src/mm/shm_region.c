@@ -587,12 +587,16 @@ int shm_region_access(struct shm_region *r, uint64_t offset, void *data, uint32_
 			break;
 		repaired |= ret;
 	}
-	/* no repair helped (or one failed): drop everything, the range is all zero scratch */
-	if (ret >= 0)
-		ret = -EIO;
-	drop_all_locked(r);
 	if (!is_write)
 		memset(data, 0, len);
+	if (ret >= 0) {
+		/* nothing to repair and still no access (a write to a strict read-only mapping):
+		 * the read returns zeros, the write is dropped */
+		ret = -EFAULT;
+		goto out;
+	}
+	/* a repair failed: drop everything, the range is all zero scratch */
+	drop_all_locked(r);
 out:
 	pthread_mutex_unlock(&r->lock);
 	return ret < 0 ? ret : repaired;

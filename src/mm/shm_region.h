@@ -122,9 +122,11 @@ int shm_region_find(struct shm_region *r, uint64_t offset, uint64_t len, uint64_
  * A guest access to [offset, offset + len) that came back to the VMM (MMIO exit inside the
  * region's window: a page KVM could not map, e.g. past EOF of a mapped file). Repairs the
  * mapping there (shm_region_repair) and completes the access from the region with fault-safe
- * copies. Returns 0, 1 if a mapping was repaired on the way, or -errno when a repair failed: then every mapping of the region was
- * dropped (one mmap, which never needs a new VMA), the read returns zeros and the device must
- * be reset. len 1..8 (bus accesses), offset + len inside the region.
+ * copies. Returns 0, 1 if a mapping was repaired on the way, -EFAULT if nothing could be
+ * repaired and the access still fails (a write to a SHM_REGION_STRICT_RO mapping: the write is
+ * dropped), or another -errno when a repair failed: then every mapping of the region was
+ * dropped (one mmap, which never needs a new VMA) and the device must be reset. A read that
+ * fails returns zeros. len 1..8 (bus accesses), offset + len inside the region.
  */
 int shm_region_access(struct shm_region *r, uint64_t offset, void *data, uint32_t len,
 		      bool is_write);

@@ -73,10 +73,18 @@ static void shm_bar_access(struct virtio_pci *vp, uint64_t off, void *data, uint
 	}
 	r = vp->vdev->shm[i];
 	ret = shm_region_access(r, off - vp->shm_bar_off[i], data, len, is_write);
-	if (ret < 0)
+	if (ret == -EFAULT) {
+		/* not repairable and no danger to the VMM: the access was dropped / read zeros */
+		if (shm_log_more(&vp->shm_failures, SHM_LOG_LIMIT))
+			pr_warn("%s: shm region %u: guest %s at 0x%llx that the host cannot complete "
+				"(read-only?): dropped", vp->vdev->name, r->id,
+				is_write ? "write" : "read",
+				(unsigned long long)(off - vp->shm_bar_off[i]));
+	} else if (ret < 0) {
 		shm_failed(vp, r, ret);
-	else if (ret > 0)
+	} else if (ret > 0) {
 		shm_repaired(vp, r);
+	}
 }
 
 static void shm_bar_read(void *opaque, uint64_t off, void *data, uint32_t len)

@@ -14,8 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "mm/shm_region.h"
 #include "config/config.h"
+#include "mm/shm_region.h"
 #include "vhost_user/vhost_user.h"
 #include "vmm/vm.h"
 
