@@ -14,6 +14,7 @@
 #include <math.h>
 
 #include "../tests/unit/test_vhost_user_fuse.h"
+#include "mm/shm_region.h"
 #include "vmm/log.h"
 
 #define MiB (1ull << 20)
@@ -223,7 +224,7 @@ int main(void)
 	if (!nodeid)
 		goto stop;
 	for (int r = 0; r < RUNS; r++) {
-		const uint8_t *win = d.dev->shm[0].hva;
+		const uint8_t *win = d.dev->shm[0]->hva;
 
 		fuse_s[r] = read_fuse(nodeid, dst, FILE_SIZE, MiB);
 		if (fuse_s[r] < 0 || memcmp(src, dst, FILE_SIZE))

@@ -12,7 +12,7 @@
  * Each MAP/UNMAP is a real vhost-user backend-channel round trip as the back-end sees it: the
  * main thread (the "back-end") sends the 40-byte request (MAP with the fd in SCM_RIGHTS, NEED_REPLY
  * set) and waits for the u64 reply; a front-end thread receives it, runs the handler (for (a) the
- * production vu_shmem_handle) and replies. 2 MiB mappings, with 0, 1,000 and 8,000 other live
+ * production vu_shmem_map/unmap) and replies. 2 MiB mappings, with 0, 1,000 and 8,000 other live
  * mappings in the region (or live memslots for (b)). Then a 100,000-cycle soak of (a) that
  * checks /proc/self/fd and /proc/self/maps for leaks (exit status 1 on a leak).
  *
@@ -48,7 +48,6 @@
 #define REGION_GPA 0x10000000000ULL    /* 1 TiB: (a) region memslot */
 #define SLOT_GPA 0x20000000000ULL      /* 2 TiB: (b) per-mapping memslots */
 #define REAL_GPA 0x30000000000ULL      /* 3 TiB: the production-path device's region */
-#define FEATURES (1ULL << VHOST_USER_PROTOCOL_F_SHMEM)
 
 enum mode { MODE_INPLACE, MODE_MEMSLOT, MODE_FLOOR, MODE_STOP };
 
@@ -205,12 +204,16 @@ static int dispatch(struct frontend *fe, const struct wire *w, int fd)
 	memcpy(&req, (const uint8_t *)w + sizeof(w->hdr), sizeof(req));
 	switch (fe->mode) {
 	case MODE_INPLACE:
+		/* what the channel table does: envelope once, then the typed handler */
 		memset(&m.hdr, 0, sizeof(m.hdr));
 		m.hdr = w->hdr;
-		m.payload.mmap = req;
 		m.nr_fds = fd >= 0;
-		m.fds[0] = fd;
-		return vu_shmem_handle("bench", &fe->region, 1, FEATURES, &m);
+		if (!vu_backend_request_size_ok(&m) ||
+		    m.nr_fds != (w->hdr.request == VHOST_USER_BACKEND_SHMEM_MAP))
+			return -EINVAL;
+		if (w->hdr.request == VHOST_USER_BACKEND_SHMEM_MAP)
+			return vu_shmem_map(&fe->region, 1, &req, fd, NULL, 0);
+		return vu_shmem_unmap(&fe->region, 1, &req, NULL, 0);
 	case MODE_MEMSLOT:
 		return w->hdr.request == VHOST_USER_BACKEND_SHMEM_MAP ? memslot_map(&req, fd) :
 		       memslot_unmap(&req);
@@ -510,7 +513,7 @@ static int run_real_channel(unsigned int iters)
 	}
 	snprintf(line, sizeof(line), "%s/ready", dir);
 	close(open(line, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
-	ret = set_slot(1, REAL_GPA, vdev->shm[0].size, vdev->shm[0].hva);
+	ret = set_slot(1, REAL_GPA, vdev->shm[0]->size, vdev->shm[0]->hva);
 	if (ret)
 		fprintf(stderr, "shm_bench: memslot for the device region: %s\n", strerror(-ret));
 	for (int i = 0; i < 120000 && !ret && stat(done, &st); i++)

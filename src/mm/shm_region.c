@@ -8,6 +8,13 @@
  * order on them, and a lookup with any range finds a stored range that overlaps it, if one
  * exists, in O(log n): one lookup is both the overlap check of map and the exact-match check of
  * unmap.
+ *
+ * Unbacked pages (past EOF of the mapped file): a mapping keeps the file mapped over its whole
+ * range, so it follows the file while it grows. Nothing is done until the guest reaches such a
+ * page: then the repair finds the first page of the mapping that cannot be faulted in and maps
+ * zero scratch over [that page, end of the mapping) in one mmap (m->backed shrinks). Regular
+ * files (and memfds) are backed up to their EOF, so the unbacked part is a suffix: probing the
+ * last backed page tells whether a mapping needs a repair, a binary search finds where.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "mm/shm_region.h"
@@ -30,21 +38,16 @@
 struct shm_mapping {
 	uint64_t offset;
 	uint64_t len;
+	uint64_t backed;       /* bytes from offset still mapped from the file; the rest is zeros */
 	bool writable;
-	uint64_t *fixed;       /* pages already replaced by zero scratch (NULL until the first) */
 };
 
 static void mapping_free(void *p)
 {
-	struct shm_mapping *m = p;
-
-	free(m->fixed);
-	free(m);
+	free(p);
 }
 
 static atomic_uint_fast64_t global_live;
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct shm_region *registry;
 static pthread_once_t map_count_once = PTHREAD_ONCE_INIT;
 static uint64_t max_map_count = 65530;
 
@@ -127,29 +130,14 @@ int shm_region_init(struct shm_region *r, uint8_t id, uint64_t size, unsigned in
 	r->hva = base;
 	r->flags = flags;
 	r->max_mappings = max_mappings ? max_mappings : SHM_REGION_DEFAULT_MAX_MAPPINGS;
-	r->gpa = ~0ULL;
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_mutex_lock(&registry_lock);
-	r->next = registry;
-	registry = r;
-	pthread_mutex_unlock(&registry_lock);
 	return 0;
 }
 
 void shm_region_destroy(struct shm_region *r)
 {
-	struct shm_region **pp;
-
 	if (!r->hva)
 		return;
-	pthread_mutex_lock(&registry_lock);
-	for (pp = &registry; *pp; pp = &(*pp)->next) {
-		if (*pp == r) {
-			*pp = r->next;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&registry_lock);
 	shm_region_unmap_all(r);
 	munmap(r->hva, r->size);
 	r->hva = NULL;
@@ -211,10 +199,10 @@ static int check_caps(const struct shm_region *r, char *err, size_t errlen)
 			(unsigned long long)r->stats.live);
 		return -ENOSPC;
 	}
-	/* Each mapping splits the reservation: up to 2 more VMAs. */
+	/* Every VMA a mapping can cost: file part, zero tail after a repair, split of the hole. */
 	vma_budget = max_map_count > SHM_REGION_MAP_COUNT_RESERVE ?
 		     max_map_count - SHM_REGION_MAP_COUNT_RESERVE : 0;
-	if ((atomic_load(&global_live) + 1) * 2 > vma_budget) {
+	if ((atomic_load(&global_live) + 1) * SHM_REGION_VMAS_PER_MAPPING > vma_budget) {
 		set_err(err, errlen, "%llu live mappings in the process: vm.max_map_count %llu",
 			(unsigned long long)atomic_load(&global_live),
 			(unsigned long long)max_map_count);
@@ -222,6 +210,8 @@ static int check_caps(const struct shm_region *r, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+static void drop_all_locked(struct shm_region *r);
 
 static int install(struct shm_region *r, uint64_t off, uint64_t len, int fd, uint64_t fd_off,
 		   bool writable, char *err, size_t errlen)
@@ -241,10 +231,13 @@ static int install(struct shm_region *r, uint64_t off, uint64_t len, int fd, uin
 	ret = -errno;
 	set_err(err, errlen, "mmap of the fd failed: %s", strerror(-ret));
 	/* A failed MAP_FIXED may have unmapped the range: put the hole back. */
-	if (hole_map(addr, len))
-		pr_err_rl("shm region %u: cannot restore the hole at 0x%llx+0x%llx: %s", r->id,
-		       (unsigned long long)off, (unsigned long long)len, strerror(errno));
-	return ret;
+	if (!hole_map(addr, len))
+		return ret;
+	/* Not even that: reset the whole range (one mmap that merges every VMA of it). */
+	drop_all_locked(r);
+	set_err(err, errlen, "mmap of the fd failed: %s, and so did restoring the hole: every "
+		"mapping of the region was dropped", strerror(-ret));
+	return -EIO;
 }
 
 static int do_map(struct shm_region *r, uint64_t off, uint64_t len, int fd, uint64_t fd_off,
@@ -281,7 +274,7 @@ static int do_map(struct shm_region *r, uint64_t off, uint64_t len, int fd, uint
 		set_err(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	*m = (struct shm_mapping){ .offset = off, .len = len, .writable = writable };
+	*m = (struct shm_mapping){ .offset = off, .len = len, .backed = len, .writable = writable };
 	ret = install(r, off, len, fd, fd_off, writable, err, errlen);
 	if (ret) {
 		free(m);
@@ -391,52 +384,6 @@ void shm_region_get_stats(struct shm_region *r, struct shm_region_stats *out)
 	pthread_mutex_unlock(&r->lock);
 }
 
-/*
- * Replaces an unbacked page of a live mapping (past EOF of the mapped file) with zero scratch,
- * once: later accesses (which on some hosts keep arriving as MMIO exits) must see what the guest
- * wrote there, so a page already replaced is left alone.
- */
-static int fixup_locked(struct shm_region *r, uint64_t offset)
-{
-	struct shm_mapping key = { .offset = offset & ~(SHM_PAGE_SIZE - 1), .len = SHM_PAGE_SIZE };
-	struct shm_mapping **found = tfind(&key, &r->tree, range_cmp), *m;
-	uint64_t page, *word;
-	int ret;
-
-	if (!found)
-		return -ENOENT;
-	m = *found;
-	if (!m->fixed) {
-		m->fixed = calloc((m->len / SHM_PAGE_SIZE + 63) / 64, sizeof(uint64_t));
-		if (!m->fixed)
-			return -ENOMEM;
-	}
-	page = (key.offset - m->offset) / SHM_PAGE_SIZE;
-	word = &m->fixed[page / 64];
-	if (*word & (1ULL << (page % 64)))
-		return 0;
-	ret = hole_map(r->hva + key.offset, SHM_PAGE_SIZE);
-	if (ret)
-		return ret;
-	*word |= 1ULL << (page % 64);
-	r->stats.fixups++;
-	pr_warn_rl("shm region %u: guest touched an unbacked page at 0x%llx (file truncated?): "
-		"zero page installed", r->id, (unsigned long long)key.offset);
-	return 0;
-}
-
-int shm_region_fixup_fault(struct shm_region *r, uint64_t offset)
-{
-	int ret;
-
-	if (offset >= r->size)
-		return -ERANGE;
-	pthread_mutex_lock(&r->lock);
-	ret = fixup_locked(r, offset);
-	pthread_mutex_unlock(&r->lock);
-	return ret;
-}
-
 void shm_region_note_failure(struct shm_region *r)
 {
 	pthread_mutex_lock(&r->lock);
@@ -463,43 +410,194 @@ int shm_region_find(struct shm_region *r, uint64_t offset, uint64_t len, uint64_
 	return ret;
 }
 
-void shm_region_gpa_moved(void *hva, uint64_t gpa)
-{
-	struct shm_region *r;
 
-	pthread_mutex_lock(&registry_lock);
-	for (r = registry; r; r = r->next)
-		if (r->hva == hva)
-			r->gpa = gpa;
-	pthread_mutex_unlock(&registry_lock);
+/*
+ * Fault-safe copy between local memory and the region's host range: process_vm_readv/writev on
+ * the own process fault the pages in like any access but return EFAULT (or a short count)
+ * where memcpy would raise SIGBUS (past EOF, truncated file). Returns bytes copied or -errno.
+ */
+static ssize_t safe_copy(void *local, void *range, size_t len, bool to_range)
+{
+	struct iovec l = { .iov_base = local, .iov_len = len };
+	struct iovec rm = { .iov_base = range, .iov_len = len };
+	ssize_t n;
+
+	n = to_range ? process_vm_writev(getpid(), &l, 1, &rm, 1, 0) :
+		       process_vm_readv(getpid(), &l, 1, &rm, 1, 0);
+	return n < 0 ? -errno : n;
 }
 
-int shm_region_mmio_fallback(uint64_t gpa, void *data, uint32_t len, bool is_write)
+/* Can the page at addr be faulted in (read)? */
+static bool page_ok(void *addr)
 {
-	struct shm_region *r;
-	uint64_t off;
+	uint8_t b;
 
-	if (!len || len > SHM_PAGE_SIZE || gpa > UINT64_MAX - len)
+	return safe_copy(&b, addr, 1, false) == 1;
+}
+
+/*
+ * First page (byte offset inside m) that cannot be faulted in, or m->backed if none. Probes the
+ * last backed page first (one probe for a healthy mapping), then binary-searches the boundary:
+ * page lo is backed, page hi is not. must_fail (inside m, or UINT64_MAX) is a page known to
+ * have faulted: the result is never after it, even if the file is not a prefix-backed one.
+ */
+static uint64_t first_unbacked(const struct shm_region *r, const struct shm_mapping *m,
+			       uint64_t must_fail)
+{
+	uint8_t *base = r->hva + m->offset;
+	uint64_t lo, hi, mid;
+
+	if (!m->backed)
 		return 0;
-	pthread_mutex_lock(&registry_lock);
-	for (r = registry; r; r = r->next)
-		if (r->gpa != ~0ULL && gpa >= r->gpa && gpa + len <= r->gpa + r->size)
-			break;
-	if (!r) {
-		pthread_mutex_unlock(&registry_lock);
-		return 0;
+	hi = (m->backed - SHM_PAGE_SIZE) / SHM_PAGE_SIZE;
+	if (page_ok(base + hi * SHM_PAGE_SIZE)) {
+		if (must_fail < m->backed && !page_ok(base + must_fail))
+			return must_fail;
+		return m->backed;
 	}
-	off = gpa - r->gpa;
-	/* the region lock keeps the backend channel from remapping the page under the copy */
-	pthread_mutex_lock(&r->lock);
-	fixup_locked(r, off);
-	if ((off & ~(SHM_PAGE_SIZE - 1)) != ((off + len - 1) & ~(SHM_PAGE_SIZE - 1)))
-		fixup_locked(r, off + len - 1);
-	if (is_write)
-		memcpy(r->hva + off, data, len);
-	else
-		memcpy(data, r->hva + off, len);
-	pthread_mutex_unlock(&r->lock);
-	pthread_mutex_unlock(&registry_lock);
+	if (!page_ok(base))
+		return 0;
+	lo = 0;
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (page_ok(base + mid * SHM_PAGE_SIZE))
+			lo = mid;
+		else
+			hi = mid;
+	}
+	hi *= SHM_PAGE_SIZE;
+	return must_fail < hi && !page_ok(base + must_fail) ? must_fail : hi;
+}
+
+/*
+ * Repairs m: 1 if its unbacked tail was replaced by zero scratch, 0 if nothing to do, -errno
+ * if the mmap failed.
+ */
+static int repair_mapping(struct shm_region *r, struct shm_mapping *m, uint64_t must_fail)
+{
+	uint64_t from = first_unbacked(r, m, must_fail);
+	int ret;
+
+	if (from >= m->backed)
+		return 0;
+	ret = hole_map(r->hva + m->offset + from, m->backed - from);
+	if (ret)
+		return ret;
+	m->backed = from;
+	r->stats.repairs++;
 	return 1;
+}
+
+/* Last resort when a repair failed: drop every mapping (one mmap, no new VMA). Lock held. */
+static void drop_all_locked(struct shm_region *r)
+{
+	uint64_t n = r->stats.live;
+
+	if (hole_map(r->hva, r->size))
+		return;
+	tdestroy(r->tree, mapping_free);
+	r->tree = NULL;
+	r->stats.live = 0;
+	r->stats.total_unmaps += n;
+	atomic_fetch_sub(&global_live, n);
+}
+
+static struct shm_mapping *mapping_at(struct shm_region *r, uint64_t offset)
+{
+	struct shm_mapping key = { .offset = offset, .len = 1 }, **found;
+
+	found = tfind(&key, &r->tree, range_cmp);
+	return found ? *found : NULL;
+}
+
+/* Repairs the mapping holding offset (page aligned), if any. 0/1 or -errno. Lock held. */
+static int repair_at(struct shm_region *r, uint64_t offset)
+{
+	struct shm_mapping *m = mapping_at(r, offset);
+
+	if (!m)
+		return 0;
+	return repair_mapping(r, m, offset - m->offset);
+}
+
+struct repair_walk {
+	struct shm_region *r;
+	int repaired, err;
+};
+
+static void repair_visit(const void *node, VISIT which, void *closure)
+{
+	struct shm_mapping *m = *(struct shm_mapping *const *)node;
+	struct repair_walk *w = closure;
+	int ret;
+
+	if ((which != postorder && which != leaf) || w->err)
+		return;
+	ret = repair_mapping(w->r, m, UINT64_MAX);
+	if (ret < 0)
+		w->err = ret;
+	else
+		w->repaired += ret;
+}
+
+int shm_region_repair(struct shm_region *r, uint64_t offset)
+{
+	struct repair_walk w = { .r = r };
+	int ret;
+
+	pthread_mutex_lock(&r->lock);
+	if (offset != UINT64_MAX) {
+		ret = offset < r->size ? repair_at(r, offset & ~(SHM_PAGE_SIZE - 1)) : 0;
+	} else {
+		twalk_r(r->tree, repair_visit, &w);
+		ret = w.err ? w.err : w.repaired;
+	}
+	if (ret < 0)
+		drop_all_locked(r);
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+int shm_region_access(struct shm_region *r, uint64_t offset, void *data, uint32_t len,
+		      bool is_write)
+{
+	uint8_t *addr = r->hva + offset;
+	int ret = 0, repaired = 0;
+	ssize_t n;
+
+	if (!len || len > 8 || offset >= r->size || len > r->size - offset) {
+		if (!is_write)
+			memset(data, 0, len > 8 ? 8 : len);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&r->lock);
+	r->stats.accesses++;
+	/* the region lock keeps the backend channel from remapping the page under the copy */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		n = safe_copy(data, addr, len, is_write);
+		if (n == (ssize_t)len)
+			goto out;
+		/* the access may straddle two pages: repair both ends */
+		ret = repair_at(r, offset & ~(SHM_PAGE_SIZE - 1));
+		if (ret >= 0) {
+			repaired |= ret;
+			ret = repair_at(r, (offset + len - 1) & ~(SHM_PAGE_SIZE - 1));
+		}
+		if (ret < 0)
+			break;
+		repaired |= ret;
+	}
+	if (!is_write)
+		memset(data, 0, len);
+	if (ret >= 0) {
+		/* nothing to repair and still no access (a write to a strict read-only mapping):
+		 * the read returns zeros, the write is dropped */
+		ret = -EFAULT;
+		goto out;
+	}
+	/* a repair failed: drop everything, the range is all zero scratch */
+	drop_all_locked(r);
+out:
+	pthread_mutex_unlock(&r->lock);
+	return ret < 0 ? ret : repaired;
 }

@@ -2,7 +2,8 @@
 /*
  * VIRTIO shared memory region: a host address range the guest sees through one KVM memslot (the
  * transport's shm BAR), into which file descriptors are mapped at run time with mmap(MAP_FIXED).
- * See docs/SHM.md for the design and the numbers behind it.
+ * The device owns the region objects; the transport reads them (id, size, hva) and owns guest
+ * accesses that reach the VMM (shm_region_access, shm_region_repair). See docs/SHM.md.
  *
  * Host address space: the whole range is reserved at init (2 MiB aligned, size a multiple of
  * 2 MiB) and is NEVER left unmapped, so no unrelated mmap(NULL, ...) can land inside it.
@@ -22,9 +23,19 @@
  *     and the guest keeps reading its private copy of that page until the mapping is removed.
  *     With SHM_REGION_STRICT_RO the mapping is MAP_SHARED PROT_READ: host-side writes fault and a
  *     guest write makes KVM_RUN fail with EFAULT (only for callers that handle that).
+ *   - the part of a mapping past EOF of its file (mapped that way, or the host truncated the
+ *     file later): the file mapping covers the whole range, so it follows the file while it
+ *     grows. The first guest access to a page with no file behind it cannot be completed by KVM
+ *     (MMIO exit on some hosts, KVM_RUN EFAULT on others): shm_region_access/repair then replace
+ *     [first unbacked page, end of the mapping) with zero scratch in one mmap, so the guest reads
+ *     zeros there from then on and each mapping costs at most one extra VMA, whatever the guest
+ *     touches.
  *
- * Threads: map/unmap/unmap_all/stats take the region lock; the vCPU threads access the range
- * through KVM without any lock (they see either the hole or the mapping, never unmapped VA).
+ * Threads: map/unmap/unmap_all/access/repair/stats take the region lock; the vCPU threads
+ * access the range through KVM without any lock (they see the hole, the mapping or its zero
+ * tail, never unmapped VA). Host-side copies from/to the range never fault: they use
+ * process_vm_readv/writev on the own process, which return EFAULT where a plain memcpy would
+ * raise SIGBUS.
  */
 #ifndef MICROVM_SHM_REGION_H
 #define MICROVM_SHM_REGION_H
@@ -39,6 +50,8 @@
 #define SHM_REGION_DEFAULT_MAX_MAPPINGS 16384u  /* own cap per region */
 /* VMAs left for the rest of the process when checking against vm.max_map_count. */
 #define SHM_REGION_MAP_COUNT_RESERVE 8192u
+/* VMAs one live mapping can cost: its file part, its zero tail, the split of the hole. */
+#define SHM_REGION_VMAS_PER_MAPPING 3u
 
 /* init flags */
 #define SHM_REGION_STRICT_RO (1u << 0)
@@ -48,10 +61,9 @@ struct shm_region_stats {
 	uint64_t total_maps;   /* successful maps since init */
 	uint64_t total_unmaps; /* successful unmaps (unmap_all counts each mapping it drops) */
 	uint64_t failed;       /* refused or failed map/unmap requests */
-	uint64_t fixups;       /* pages replaced by shm_region_fixup_fault */
+	uint64_t repairs;      /* unbacked mapping tails replaced by zero scratch */
+	uint64_t accesses;     /* guest accesses completed by shm_region_access */
 };
-
-struct shm_mapping;
 
 struct shm_region {
 	uint8_t id;            /* shmid */
@@ -59,9 +71,6 @@ struct shm_region {
 	uint8_t *hva;          /* start of the reserved host range (2 MiB aligned) */
 	unsigned int flags;
 	unsigned int max_mappings;
-
-	uint64_t gpa;          /* guest-physical base while the BAR is mapped, else ~0 */
-	struct shm_region *next; /* process-wide registry (shm_region_mmio_fallback) */
 
 	pthread_mutex_t lock;  /* protects everything below */
 	void *tree;            /* tsearch(3) tree of struct shm_mapping, ordered by offset */
@@ -80,13 +89,14 @@ void shm_region_destroy(struct shm_region *r);
 /*
  * Maps [fd_offset, fd_offset + len) of fd at [shm_offset, shm_offset + len) of the region.
  * Checks: shm_offset, len, fd_offset page aligned; len > 0; no overflow; inside the region; no
- * overlap with a live mapping; caps (own and vm.max_map_count); fd open with a mode that allows
- * the protection. The caller keeps ownership of fd (it may close it right after: the mapping
- * holds its own reference). Mapping past EOF of a regular file is allowed (the guest gets
- * SIGBUS-style faults there only if it touches pages past EOF; see docs/SHM.md).
+ * overlap with a live mapping; caps (own, and SHM_REGION_VMAS_PER_MAPPING VMAs per live
+ * mapping against vm.max_map_count); fd open with a mode that allows the protection. The
+ * caller keeps ownership of fd (it may close it right after: the mapping holds its own
+ * reference). Mapping past EOF of a regular file is allowed (see the header comment).
  * Returns 0 or -errno (-EINVAL, -ERANGE, -EEXIST overlap, -ENOSPC caps, -EACCES, -EBADF,
  * -ENODEV, ...); on error the region is unchanged and, if err is not NULL, err holds a one-line
- * reason ("overlaps live mapping at 0x..+0x..").
+ * reason ("overlaps live mapping at 0x..+0x.."). Exception, -EIO: the mmap failed and so did
+ * restoring the hole; every mapping of the region was dropped (the device must be reset).
  */
 int shm_region_map(struct shm_region *r, uint64_t shm_offset, uint64_t len, int fd,
 		   uint64_t fd_offset, bool writable, char *err, size_t errlen);
@@ -98,16 +108,6 @@ int shm_region_unmap(struct shm_region *r, uint64_t shm_offset, uint64_t len, ch
 unsigned int shm_region_unmap_all(struct shm_region *r);
 
 void shm_region_get_stats(struct shm_region *r, struct shm_region_stats *out);
-
-/*
- * A guest access to a page of a live mapping that has no backing (past EOF of the file, e.g.
- * after a host-side truncate) makes KVM_RUN fail with EFAULT (KVM_EXIT_MEMORY_FAULT with the
- * GPA on Linux 6.8+). The vCPU loop turns the GPA into a region offset and calls this: the page
- * at offset is replaced by a zero scratch page inside the mapping (the guest then reads zeros
- * there and its writes are dropped with the mapping) and the vCPU can re-enter. Returns 0 if a
- * page was replaced, -ENOENT if offset is not inside a live mapping (holes never fault).
- */
-int shm_region_fixup_fault(struct shm_region *r, uint64_t offset);
 /* Counts a request refused before it reached map/unmap (e.g. unknown flag bits). */
 void shm_region_note_failure(struct shm_region *r);
 
@@ -119,19 +119,27 @@ int shm_region_find(struct shm_region *r, uint64_t offset, uint64_t len, uint64_
 		    uint64_t *map_len);
 
 /*
- * Where the guest sees the region whose host range starts at hva: the transport calls this
- * when it (re)registers the region's memslot (gpa ~0ULL: BAR unmapped). Unknown hva: ignored.
+ * A guest access to [offset, offset + len) that came back to the VMM (MMIO exit inside the
+ * region's window: a page KVM could not map, e.g. past EOF of a mapped file). Repairs the
+ * mapping there (shm_region_repair) and completes the access from the region with fault-safe
+ * copies. Returns 0, 1 if a mapping was repaired on the way, -EFAULT if nothing could be
+ * repaired and the access still fails (a write to a SHM_REGION_STRICT_RO mapping: the write is
+ * dropped), or another -errno when a repair failed: then every mapping of the region was
+ * dropped (one mmap, which never needs a new VMA) and the device must be reset. A read that
+ * fails returns zeros. len 1..8 (bus accesses), offset + len inside the region.
  */
-void shm_region_gpa_moved(void *hva, uint64_t gpa);
+int shm_region_access(struct shm_region *r, uint64_t offset, void *data, uint32_t len,
+		      bool is_write);
 /*
- * For the vCPU loop, when an MMIO exit hits no device: if [gpa, gpa + len) lies in a region,
- * the access is to a page KVM could not map (past EOF of a mapped file): the page(s) are replaced
- * by zero scratch (shm_region_fixup_fault), the read is completed from / the write stored into
- * the region, and 1 is returned. 0 if gpa is not in any region.
+ * After KVM_RUN failed with EFAULT. offset: the region offset of the faulting access when known
+ * (KVM_EXIT_MEMORY_FAULT), else UINT64_MAX: every live mapping is checked. A mapping whose
+ * last file page cannot be faulted in (fault-safe probe) gets [its first such page, its end)
+ * replaced by zero scratch. Returns the number of mappings repaired (0: nothing in this region
+ * could have faulted), or -errno when a repair failed (all mappings dropped, as above).
  */
-int shm_region_mmio_fallback(uint64_t gpa, void *data, uint32_t len, bool is_write);
+int shm_region_repair(struct shm_region *r, uint64_t offset);
 
-/* Process-wide count of live mappings over all regions (each costs up to 2 VMAs). */
+/* Process-wide count of live mappings over all regions. */
 uint64_t shm_region_global_live(void);
 
 #endif

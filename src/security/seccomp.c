@@ -87,6 +87,8 @@ static const struct sc_rule group_vcpu_ioctl[] = {
 	IOCTL(KVM_RUN), IOCTL(KVM_GET_REGS), IOCTL(KVM_SET_REGS), IOCTL(KVM_GET_SREGS),
 	IOCTL(KVM_SET_SREGS), IOCTL(KVM_GET_VCPU_EVENTS), IOCTL(KVM_SET_VCPU_EVENTS),
 	IOCTL(KVM_TRANSLATE), IOCTL(KVM_GET_FPU),
+	/* shm window repairs: fault-safe probes and copies on the own process (shm_region.c) */
+	ALLOW(process_vm_readv), ALLOW(process_vm_writev),
 	END
 };
 

@@ -26,7 +26,6 @@
 
 #define CHAN_BURST 32          /* messages served per wakeup before polling again */
 #define CHAN_MSG_TIMEOUT_MS 1000 /* rest of a message once its first byte arrived */
-#define CHAN_LOG_LIMIT 10      /* failures logged individually */
 
 struct vu_monitor {
 	struct vu_dev *dev;
@@ -38,41 +37,57 @@ struct vu_monitor {
 	int err_fds[VIRTIO_MAX_QUEUES];
 };
 
-typedef int (*chan_handler)(struct vu_dev *dev, struct vu_msg *m);
+/* A handler gets a request whose envelope the table checked; on failure why says what. */
+typedef int (*chan_handler)(struct vu_dev *dev, const struct vu_msg *m, char *why, size_t len);
 
 struct chan_entry {
 	chan_handler fn;
-	int nr_fds;            /* exact number of descriptors; -1: the handler checks */
+	unsigned int nr_fds;   /* exact number of descriptors */
 	int need_protocol;     /* protocol feature required, -1 none */
 };
 
-static int handle_config_change(struct vu_dev *dev, struct vu_msg *m)
+static int handle_config_change(struct vu_dev *dev, const struct vu_msg *m, char *why,
+				size_t len)
 {
 	(void)m;
+	(void)why;
+	(void)len;
 	virtio_device_config_changed(&dev->vdev);   /* no-op until the transport is registered */
 	return 0;
 }
 
-/* SHMEM_MAP / SHMEM_UNMAP: shmem.c checks the envelope (feature, size, fds) itself. */
-static int handle_shmem(struct vu_dev *dev, struct vu_msg *m)
+/* A map that could not even restore the hole reset the region: the device must be reset. */
+static int shmem_result(struct vu_dev *dev, int ret)
 {
-	return vu_shmem_handle(dev->name, dev->shm_regions, vu_shmem_count(dev),
-			       dev->protocol_features, m);
+	if (ret == -EIO)
+		virtio_device_needs_reset(&dev->vdev);
+	return ret;
 }
 
+static int handle_shmem_map(struct vu_dev *dev, const struct vu_msg *m, char *why, size_t len)
+{
+	return shmem_result(dev, vu_shmem_map(dev->vdev.shm, vu_shmem_count(dev),
+					      &m->payload.mmap, m->fds[0], why, len));
+}
+
+static int handle_shmem_unmap(struct vu_dev *dev, const struct vu_msg *m, char *why,
+			      size_t len)
+{
+	return vu_shmem_unmap(dev->vdev.shm, vu_shmem_count(dev), &m->payload.mmap, why, len);
+}
+
+/* The envelope of every request: payload size (msg.c's backend table), fds, feature. */
 static const struct chan_entry chan_table[VHOST_USER_BACKEND_MAX_REQUEST] = {
 	[VHOST_USER_BACKEND_CONFIG_CHANGE_MSG] = { handle_config_change, 0, -1 },
-	[VHOST_USER_BACKEND_SHMEM_MAP] = { handle_shmem, -1, -1 },
-	[VHOST_USER_BACKEND_SHMEM_UNMAP] = { handle_shmem, -1, -1 },
+	[VHOST_USER_BACKEND_SHMEM_MAP] = { handle_shmem_map, 1, VHOST_USER_PROTOCOL_F_SHMEM },
+	[VHOST_USER_BACKEND_SHMEM_UNMAP] = { handle_shmem_unmap, 0, VHOST_USER_PROTOCOL_F_SHMEM },
 };
 
-static void chan_log_failure(struct vu_dev *dev, const char *fmt, const char *a, int r)
+/* One line per failure, rate-limited (log.h); every failure is counted in chan_failures. */
+static void chan_log_failure(struct vu_dev *dev, const char *why)
 {
-	unsigned int n = atomic_fetch_add(&dev->chan_failures, 1) + 1;
-
-	if (n <= CHAN_LOG_LIMIT)
-		pr_warn_rl("%s: backend channel: %s %s: %s%s", dev->name, fmt, a, strerror(-r),
-			n == CHAN_LOG_LIMIT ? " (further failures counted, not logged)" : "");
+	atomic_fetch_add(&dev->chan_failures, 1);
+	pr_warn_rl("%s: backend channel: %s", dev->name, why);
 }
 
 static int chan_reply(struct vu_conn *chan, const struct vu_msg *req, int result)
@@ -85,43 +100,62 @@ static int chan_reply(struct vu_conn *chan, const struct vu_msg *req, int result
 	return vu_msg_send(chan, &rep);
 }
 
-static int chan_dispatch(struct vu_dev *dev, struct vu_msg *m)
+/* Envelope of every request from the table, then its handler. why: "<REQUEST>...: reason". */
+static int chan_dispatch(struct vu_dev *dev, struct vu_msg *m, char *why, size_t len)
 {
 	uint32_t req = m->hdr.request;
+	const char *name = vu_backend_request_name(req);
 	const struct chan_entry *e;
+	int r;
 
-	if (req >= VHOST_USER_BACKEND_MAX_REQUEST || !chan_table[req].fn)
+	if (req >= VHOST_USER_BACKEND_MAX_REQUEST || !chan_table[req].fn) {
+		snprintf(why, len, "unsupported request %s", name);
 		return -EOPNOTSUPP;
+	}
 	e = &chan_table[req];
-	if (e->need_protocol >= 0 && !vu_has_protocol(dev, (unsigned int)e->need_protocol))
+	if (e->need_protocol >= 0 && !vu_has_protocol(dev, (unsigned int)e->need_protocol)) {
+		snprintf(why, len, "%s: protocol feature %d not negotiated", name, e->need_protocol);
 		return -EPERM;
-	if (e->nr_fds >= 0 &&
-	    (!vu_backend_request_size_ok(m) || m->nr_fds != (unsigned int)e->nr_fds))
+	}
+	if (!vu_backend_request_size_ok(m)) {
+		snprintf(why, len, "%s: payload of %u bytes, not the request's size", name,
+			 m->hdr.size);
 		return -EINVAL;
-	return e->fn(dev, m);
+	}
+	if (m->nr_fds != e->nr_fds) {
+		snprintf(why, len, "%s: %u file descriptors, expected %u", name, m->nr_fds,
+			 e->nr_fds);
+		return -EINVAL;
+	}
+	r = e->fn(dev, m, why, len);   /* typed handlers name the request in why themselves */
+	if (r && !why[0])
+		snprintf(why, len, "%s: %s", name, strerror(-r));
+	return r;
 }
 
 int vu_chan_handle(struct vu_dev *dev, struct vu_conn *chan, struct vu_msg *m)
 {
 	const char *name = vu_backend_request_name(m->hdr.request);
+	char why[320] = "";
 	int r, s = 0;
 
 	atomic_fetch_add(&dev->chan_requests, 1);
 	if (m->hdr.flags & VHOST_USER_REPLY_MASK) {
-		r = -EPROTO;
-		chan_log_failure(dev, "unexpected reply flag on", name, r);
+		snprintf(why, sizeof(why), "unexpected reply flag on %s", name);
+		chan_log_failure(dev, why);
 		vu_msg_close_fds(m);
 		return 0;
 	}
-	r = chan_dispatch(dev, m);
+	r = chan_dispatch(dev, m, why, sizeof(why));
 	vu_msg_close_fds(m);
-	if (r)
-		chan_log_failure(dev, r == -EOPNOTSUPP ? "unsupported request" : "request", name, r);
+	/* reply first: the back-end may be waiting for it (never log before) */
 	if (m->hdr.flags & VHOST_USER_NEED_REPLY_MASK) {
 		s = chan_reply(chan, m, r);
 		if (s)
 			pr_warn_rl("%s", chan->err);
 	}
+	if (r)
+		chan_log_failure(dev, why);
 	return s;
 }
 
@@ -179,8 +213,11 @@ static int serve_channel(struct vu_monitor *mon)
 		r = vu_msg_recv(&mon->chan, &m, CHAN_MSG_TIMEOUT_MS);
 		if (r == -ETOOMANYREFS) {
 			/* Read whole (fds closed): refuse it and stay in sync. */
-			chan_log_failure(mon->dev, "request",
-					 vu_backend_request_name(m.hdr.request), r);
+			char why[96];
+
+			snprintf(why, sizeof(why), "%s: %s", vu_backend_request_name(m.hdr.request),
+				 strerror(-r));
+			chan_log_failure(mon->dev, why);
 			if ((m.hdr.flags & VHOST_USER_NEED_REPLY_MASK) && chan_reply(&mon->chan, &m, r))
 				r = -EPIPE;
 			else
@@ -311,6 +348,7 @@ int vu_thread_start(struct vu_dev *dev)
 	mon->gen = atomic_load(&dev->state) >> 1;
 	mon->conn_fd = mon->stop_fd = mon->chan.fd = -1;
 	mon->chan.name = "backend channel";
+	mon->chan.request_name = vu_backend_request_name;  /* its requests are the back-end's */
 	mon->chan.timeout_ms = CHAN_MSG_TIMEOUT_MS;
 	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		mon->err_fds[i] = -1;

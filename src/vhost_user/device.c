@@ -306,27 +306,12 @@ static void vu_config_write(struct virtio_device *vdev, uint32_t offset, const v
 		backend_config_write(dev, offset, data, len);
 }
 
-/*
- * The transport placed or moved the shared-memory BAR: tell each region where the guest sees it,
- * so an MMIO exit on a page KVM could not map (past EOF of a mapped file) is recognised.
- */
-static void vu_shm_bar_moved(struct virtio_device *vdev, uint64_t bar_gpa)
-{
-	for (unsigned int i = 0; i < vdev->nr_shm; i++) {
-		const struct virtio_shm_region *r = &vdev->shm[i];
-
-		if (r->hva)
-			shm_region_gpa_moved(r->hva, bar_gpa == ~0ULL ? ~0ULL : bar_gpa + r->bar_offset);
-	}
-}
-
 const struct virtio_device_ops vu_dev_ops = {
 	.config_read = vu_config_read,
 	.config_write = vu_config_write,
 	.set_features = vu_set_features,
 	.activate = vu_activate,
 	.reset = vu_reset,
-	.shm_bar_moved = vu_shm_bar_moved,
 };
 
 void vhost_user_device_destroy(struct virtio_device *vdev)

@@ -127,6 +127,12 @@ static const char *conn_name(const struct vu_conn *c)
 	return c->name ? c->name : "vhost-user";
 }
 
+/* The name of request on c's channel (each channel names its own requests). */
+static const char *req_name(const struct vu_conn *c, uint32_t request)
+{
+	return c->request_name ? c->request_name(request) : vu_request_name(request);
+}
+
 static uint32_t config_rule_size(const struct vu_msg *m)
 {
 	if (m->payload.config.size > VHOST_USER_MAX_CONFIG_SIZE)
@@ -253,7 +259,7 @@ int vu_msg_send(struct vu_conn *c, const struct vu_msg *m)
 
 	if (m->hdr.size > VHOST_USER_MAX_PAYLOAD || m->nr_fds > VHOST_USER_MAX_FDS) {
 		set_err(c, "%s: refusing to send %s: payload %u bytes, %u fds", conn_name(c),
-			vu_request_name(m->hdr.request), m->hdr.size, m->nr_fds);
+			req_name(c, m->hdr.request), m->hdr.size, m->nr_fds);
 		return -EINVAL;
 	}
 	if (!fds_sent) {
@@ -278,13 +284,13 @@ int vu_msg_send(struct vu_conn *c, const struct vu_msg *m)
 				if (r == 0)
 					continue;
 				set_err(c, "%s: sending %s: %s", conn_name(c),
-					vu_request_name(m->hdr.request),
+					req_name(c, m->hdr.request),
 					r == -ETIMEDOUT ? "timed out (back-end not reading)" : strerror(-r));
 				return r;
 			}
 			r = -errno;
 			set_err(c, "%s: sending %s: %s", conn_name(c),
-				vu_request_name(m->hdr.request), strerror(errno));
+				req_name(c, m->hdr.request), strerror(errno));
 			return r == -EPIPE ? -ECONNRESET : r;
 		}
 		done += (size_t)n;
@@ -407,7 +413,7 @@ int vu_msg_recv(struct vu_conn *c, struct vu_msg *m, int timeout_ms)
 	if (m->hdr.size > VHOST_USER_MAX_PAYLOAD) {
 		vu_msg_close_fds(m);
 		set_err(c, "%s: %s: payload of %u bytes exceeds the %u-byte limit", conn_name(c),
-			vu_request_name(m->hdr.request), m->hdr.size, VHOST_USER_MAX_PAYLOAD);
+			req_name(c, m->hdr.request), m->hdr.size, VHOST_USER_MAX_PAYLOAD);
 		return -EPROTO;
 	}
 	r = recv_full(c, m, &m->payload, m->hdr.size, deadline, &overflow, NULL);
@@ -432,7 +438,7 @@ int vu_msg_recv(struct vu_conn *c, struct vu_msg *m, int timeout_ms)
 
 int vu_check_reply(struct vu_conn *c, const struct vu_msg *req, const struct vu_msg *reply)
 {
-	const char *name = vu_request_name(req->hdr.request);
+	const char *name = req_name(c, req->hdr.request);
 	int want;
 
 	if (!(reply->hdr.flags & VHOST_USER_REPLY_MASK)) {
@@ -468,7 +474,7 @@ int vu_call(struct vu_conn *c, struct vu_msg *req, struct vu_msg *reply)
 
 	if (!vu_request_size_ok(req)) {
 		set_err(c, "%s: internal error: %s with payload size %u", conn_name(c),
-			vu_request_name(req->hdr.request), req->hdr.size);
+			req_name(c, req->hdr.request), req->hdr.size);
 		return -EINVAL;
 	}
 	reply_size = vu_reply_size(req);
@@ -491,7 +497,7 @@ int vu_call(struct vu_conn *c, struct vu_msg *req, struct vu_msg *reply)
 	}
 	if (reply_size < 0 && rep->payload.u64 != 0) {
 		set_err(c, "%s: back-end rejected %s (status %llu)", conn_name(c),
-			vu_request_name(req->hdr.request), (unsigned long long)rep->payload.u64);
+			req_name(c, req->hdr.request), (unsigned long long)rep->payload.u64);
 		return -EIO;
 	}
 	return 0;

@@ -201,6 +201,9 @@ struct vu_conn {
 	int fd;
 	int timeout_ms;         /* per blocking step; <= 0 means 5000 */
 	const char *name;       /* device name for messages */
+	/* names the requests this channel carries in messages; NULL: front-end requests
+	 * (vu_request_name); the backend channel's ends use vu_backend_request_name */
+	const char *(*request_name)(uint32_t request);
 	bool reply_ack;         /* REPLY_ACK negotiated: ask NEED_REPLY on no-reply requests */
 	char err[256];
 };

@@ -10,114 +10,64 @@
 #include <string.h>
 
 #include "vhost_user/shmem.h"
+#include "virtio/virtio_pci.h"
 #include "vmm/layout.h"
 #include "vmm/log.h"
 
-#define REQ_FMT "%s%sSHMEM_%s shmid=%u fd_offset=0x%llx shm_offset=0x%llx len=0x%llx flags=0x%llx"
+#define REQ_FMT "SHMEM_%s shmid=%u fd_offset=0x%llx shm_offset=0x%llx len=0x%llx flags=0x%llx: %s"
 
-static void log_req(const char *name, const char *op, const struct vhost_user_mmap *req,
-		    const char *why)
+/* "SHMEM_MAP shmid=0 fd_offset=0x0 shm_offset=0x300000 len=0x200000 flags=0x1: <reason>" */
+static int req_err(char *why, size_t whylen, const char *op, const struct vhost_user_mmap *req,
+		   const char *reason, int ret)
 {
-	pr_err_rl(REQ_FMT ": %s", name ? name : "", name ? ": " : "", op, req->shmid,
-	       (unsigned long long)req->fd_offset, (unsigned long long)req->shm_offset,
-	       (unsigned long long)req->len, (unsigned long long)req->flags, why);
+	if (why && whylen)
+		snprintf(why, whylen, REQ_FMT, op, req->shmid, (unsigned long long)req->fd_offset,
+			 (unsigned long long)req->shm_offset, (unsigned long long)req->len,
+			 (unsigned long long)req->flags, reason);
+	return ret;
 }
 
-struct shm_region *vu_shmem_find(struct shm_region **regions, unsigned int nr, uint8_t shmid)
+struct shm_region *vu_shmem_find(struct shm_region *const *set, unsigned int nr, uint8_t shmid)
 {
 	unsigned int i;
 
-	if (!regions)
+	if (!set)
 		return NULL;
 	for (i = 0; i < nr; i++)
-		if (regions[i] && regions[i]->hva && regions[i]->id == shmid)
-			return regions[i];
+		if (set[i] && set[i]->hva && set[i]->id == shmid)
+			return set[i];
 	return NULL;
 }
 
-static int do_map(const char *name, struct shm_region **regions, unsigned int nr,
-		  const struct vhost_user_mmap *req, int fd)
+int vu_shmem_map(struct shm_region *const *set, unsigned int nr,
+		 const struct vhost_user_mmap *req, int fd, char *why, size_t whylen)
 {
-	struct shm_region *r = vu_shmem_find(regions, nr, req->shmid);
+	struct shm_region *r = vu_shmem_find(set, nr, req->shmid);
 	char err[160];
 	int ret;
 
-	if (!r) {
-		log_req(name, "MAP", req, "unknown shmid");
-		return -EINVAL;
-	}
+	if (!r)
+		return req_err(why, whylen, "MAP", req, "unknown shmid", -EINVAL);
 	if (req->flags & ~VHOST_USER_FLAG_MAP_RW) {
 		shm_region_note_failure(r);
-		log_req(name, "MAP", req, "unknown flag bits");
-		return -EINVAL;
+		return req_err(why, whylen, "MAP", req, "unknown flag bits", -EINVAL);
 	}
 	ret = shm_region_map(r, req->shm_offset, req->len, fd, req->fd_offset,
 			     req->flags & VHOST_USER_FLAG_MAP_RW, err, sizeof(err));
-	if (ret)
-		log_req(name, "MAP", req, err);
-	return ret;
+	return ret ? req_err(why, whylen, "MAP", req, err, ret) : 0;
 }
 
-static int do_unmap(const char *name, struct shm_region **regions, unsigned int nr,
-		    const struct vhost_user_mmap *req)
+int vu_shmem_unmap(struct shm_region *const *set, unsigned int nr,
+		   const struct vhost_user_mmap *req, char *why, size_t whylen)
 {
-	struct shm_region *r = vu_shmem_find(regions, nr, req->shmid);
+	struct shm_region *r = vu_shmem_find(set, nr, req->shmid);
 	char err[160];
 	int ret;
 
-	if (!r) {
-		log_req(name, "UNMAP", req, "unknown shmid");
-		return -EINVAL;
-	}
+	if (!r)
+		return req_err(why, whylen, "UNMAP", req, "unknown shmid", -EINVAL);
 	ret = shm_region_unmap(r, req->shm_offset, req->len, err, sizeof(err));
-	if (ret)
-		log_req(name, "UNMAP", req, err);
-	return ret;
-}
-
-int vu_shmem_map_regions(struct shm_region **regions, unsigned int nr,
-			 const struct vhost_user_mmap *req, int fd)
-{
-	return do_map(NULL, regions, nr, req, fd);
-}
-
-int vu_shmem_unmap_regions(struct shm_region **regions, unsigned int nr,
-			   const struct vhost_user_mmap *req)
-{
-	return do_unmap(NULL, regions, nr, req);
-}
-
-static int envelope_error(const char *name, const struct vu_msg *m, const char *why)
-{
-	pr_err_rl("%s%s%s (request %u, size %u, %u fds): %s", name ? name : "", name ? ": " : "",
-	       m->hdr.request == VHOST_USER_BACKEND_SHMEM_MAP ? "SHMEM_MAP" :
-	       m->hdr.request == VHOST_USER_BACKEND_SHMEM_UNMAP ? "SHMEM_UNMAP" : "SHMEM request",
-	       m->hdr.request, m->hdr.size, m->nr_fds, why);
-	return -EINVAL;
-}
-
-int vu_shmem_handle(const char *name, struct shm_region **regions, unsigned int nr,
-		    uint64_t protocol_features, const struct vu_msg *m)
-{
-	struct vhost_user_mmap req;
-	bool is_map;
-
-	if (m->hdr.request != VHOST_USER_BACKEND_SHMEM_MAP &&
-	    m->hdr.request != VHOST_USER_BACKEND_SHMEM_UNMAP)
-		return envelope_error(name, m, "not a SHMEM request");
-	is_map = m->hdr.request == VHOST_USER_BACKEND_SHMEM_MAP;
-	if (!(protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_SHMEM)))
-		return envelope_error(name, m, "SHMEM protocol feature not negotiated");
-	if (m->hdr.size != VU_SHMEM_MMAP_SIZE)
-		return envelope_error(name, m, "payload is not 40 bytes");
-	if (is_map && m->nr_fds != 1)
-		return envelope_error(name, m, "MAP needs exactly one fd");
-	if (!is_map && m->nr_fds != 0)
-		return envelope_error(name, m, "UNMAP carries no fd");
-	memcpy(&req, &m->payload.mmap, sizeof(req));
-	if (!is_map)
-		return do_unmap(name, regions, nr, &req);
-	return do_map(name, regions, nr, &req, m->fds[0]);
+	return ret ? req_err(why, whylen, "UNMAP", req, err, ret) : 0;
 }
 
 static int cfg_err(char *err, size_t errlen, const char *fmt, ...)
@@ -177,7 +127,7 @@ int vu_parse_shmem_config(const void *payload, size_t size, uint64_t sizes[256],
 	return 0;
 }
 
-/* ---- Per vhost-user device (dev->shm_regions[], dev->vdev.shm[]) ---- */
+/* ---- Per vhost-user device (the region objects in dev->vdev.shm[]) ---- */
 
 /*
  * Regions published so far. The backend-channel thread may already run while a generic device
@@ -186,7 +136,7 @@ int vu_parse_shmem_config(const void *payload, size_t size, uint64_t sizes[256],
  */
 unsigned int vu_shmem_count(const struct vu_dev *dev)
 {
-	return __atomic_load_n(&dev->nr_shm_regions, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&dev->vdev.nr_shm, __ATOMIC_ACQUIRE);
 }
 
 void vu_shmem_reset(struct vu_dev *dev)
@@ -194,8 +144,8 @@ void vu_shmem_reset(struct vu_dev *dev)
 	unsigned int i, n = 0, nr = vu_shmem_count(dev);
 
 	for (i = 0; i < nr; i++)
-		if (dev->shm_regions[i])
-			n += shm_region_unmap_all(dev->shm_regions[i]);
+		if (dev->vdev.shm[i])
+			n += shm_region_unmap_all(dev->vdev.shm[i]);
 	if (n)
 		pr_info_rl("%s: dropped %u shared memory mappings", dev->name, n);
 }
@@ -205,12 +155,13 @@ static int add_region(struct vu_dev *dev, uint8_t id, uint64_t size, char *err, 
 	struct shm_region *r;
 	int ret;
 
-	if (vu_shmem_find(dev->shm_regions, dev->nr_shm_regions, id)) {
+	unsigned int nr = dev->vdev.nr_shm;
+
+	if (vu_shmem_find(dev->vdev.shm, nr, id)) {
 		cfg_err(err, errlen, "%s: shm region %u defined twice", dev->name, id);
 		return -EEXIST;
 	}
-	if (dev->nr_shm_regions >= VIRTIO_MAX_SHM_REGIONS ||
-	    dev->vdev.nr_shm >= VIRTIO_MAX_SHM_REGIONS) {
+	if (nr >= VIRTIO_MAX_SHM_REGIONS) {
 		cfg_err(err, errlen, "%s: too many shm regions", dev->name);
 		return -ENOSPC;
 	}
@@ -226,19 +177,26 @@ static int add_region(struct vu_dev *dev, uint8_t id, uint64_t size, char *err, 
 			(unsigned long long)size, strerror(-ret));
 		return ret;
 	}
-	/* Same index in both arrays, as vhost_user.h says; published last (vu_shmem_count). */
-	dev->shm_regions[dev->nr_shm_regions] = r;
-	dev->vdev.shm[dev->vdev.nr_shm++] = (struct virtio_shm_region){
-		.id = id, .size = r->size, .hva = r->hva };
-	__atomic_store_n(&dev->nr_shm_regions, dev->nr_shm_regions + 1, __ATOMIC_RELEASE);
+	/* Published last (vu_shmem_count): the backend channel may look it up from now on. */
+	dev->vdev.shm[nr] = r;
+	__atomic_store_n(&dev->vdev.nr_shm, nr + 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
 int vu_shmem_add_regions(struct vu_dev *dev, const uint64_t sizes[256], char *err, size_t errlen)
 {
-	unsigned int id;
+	unsigned int id, n = 0, room = virtio_pci_shm_room(dev->vdev.config_size);
 	int ret;
 
+	for (id = 0; id < VHOST_USER_MAX_SHM_REGIONS; id++)
+		n += sizes[id] != 0;
+	if (n + dev->vdev.nr_shm > room) {
+		cfg_err(err, errlen, "%s: the back-end asks for %u shared memory regions; microvm's "
+			"virtio-pci transport exposes at most %u per device (one 24-byte capability "
+			"each in PCI config space%s)", dev->name, n + dev->vdev.nr_shm, room,
+			dev->vdev.config_size ? ", next to the device config" : "");
+		return -ENOSPC;
+	}
 	for (id = 0; id < VHOST_USER_MAX_SHM_REGIONS; id++) {
 		if (!sizes[id])
 			continue;
@@ -289,28 +247,30 @@ void vu_shmem_destroy(struct vu_dev *dev)
 {
 	unsigned int i;
 
-	for (i = 0; i < dev->nr_shm_regions; i++) {
+	for (i = 0; i < dev->vdev.nr_shm; i++) {
+		struct shm_region *r = dev->vdev.shm[i];
 		struct shm_region_stats st;
 
-		if (!dev->shm_regions[i])
+		if (!r)
 			continue;
 		/* The counters for the record (tests read this line with -v). */
-		shm_region_get_stats(dev->shm_regions[i], &st);
+		shm_region_get_stats(r, &st);
 		pr_info("%s: shm region %u at exit: %llu live mappings, %llu maps, %llu unmaps, "
-			"%llu failed requests", dev->name, dev->shm_regions[i]->id,
+			"%llu failed requests, %llu repaired mappings, %llu guest accesses "
+			"completed by the VMM", dev->name, r->id,
 			(unsigned long long)st.live, (unsigned long long)st.total_maps,
-			(unsigned long long)st.total_unmaps, (unsigned long long)st.failed);
-		shm_region_destroy(dev->shm_regions[i]);
-		free(dev->shm_regions[i]);
-		dev->shm_regions[i] = NULL;
+			(unsigned long long)st.total_unmaps, (unsigned long long)st.failed,
+			(unsigned long long)st.repairs, (unsigned long long)st.accesses);
+		shm_region_destroy(r);
+		free(r);
+		dev->vdev.shm[i] = NULL;
 	}
-	dev->nr_shm_regions = 0;
 	dev->vdev.nr_shm = 0;
 }
 
 int vu_shmem_get_stats(struct vu_dev *dev, uint8_t shmid, struct shm_region_stats *out)
 {
-	struct shm_region *r = vu_shmem_find(dev->shm_regions, vu_shmem_count(dev), shmid);
+	struct shm_region *r = vu_shmem_find(dev->vdev.shm, vu_shmem_count(dev), shmid);
 
 	if (!r)
 		return -ENOENT;

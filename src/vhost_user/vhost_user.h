@@ -85,14 +85,11 @@ struct vu_dev {
 	atomic_int threads;          /* live monitor threads (destroy waits for 0) */
 	atomic_uint chan_requests;   /* backend requests served (tests, stats) */
 	atomic_uint chan_failures;   /* backend requests answered with failure */
-
 	/*
-	 * VIRTIO shared memory regions (src/mm/shm_region.h), indexed like vdev.shm[]: SHMEM_MAP /
-	 * SHMEM_UNMAP on the backend channel go to vu_shmem_handle() (shmem.c) with this array;
-	 * device reset drops every mapping. Created by the device kind (fs: cache window).
+	 * VIRTIO shared memory regions: vdev.shm[] (the device owns the objects, shmem.c creates
+	 * them, the transport reads them). SHMEM_MAP / SHMEM_UNMAP on the backend channel go to
+	 * vu_shmem_map/unmap with that set; device reset drops every mapping.
 	 */
-	struct shm_region *shm_regions[VIRTIO_MAX_SHM_REGIONS];
-	unsigned int nr_shm_regions;
 };
 
 static inline struct vu_dev *to_vu_dev(struct virtio_device *vdev)

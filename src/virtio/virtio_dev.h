@@ -9,9 +9,16 @@
  * MSI-X vector (a KVM irqfd). The device only sees fds and ring addresses, so a built-in device
  * thread and an external vhost-user backend are driven the same way.
  *
+ * Shared memory regions: the device owns its struct shm_region objects (src/mm/shm_region.h) and
+ * lists them in shm[]; the transport reads id, size and hva, places them in its shm BAR, and
+ * owns every guest access to that window that reaches the VMM (shm_region_access) and the
+ * repair after KVM_RUN EFAULT (shm_region_repair). There is no other description of a region.
+ *
  * Threads: ops are called from the vCPU thread that performed the guest access (or the harness
- * thread), with the transport's lock held: they must not block for long and must not call back
- * into transport functions other than the two notification helpers below.
+ * thread), with the transport's lock held, and must not call back into transport functions
+ * other than the two notification helpers below. They may block: activate and reset of a
+ * vhost-user device do round trips with the back-end (bounded by its reply timeout), and the
+ * vCPU that wrote the status register waits for them.
  */
 #ifndef MICROVM_VIRTIO_DEV_H
 #define MICROVM_VIRTIO_DEV_H
@@ -20,10 +27,16 @@
 #include <stdint.h>
 
 #define VIRTIO_MAX_QUEUES 64
-#define VIRTIO_MAX_SHM_REGIONS 256
+/*
+ * Shared memory regions per device: one 24-byte capability each must fit in the 256-byte PCI
+ * config space next to the transport's own capabilities. virtio_pci_shm_room() says how many
+ * fit for a given device config size (3 with a device config space, 4 without).
+ */
+#define VIRTIO_MAX_SHM_REGIONS 4
 
 struct vm;
 struct virtio_device;
+struct shm_region;
 
 struct virtio_queue {
 	uint16_t size;       /* negotiated queue size (power of two) */
@@ -36,13 +49,6 @@ struct virtio_queue {
 	int call_fd;         /* eventfd: write 1 to interrupt the guest for this queue; -1 if no vector */
 };
 
-struct virtio_shm_region {
-	uint8_t id;          /* shmid, unique per device */
-	uint64_t size;       /* bytes, multiple of 2 MiB */
-	void *hva;           /* host range backing the region (reserved, never unmapped) */
-	uint64_t bar_offset; /* set by the transport: offset inside the shared-memory BAR */
-};
-
 struct virtio_device_ops {
 	/* Device-specific configuration space (after the common config). Bounds already checked. */
 	void (*config_read)(struct virtio_device *dev, uint32_t offset, void *data, uint32_t len);
@@ -53,8 +59,6 @@ struct virtio_device_ops {
 	int (*activate)(struct virtio_device *dev);
 	/* Device reset (status 0) or VM teardown: stop, release everything activate took. */
 	void (*reset)(struct virtio_device *dev);
-	/* The shared-memory BAR moved (or was first placed) at bar_gpa; ~0ULL means unmapped. Optional. */
-	void (*shm_bar_moved)(struct virtio_device *dev, uint64_t bar_gpa);
 };
 
 struct virtio_device {
@@ -66,8 +70,9 @@ struct virtio_device {
 	unsigned int nr_queues;
 	uint16_t max_queue_size;
 	struct virtio_queue queues[VIRTIO_MAX_QUEUES];
-	unsigned int nr_shm;
-	struct virtio_shm_region shm[VIRTIO_MAX_SHM_REGIONS];
+	unsigned int nr_shm;       /* published with a release store (regions may appear while
+				      the back-end's channel already runs) */
+	struct shm_region *shm[VIRTIO_MAX_SHM_REGIONS]; /* owned by the device; unique ids */
 	const struct virtio_device_ops *ops;
 	void *priv;                /* device model state */
 	void *transport;           /* set by the transport */

@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "mm/shm_region.h"
 #include "pci/msix.h"
 #include "virtio/virtio_pci_priv.h"
 #include "vmm/log.h"
@@ -44,7 +45,7 @@ static void notify_ioeventfds(struct virtio_pci *vp, uint64_t bar_gpa, bool assi
 
 		if (ret < 0)
 			pr_warn_rl("%s: cannot %s ioeventfd for queue %u at 0x%llx: %d", dev->name,
-				   assign ? "assign" : "remove", i, (unsigned long long)addr, ret);
+				assign ? "assign" : "remove", i, (unsigned long long)addr, ret);
 	}
 }
 
@@ -55,27 +56,26 @@ static void shm_memslots(struct virtio_pci *vp, uint64_t old_gpa, uint64_t new_g
 	struct virtio_device *dev = vp->vdev;
 
 	for (unsigned int i = 0; i < dev->nr_shm; i++) {
-		struct virtio_shm_region *r = &dev->shm[i];
+		struct shm_region *r = dev->shm[i];
+		uint64_t off = vp->shm_bar_off[i];
 		int ret;
 
-		if (!r->hva || vp->shm_slots[i] < 0)
+		if (vp->shm_slots[i] < 0)
 			continue;
 		if (old_gpa != PCI_BAR_UNMAPPED)
-			vm_memslot_set(vp->vm, vp->shm_slots[i], old_gpa + r->bar_offset, 0, NULL, false);
+			vm_memslot_set(vp->vm, vp->shm_slots[i], old_gpa + off, 0, NULL, false);
 		if (new_gpa == PCI_BAR_UNMAPPED)
 			continue;
-		ret = vm_memslot_set(vp->vm, vp->shm_slots[i], new_gpa + r->bar_offset, r->size,
-				     r->hva, false);
+		ret = vm_memslot_set(vp->vm, vp->shm_slots[i], new_gpa + off, r->size, r->hva, false);
 		if (ret < 0)
 			pr_warn_rl("%s: cannot map shm region %u at 0x%llx: %d", dev->name, r->id,
-				   (unsigned long long)(new_gpa + r->bar_offset), ret);
+				(unsigned long long)(new_gpa + off), ret);
 	}
 }
 
 static void vp_bar_moved(struct pci_dev *pdev, int bar, uint64_t old_gpa, uint64_t new_gpa)
 {
 	struct virtio_pci *vp = pdev->opaque;
-	struct virtio_device *dev = vp->vdev;
 
 	pthread_mutex_lock(&vp->lock);
 	if (bar == VIRTIO_PCI_MODERN_BAR) {
@@ -87,8 +87,6 @@ static void vp_bar_moved(struct pci_dev *pdev, int bar, uint64_t old_gpa, uint64
 	} else if (bar == VIRTIO_PCI_SHM_BAR) {
 		shm_memslots(vp, old_gpa, new_gpa);
 		vp->shm_gpa = new_gpa;
-		if (dev->ops->shm_bar_moved)
-			dev->ops->shm_bar_moved(dev, new_gpa);
 	}
 	pthread_mutex_unlock(&vp->lock);
 }
@@ -142,7 +140,7 @@ static void vp_free(struct virtio_pci *vp)
 	pthread_mutex_unlock(&vp->lock);
 	for (unsigned int i = 0; i < dev->nr_shm; i++)
 		if (vp->shm_slots[i] >= 0)
-			vm_memslot_free(vp->vm, vp->shm_slots[i]);
+			vm_memslot_free(vp->vm, vp->shm_slots[i]);  /* also drops the owner hook */
 	for (unsigned int i = 0; i < dev->nr_queues; i++) {
 		if (dev->queues[i].kick_fd >= 0)
 			close(dev->queues[i].kick_fd);
@@ -189,13 +187,14 @@ static int add_shm_caps(struct virtio_pci *vp)
 	struct virtio_device *dev = vp->vdev;
 
 	for (unsigned int i = 0; i < dev->nr_shm; i++) {
-		struct virtio_shm_region *r = &dev->shm[i];
+		const struct shm_region *r = dev->shm[i];
+		uint64_t off = vp->shm_bar_off[i];
 		struct virtio_pci_cap64 c = {
 			.cap = { .cap_vndr = PCI_CAP_ID_VNDR, .cap_len = sizeof(c),
 				 .cfg_type = VIRTIO_PCI_CAP_SHARED_MEMORY_CFG, .bar = VIRTIO_PCI_SHM_BAR,
-				 .id = r->id, .offset = (uint32_t)r->bar_offset,
+				 .id = r->id, .offset = (uint32_t)off,
 				 .length = (uint32_t)r->size },
-			.offset_hi = (uint32_t)(r->bar_offset >> 32),
+			.offset_hi = (uint32_t)(off >> 32),
 			.length_hi = (uint32_t)(r->size >> 32),
 		};
 
@@ -229,6 +228,28 @@ static int add_caps(struct virtio_pci *vp)
 	return add_shm_caps(vp);
 }
 
+/*
+ * Config space the transport's own capabilities take (pci_dev_add_cap packs them 4-byte
+ * aligned from 0x40): MSI-X 12, common 16, notify 20, ISR 16, device config 16 (only with a
+ * device config space), PCI_CFG window 20; each shm region then takes a 24-byte
+ * virtio_pci_cap64. The layout checks in add_caps() keep this honest (-ENOSPC).
+ */
+#define VP_CAPS_START 0x40u
+#define VP_CAPS_FIXED (12u + 16u + 20u + 16u + 20u)
+#define VP_CAP_DEVCFG 16u
+#define VP_CAP_SHM ((unsigned int)sizeof(struct virtio_pci_cap64))
+
+unsigned int virtio_pci_shm_room(uint32_t config_size)
+{
+	unsigned int used = VP_CAPS_START + VP_CAPS_FIXED + (config_size ? VP_CAP_DEVCFG : 0);
+	unsigned int n = (PCI_CFG_SIZE - used) / VP_CAP_SHM;
+
+	return n < VIRTIO_MAX_SHM_REGIONS ? n : VIRTIO_MAX_SHM_REGIONS;
+}
+
+_Static_assert((PCI_CFG_SIZE - VP_CAPS_START - VP_CAPS_FIXED) / 24 >= VIRTIO_MAX_SHM_REGIONS,
+	       "VIRTIO_MAX_SHM_REGIONS capabilities fit without a device config space");
+
 /* ---- validation and BAR setup ---- */
 
 static int check_device(const struct virtio_device *dev)
@@ -244,11 +265,14 @@ static int check_device(const struct virtio_device *dev)
 		return -EINVAL;
 	if (dev->config_size > VIRTIO_PCI_DEVCFG_MAX || dev->nr_shm > VIRTIO_MAX_SHM_REGIONS)
 		return -EINVAL;
+	if (dev->nr_shm > virtio_pci_shm_room(dev->config_size))
+		return -ENOSPC;
 	for (unsigned int i = 0; i < dev->nr_shm; i++) {
-		if (!dev->shm[i].size || (dev->shm[i].size & (VIRTIO_PCI_SHM_ALIGN - 1)))
+		if (!dev->shm[i] || !dev->shm[i]->hva || !dev->shm[i]->size ||
+		    (dev->shm[i]->size & (VIRTIO_PCI_SHM_ALIGN - 1)))
 			return -EINVAL;
 		for (unsigned int j = 0; j < i; j++)
-			if (dev->shm[j].id == dev->shm[i].id)
+			if (dev->shm[j]->id == dev->shm[i]->id)
 				return -EINVAL;
 	}
 	return 0;
@@ -258,15 +282,19 @@ static int setup_shm_bar(struct virtio_pci *vp)
 {
 	struct virtio_device *dev = vp->vdev;
 	uint64_t off = 0;
+	int ret;
 
 	for (unsigned int i = 0; i < dev->nr_shm; i++) {
-		dev->shm[i].bar_offset = off;
-		off += dev->shm[i].size;
-		if (dev->shm[i].hva) {
-			vp->shm_slots[i] = vm_memslot_alloc(vp->vm);
-			if (vp->shm_slots[i] < 0)
-				return -ENOSPC;
-		}
+		vp->shm_bar_off[i] = off;
+		off += dev->shm[i]->size;
+		vp->shm_slots[i] = vm_memslot_alloc(vp->vm);
+		if (vp->shm_slots[i] < 0)
+			return -ENOSPC;
+		vp->shm_owner[i] = (struct vp_shm_owner){ .vp = vp, .idx = i };
+		ret = vm_memslot_set_owner(vp->vm, vp->shm_slots[i], virtio_pci_shm_repair,
+					   &vp->shm_owner[i]);
+		if (ret < 0)
+			return ret;
 	}
 	if (!dev->nr_shm)
 		return 0;

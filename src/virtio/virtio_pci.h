@@ -6,8 +6,10 @@
  * BAR with the common config (0x0000), ISR (0x1000), device config (0x2000) and notify area
  * (0x3000, one 4-byte address per queue, notify_off_multiplier 4, each an ioeventfd on the
  * queue's kick eventfd), BAR 4 = 64-bit prefetchable BAR holding only the shared memory regions
- * (back to back, one VIRTIO_PCI_CAP_SHARED_MEMORY_CFG virtio_pci_cap64 each, memslots over
- * each region's hva). A VIRTIO_PCI_CAP_PCI_CFG window gives config-space access to BAR 2.
+ * (back to back, one VIRTIO_PCI_CAP_SHARED_MEMORY_CFG virtio_pci_cap64 each, one memslot over
+ * each region's hva; guest accesses that still reach the VMM there, and KVM_RUN EFAULTs inside
+ * those memslots, go to the region: virtio_pci_shm.c). A VIRTIO_PCI_CAP_PCI_CFG window gives
+ * config-space access to BAR 2.
  */
 #ifndef MICROVM_VIRTIO_PCI_H
 #define MICROVM_VIRTIO_PCI_H
@@ -40,6 +42,9 @@ struct pci_bus;
  */
 #define VIRTIO_PCI_UNSUPPORTED_FEATURES (0x1fULL << 37)
 uint64_t virtio_pci_offered_features(const struct virtio_device *dev);
+
+/* How many shared memory capabilities fit next to this transport's own (config_size: device's). */
+unsigned int virtio_pci_shm_room(uint32_t config_size);
 
 /*
  * Plugs dev into the bus as a virtio-pci function. dev must be filled in (device_id, features

@@ -31,12 +31,22 @@ struct virtio_pci {
 	_Atomic uint16_t msix_config;
 	/* Where BARs are decoded now. */
 	uint64_t modern_gpa, shm_gpa;
+	/* Shared memory BAR: per dev->shm[i], its offset in the BAR, memslot, repair cookie. */
+	uint64_t shm_bar_off[VIRTIO_MAX_SHM_REGIONS];
 	int shm_slots[VIRTIO_MAX_SHM_REGIONS];
+	struct vp_shm_owner {
+		struct virtio_pci *vp;
+		unsigned int idx;
+	} shm_owner[VIRTIO_MAX_SHM_REGIONS];
+	atomic_uint shm_repairs, shm_failures; /* log limiting (counts are in the region stats) */
 	int pci_cfg_cap;             /* config offset of the VIRTIO_PCI_CAP_PCI_CFG capability */
 };
 
 extern const struct bus_ops virtio_pci_modern_ops;
 extern const struct bus_ops virtio_pci_shm_ops;
+
+/* vm memory owner hook of each shm region's memslot (virtio_pci_shm.c); opaque: vp_shm_owner. */
+int virtio_pci_shm_repair(void *opaque, uint64_t offset);
 
 /* Sets dev->transport (vp, or NULL before vp is freed) against the notification helpers. */
 void virtio_pci_publish(struct virtio_device *dev, struct virtio_pci *vp);

@@ -443,21 +443,3 @@ static void modern_write(void *opaque, uint64_t off, const void *data, uint32_t 
 }
 
 const struct bus_ops virtio_pci_modern_ops = { .read = modern_read, .write = modern_write };
-
-/* Shared-memory BAR accesses reach the VMM only where no memslot backs the BAR: read 0. */
-static void shm_read(void *opaque, uint64_t off, void *data, uint32_t len)
-{
-	(void)opaque;
-	(void)off;
-	memset(data, 0, len);
-}
-
-static void shm_write(void *opaque, uint64_t off, const void *data, uint32_t len)
-{
-	(void)opaque;
-	(void)off;
-	(void)data;
-	(void)len;
-}
-
-const struct bus_ops virtio_pci_shm_ops = { .read = shm_read, .write = shm_write };

@@ -8,12 +8,21 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "mm/shm_region.h"
 #include "vmm/emul_fixup.h"
 #include "vmm/exit_codes.h"
 #include "vmm/log.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
+
+#ifndef KVM_EXIT_MEMORY_FAULT
+#define KVM_EXIT_MEMORY_FAULT 39        /* Linux 6.8 (older headers: Debian 12's 6.1 lack it) */
+#endif
+/* Its payload in the kvm_run exit union (struct kvm_run::memory_fault in 6.8+ headers). */
+struct run_memory_fault {
+	uint64_t flags, gpa, size;
+};
+/* EFAULTs in a row that memory owners repaired before the VM is stopped as a host error. */
+#define RUN_MAX_REPAIRS 64
 
 /* A handler returns RUN_CONTINUE, or an exit status (exit_codes.h, >= 0) to stop the VM. */
 #define RUN_CONTINUE (-1)
@@ -37,13 +46,6 @@ static int handle_mmio(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 
-	/*
-	 * Shared memory regions first: their BAR is also a bus range, but an exit there means a
-	 * page KVM could not map (past EOF of a mapped file), completed from zero scratch.
-	 */
-	if (shm_region_mmio_fallback(run->mmio.phys_addr, run->mmio.data, run->mmio.len,
-				     run->mmio.is_write))
-		return RUN_CONTINUE;
 	if (!bus_access(&vcpu->vm->mmio_bus, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
 			run->mmio.is_write))
 		pr_debug_rl("vcpu%u: unassigned MMIO %s at 0x%llx len %u", vcpu->id,
@@ -124,26 +126,55 @@ static const exit_handler exit_handlers[] = {
 	[KVM_EXIT_HLT] = handle_hlt,
 };
 
+/*
+ * KVM_RUN failed with EFAULT: a guest access to memory whose host page cannot be faulted in
+ * (hardware KVM; e.g. a shared memory mapping past EOF of its file). The owners of the VM's
+ * memory repair what they can (vm_repair_memory); KVM_EXIT_MEMORY_FAULT (Linux 6.8+) says
+ * where, else every owner checks all its memory. True: re-enter KVM_RUN.
+ */
+static bool repair_after_efault(struct vcpu *vcpu, unsigned int *streak)
+{
+	struct kvm_run *run = vcpu->run;
+	uint64_t gpa = UINT64_MAX;
+
+	if (vcpu->vm->memory_fault_info && run->exit_reason == KVM_EXIT_MEMORY_FAULT) {
+		struct run_memory_fault mf;
+
+		memcpy(&mf, &run->mmio, sizeof(mf));   /* the exit union starts there */
+		gpa = mf.gpa;
+	}
+	if (++*streak > RUN_MAX_REPAIRS)
+		return false;
+	return vm_repair_memory(vcpu->vm, gpa) > 0;
+}
+
 void vcpu_run_loop(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
+	unsigned int repairs = 0;
 
 	while (!vm_stopping(vm)) {
 		uint32_t reason;
 		int status;
 
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN) {
+			int err = errno;
+
+			if (err == EINTR || err == EAGAIN) {
 				vcpu->run->immediate_exit = 0;
 				continue;
 			}
-			pr_err("KVM_RUN on vcpu %u: %s", vcpu->id, strerror(errno));
-			if (errno == EFAULT)
+			if (err == EFAULT && repair_after_efault(vcpu, &repairs))
+				continue;
+			pr_err("KVM_RUN on vcpu %u: %s", vcpu->id, strerror(err));
+			if (err == EFAULT)
 				pr_err("hint: the guest touched guest-physical memory whose host mapping is "
-				       "missing or has the wrong protection");
+				       "missing or has the wrong protection, and no memory owner could "
+				       "repair it");
 			vm_request_stop(vm, EXIT_HOST_ERROR);
 			break;
 		}
+		repairs = 0;
 		atomic_fetch_add(&vcpu->exits, 1);
 		reason = vcpu->run->exit_reason;
 		if (reason == KVM_EXIT_INTR)

@@ -13,6 +13,17 @@
 
 #include "vmm/log.h"
 
+#ifndef KVM_CAP_MEMORY_FAULT_INFO
+#define KVM_CAP_MEMORY_FAULT_INFO 232   /* Linux 6.8; older headers (Debian 12: 6.1) lack it */
+#endif
+
+struct vm_mem_owner {
+	int slot;
+	uint64_t gpa, size;     /* where the slot is now (size 0: not mapped) */
+	vm_repair_fn repair;
+	void *opaque;
+};
+
 static int vm_common_init(struct vm *vm, uint64_t ram_size)
 {
 	int ret;
@@ -112,6 +123,8 @@ int vm_init(struct vm *vm, uint64_t ram_size)
 		pr_err("KVM_CREATE_VM: %s", strerror(errno));
 		goto fail;
 	}
+	vm->memory_fault_info = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
+				      KVM_CAP_MEMORY_FAULT_INFO) > 0;
 	n = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
 	vm->max_memslots = n > 0 ? (uint32_t)n : 32;
 	vm->slot_used = calloc(vm->max_memslots, 1);
@@ -174,6 +187,9 @@ void vm_destroy(struct vm *vm)
 	free(vm->routes);
 	free(vm->gsi_used);
 	free(vm->slot_used);
+	free(vm->owners);
+	vm->owners = NULL;
+	vm->nr_owners = 0;
 	vm->routes = NULL;
 	vm->gsi_used = NULL;
 	vm->slot_used = NULL;
@@ -202,7 +218,66 @@ void vm_memslot_free(struct vm *vm, int slot)
 		return;
 	pthread_mutex_lock(&vm->slot_lock);
 	vm->slot_used[slot] = 0;
+	for (unsigned int i = 0; i < vm->nr_owners; i++) {
+		if (vm->owners[i].slot == slot) {
+			vm->owners[i] = vm->owners[--vm->nr_owners];
+			break;
+		}
+	}
 	pthread_mutex_unlock(&vm->slot_lock);
+}
+
+int vm_memslot_set_owner(struct vm *vm, int slot, vm_repair_fn repair, void *opaque)
+{
+	struct vm_mem_owner *o;
+
+	if (slot < 0 || (uint32_t)slot >= vm->max_memslots || !repair)
+		return -EINVAL;
+	pthread_mutex_lock(&vm->slot_lock);
+	o = realloc(vm->owners, (vm->nr_owners + 1) * sizeof(*o));
+	if (!o) {
+		pthread_mutex_unlock(&vm->slot_lock);
+		return -ENOMEM;
+	}
+	vm->owners = o;
+	o[vm->nr_owners++] = (struct vm_mem_owner){ .slot = slot, .repair = repair,
+						    .opaque = opaque };
+	pthread_mutex_unlock(&vm->slot_lock);
+	return 0;
+}
+
+/* Records where an owned slot is mapped now. */
+static void owner_moved(struct vm *vm, int slot, uint64_t gpa, uint64_t size)
+{
+	pthread_mutex_lock(&vm->slot_lock);
+	for (unsigned int i = 0; i < vm->nr_owners; i++) {
+		if (vm->owners[i].slot == slot) {
+			vm->owners[i].gpa = gpa;
+			vm->owners[i].size = size;
+		}
+	}
+	pthread_mutex_unlock(&vm->slot_lock);
+}
+
+int vm_repair_memory(struct vm *vm, uint64_t gpa)
+{
+	int total = 0;
+
+	pthread_mutex_lock(&vm->slot_lock);
+	for (unsigned int i = 0; i < vm->nr_owners; i++) {
+		const struct vm_mem_owner *o = &vm->owners[i];
+		int ret;
+
+		if (!o->size)
+			continue;
+		if (gpa != UINT64_MAX && (gpa < o->gpa || gpa - o->gpa >= o->size))
+			continue;
+		ret = o->repair(o->opaque, gpa == UINT64_MAX ? UINT64_MAX : gpa - o->gpa);
+		if (ret > 0)
+			total += ret;
+	}
+	pthread_mutex_unlock(&vm->slot_lock);
+	return total;
 }
 
 int vm_memslot_set(struct vm *vm, int slot, uint64_t gpa, uint64_t size, void *hva, bool readonly)
@@ -215,10 +290,9 @@ int vm_memslot_set(struct vm *vm, int slot, uint64_t gpa, uint64_t size, void *h
 		.userspace_addr = (uintptr_t)hva,
 	};
 
-	if (vm->vm_fd < 0)
-		return 0;
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+	if (vm->vm_fd >= 0 && ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
 		return -errno;
+	owner_moved(vm, slot, gpa, size);
 	return 0;
 }
 

@@ -40,6 +40,10 @@ struct vm {
 	pthread_mutex_t slot_lock;
 	uint32_t max_memslots;
 	uint8_t *slot_used;
+	/* Memory owners (vm_memslot_set_owner), under slot_lock. */
+	struct vm_mem_owner *owners;
+	unsigned int nr_owners;
+	bool memory_fault_info;    /* KVM_CAP_MEMORY_FAULT_INFO: EFAULT exits carry the GPA */
 
 	/* GSI routing: irqchip pins plus one MSI route per allocated GSI. */
 	pthread_mutex_t gsi_lock;
@@ -62,6 +66,19 @@ void vm_destroy(struct vm *vm);
 int vm_memslot_alloc(struct vm *vm);
 void vm_memslot_free(struct vm *vm, int slot);
 int vm_memslot_set(struct vm *vm, int slot, uint64_t gpa, uint64_t size, void *hva, bool readonly);
+
+/*
+ * Memory owners: who can repair the host mapping behind a memslot after KVM_RUN failed with
+ * EFAULT (a host page that cannot be faulted in, e.g. past EOF of a mapped file). repair gets
+ * the offset of the faulting access inside the slot, or UINT64_MAX when KVM did not say where
+ * (Linux < 6.8), and returns > 0 if it changed the mapping (the vCPU may re-enter), 0 if
+ * nothing of its memory could have faulted. Hooks are called under the slot lock: they must
+ * not allocate memslots. vm_memslot_free drops the slot's hook.
+ */
+typedef int (*vm_repair_fn)(void *opaque, uint64_t offset);
+int vm_memslot_set_owner(struct vm *vm, int slot, vm_repair_fn repair, void *opaque);
+/* After KVM_RUN EFAULT: asks the owner of gpa (UINT64_MAX: every owner). Sum of repairs. */
+int vm_repair_memory(struct vm *vm, uint64_t gpa);
 
 /* Level of a legacy IRQ line (IOAPIC pin / PIC). */
 int vm_irq_line(struct vm *vm, uint32_t irq, int level);

@@ -326,7 +326,8 @@ struct vub *vub_new(const struct vub_device *dev)
 		b->dev.name = "vhost-user-backend";
 	b->conn = (struct vu_conn){ .fd = -1, .name = b->dev.name };
 	b->chan = (struct vu_conn){ .fd = -1, .name = b->dev.name,
-				    .timeout_ms = VUB_REPLY_TIMEOUT_MS };
+				    .timeout_ms = VUB_REPLY_TIMEOUT_MS,
+				    .request_name = vu_backend_request_name };
 	b->gm.fd = -1;
 	pthread_rwlockattr_init(&attr);
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);

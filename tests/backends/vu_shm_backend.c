@@ -18,6 +18,8 @@
  *   raw REQ SIZE NFDS SHMID FD_OFF SHM_OFF LEN FLAGS [ok|fail]   (malformed requests; the fds
  *                                   sent are the first memfd)
  *   write NAME OFF VALUE            u64 store into the memfd (the "guest" must see it)
+ *   truncate NAME SIZE              ftruncate the memfd while it may be mapped (host-side
+ *                                   shrink: the guest must read zeros past the new EOF)
  *   expect NAME OFF VALUE           u64 in the memfd must equal VALUE now
  *   wait-word NAME OFF VALUE MS     poll until the u64 equals VALUE (a guest write)
  *   wait-req REQ                    wait until the front-end has sent request number REQ
@@ -553,6 +555,14 @@ static int run_line(char *line)
 		return cmd_raw(a, n, copy);
 	if (!strcmp(a[0], "write") || !strcmp(a[0], "expect") || !strcmp(a[0], "wait-word"))
 		return cmd_word(a, n, copy);
+	if (!strcmp(a[0], "truncate") && n == 3) {
+		struct memfd *f = find_memfd(a[1]);
+
+		if (!f || ftruncate(f->fd, (off_t)parse_num(a[2])))
+			return -EIO;
+		printf("%s -> ok\n", copy);
+		return 0;
+	}
 	if (!strcmp(a[0], "wait-req"))
 		return cmd_wait_req(a, n);
 	if (!strcmp(a[0], "wait-file") || !strcmp(a[0], "touch"))

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "mm/shm_region.h"
 #include "pci/pci.h"
 #include "virtio/virtio_pci.h"
 #include "vmm/layout.h"
@@ -30,6 +31,7 @@
 
 static struct vm vm;
 static void *shm_hva;
+static struct shm_region shm;
 
 static int nop_activate(struct virtio_device *dev) { (void)dev; return 0; }
 static void nop_reset(struct virtio_device *dev) { (void)dev; }
@@ -118,9 +120,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		log_set_level(LOG_ERROR);
 		if (vm_init_harness(&vm, RAM_SIZE) < 0)
 			abort();
-		shm_hva = mmap(NULL, 2 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (shm_hva == MAP_FAILED)
+		if (shm_region_init(&shm, 0, 2 << 20, 0, 0))
 			abort();
+		shm_hva = shm.hva;
 	}
 	memset(&dev, 0, sizeof(dev));
 	dev.name = "fuzz";
@@ -132,7 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dev.ops = &nop_ops;
 	dev.vm = &vm;
 	dev.nr_shm = 1;
-	dev.shm[0] = (struct virtio_shm_region){ .id = 0, .size = 2 << 20, .hva = shm_hva };
+	dev.shm[0] = &shm;   /* guest accesses to the shm BAR reach the region */
 	bus = pci_bus_create(&vm);
 	if (!bus || virtio_pci_add(bus, &dev) < 0)
 		abort();

@@ -72,6 +72,9 @@
  *                         shm: id=<n> base=0x<gpa> length=0x<len>
  *                         shm: crc32=0x<8 hex digits>
  *   shm-write=<off>:<byte>   writes 4 KiB of <byte> (hex) at region offset <off> (hex), reads back.
+ *   shm-wait=<off>:<value>   polls the u64 at region offset <off> until it equals <value> (hex;
+ *                       a back-end's signal), bounded:
+ *                         shm: waited for 0x<value>
  * Device-level failures (timeout, bad status, missing device) print FAIL with the reason.
  */
 #include "guest.h"
@@ -95,6 +98,7 @@ static const struct test tests[] = {
 	{ "blk-write", test_blk_write },
 	{ "shm-read", test_shm_read },
 	{ "shm-write", test_shm_write },
+	{ "shm-wait", test_shm_wait },
 };
 
 static const char *cur_test;

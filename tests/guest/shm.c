@@ -114,3 +114,27 @@ int test_shm_write(const char *arg)
 	}
 	return 0;
 }
+
+/* Bounded: ~10^7 reads (a few seconds emulated at CPL0 on the CI's KVM, far less on hardware). */
+#define SHM_WAIT_POLLS 20000000ULL
+
+int test_shm_wait(const char *arg)
+{
+	uint64_t off, val, addr;
+
+	if (!arg || !parse_pair(arg, &off, &val) || off % 8) {
+		test_fail("usage: shm-wait=<offset>:<value> (hex, offset 8-byte aligned)");
+		return -1;
+	}
+	addr = shm_map(off, 8);
+	if (!addr)
+		return -1;
+	for (uint64_t i = 0; i < SHM_WAIT_POLLS; i++) {
+		if (*(volatile uint64_t *)addr == val) {
+			gprintf("shm: waited for 0x%lx\n", val);
+			return 0;
+		}
+	}
+	test_fail("u64 at 0x%lx is 0x%lx, never 0x%lx", off, *(volatile uint64_t *)addr, val);
+	return -1;
+}

@@ -71,8 +71,9 @@ int harness_add_blk_cfg(struct harness *h, const struct disk_config *cfg, unsign
 /*
  * A virtio device without behaviour (device id 26, features VERSION_1, bit 0 and bit 40
  * (RING_RESET, which the transport hides), 64-byte
- * config space that reads back what was written, shm regions with ids 0, 6, 7...) recording
- * what the transport calls: to test the transport itself.
+ * config space that reads back what was written, real shm regions (src/mm/shm_region.h) with
+ * ids 0, 6, 7... and the given sizes, 2 MiB multiples) recording what the transport calls: to
+ * test the transport itself.
  */
 struct hdummy {
 	struct virtio_device dev;
@@ -80,7 +81,6 @@ struct hdummy {
 	uint64_t features;           /* last set_features */
 	int activated, resets;
 	bool refuse_features, fail_activate;
-	uint64_t shm_gpa;            /* last shm_bar_moved */
 };
 struct hdummy *hdummy_new(struct harness *h, unsigned int nr_queues, unsigned int nr_shm,
 			  const uint64_t *shm_sizes);

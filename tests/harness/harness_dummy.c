@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "mm/shm_region.h"
+
 static struct hdummy *to_dummy(struct virtio_device *dev)
 {
 	return dev->priv;
@@ -41,15 +43,9 @@ static void dummy_reset(struct virtio_device *dev)
 	to_dummy(dev)->resets++;
 }
 
-static void dummy_shm_moved(struct virtio_device *dev, uint64_t gpa)
-{
-	to_dummy(dev)->shm_gpa = gpa;
-}
-
 static const struct virtio_device_ops dummy_ops = {
 	.config_read = dummy_config_read, .config_write = dummy_config_write,
 	.set_features = dummy_set_features, .activate = dummy_activate, .reset = dummy_reset,
-	.shm_bar_moved = dummy_shm_moved,
 };
 
 struct hdummy *hdummy_new(struct harness *h, unsigned int nr_queues, unsigned int nr_shm,
@@ -59,7 +55,6 @@ struct hdummy *hdummy_new(struct harness *h, unsigned int nr_queues, unsigned in
 
 	if (!d)
 		return NULL;
-	d->shm_gpa = PCI_BAR_UNMAPPED;
 	d->dev = (struct virtio_device){
 		.name = "dummy", .device_id = 26,
 		.host_features = 1ULL << VIRTIO_F_VERSION_1 | 1ULL << 0 | 1ULL << 40,
@@ -67,19 +62,24 @@ struct hdummy *hdummy_new(struct harness *h, unsigned int nr_queues, unsigned in
 		.ops = &dummy_ops, .priv = d, .vm = &h->vm, .nr_shm = nr_shm,
 	};
 	for (unsigned int i = 0; i < nr_shm; i++) {
-		d->dev.shm[i].id = (uint8_t)(i == 0 ? 0 : 5 + i);
-		d->dev.shm[i].size = shm_sizes[i];
-		d->dev.shm[i].hva = mmap(NULL, shm_sizes[i], PROT_READ | PROT_WRITE,
-					 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		struct shm_region *r = calloc(1, sizeof(*r));
+
+		if (r && shm_region_init(r, (uint8_t)(i == 0 ? 0 : 5 + i), shm_sizes[i], 0, 0)) {
+			free(r);
+			r = NULL;
+		}
+		d->dev.shm[i] = r;
 	}
 	return d;
 }
 
 void hdummy_free(struct virtio_device *dev)
 {
-	for (unsigned int i = 0; i < dev->nr_shm; i++)
-		if (dev->shm[i].hva && dev->shm[i].hva != MAP_FAILED)
-			munmap(dev->shm[i].hva, dev->shm[i].size);
+	for (unsigned int i = 0; i < dev->nr_shm; i++) {
+		if (dev->shm[i])
+			shm_region_destroy(dev->shm[i]);
+		free(dev->shm[i]);
+	}
 	free(dev->priv);
 }
 

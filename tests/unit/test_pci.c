@@ -13,9 +13,11 @@
 #include <unistd.h>
 
 #include "../harness/harness.h"
+#include "mm/shm_region.h"
 #include "pci/pci.h"
 #include "virtio/virtio_pci.h"
 #include "vmm/layout.h"
+#include "vmm/vm.h"
 
 #define MiB (1ULL << 20)
 
@@ -23,7 +25,6 @@
 struct dummy {
 	struct virtio_device dev;
 	int activated, resets;
-	uint64_t shm_gpa;
 };
 
 static int dummy_activate(struct virtio_device *dev)
@@ -37,13 +38,8 @@ static void dummy_reset(struct virtio_device *dev)
 	((struct dummy *)dev->priv)->resets++;
 }
 
-static void dummy_shm_moved(struct virtio_device *dev, uint64_t gpa)
-{
-	((struct dummy *)dev->priv)->shm_gpa = gpa;
-}
-
 static const struct virtio_device_ops dummy_ops = {
-	.activate = dummy_activate, .reset = dummy_reset, .shm_bar_moved = dummy_shm_moved,
+	.activate = dummy_activate, .reset = dummy_reset,
 };
 
 static struct dummy *dummy_new(struct harness *h, unsigned int nr_shm, const uint64_t *sizes)
@@ -56,18 +52,19 @@ static struct dummy *dummy_new(struct harness *h, unsigned int nr_shm, const uin
 		.priv = d, .vm = &h->vm, .nr_shm = nr_shm,
 	};
 	for (unsigned int i = 0; i < nr_shm; i++) {
-		d->dev.shm[i].id = (uint8_t)(i == 0 ? 0 : 5 + i);
-		d->dev.shm[i].size = sizes[i];
-		d->dev.shm[i].hva = mmap(NULL, sizes[i], PROT_READ | PROT_WRITE,
-					 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		d->dev.shm[i] = calloc(1, sizeof(struct shm_region));
+		ck_assert_int_eq(shm_region_init(d->dev.shm[i], (uint8_t)(i == 0 ? 0 : 5 + i),
+						 sizes[i], 0, 0), 0);
 	}
 	return d;
 }
 
 static void dummy_free(struct virtio_device *dev)
 {
-	for (unsigned int i = 0; i < dev->nr_shm; i++)
-		munmap(dev->shm[i].hva, dev->shm[i].size);
+	for (unsigned int i = 0; i < dev->nr_shm; i++) {
+		shm_region_destroy(dev->shm[i]);
+		free(dev->shm[i]);
+	}
 	free(dev->priv);
 }
 
@@ -146,7 +143,9 @@ START_TEST(test_virtio_identity_and_bars)
 	ck_assert_uint_eq(a4, pci_bus_mmio64_base(h->pci));
 	ck_assert_uint_ge(a4, LAYOUT_HIGH_RAM_START);
 	ck_assert_uint_eq(a4 % (8 * MiB), 0);
-	ck_assert_uint_eq(d->shm_gpa, a4);
+	/* the shm BAR's bus handler completes accesses from the region object (a hole here) */
+	*(volatile uint32_t *)(d->dev.shm[0]->hva + 8) = 0x5a5a1234;
+	ck_assert_uint_eq(harness_mmio_read(h, a4 + 8, 4), 0x5a5a1234);
 	p = pci_bus_get_dev(h->pci, slot);
 	ck_assert_uint_eq(p->bars[2].mapped_gpa, a2);
 	harness_destroy(h);
@@ -190,17 +189,20 @@ START_TEST(test_bar_move_and_decode)
 	struct dummy *d = dummy_new(h, 1, (uint64_t[]){ 2 * MiB });
 	int slot = harness_add_virtio(h, &d->dev, dummy_free);
 	struct hvirtio v;
-	uint64_t old, newa = LAYOUT_PCI_MMIO32_BASE + 0x1000000, shm_new = 0x2000000000ULL;
+	uint64_t old, newa = LAYOUT_PCI_MMIO32_BASE + 0x1000000, shm_new = 0x2000000000ULL, shm_old;
 	uint16_t cmd;
 
 	ck_assert_int_eq(hvirtio_init(&v, h, (unsigned int)slot), 0);
 	old = harness_pci_bar_addr(h, slot, 2);
+	shm_old = harness_pci_bar_addr(h, slot, 4);
+	*(volatile uint32_t *)(d->dev.shm[0]->hva + 0x1000) = 0x77665544;
+	ck_assert_uint_eq(harness_mmio_read(h, shm_old + 0x1000, 4), 0x77665544);
 	ck_assert_uint_eq(hvirtio_common_read(&v, VIRTIO_PCI_COMMON_NUMQ, 2), 2);
 	/* Memory decoding off: the BAR disappears from the MMIO bus. */
 	cmd = (uint16_t)pci_cfg_read(h, slot, PCI_COMMAND, 2);
 	pci_cfg_write(h, slot, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY, 2);
 	ck_assert_uint_eq(harness_mmio_read(h, old + VIRTIO_PCI_COMMON_NUMQ, 2), 0xffff);
-	ck_assert_uint_eq(d->shm_gpa, PCI_BAR_UNMAPPED);
+	ck_assert_uint_eq(harness_mmio_read(h, shm_old + 0x1000, 4), 0xffffffff);
 	pci_cfg_write(h, slot, PCI_COMMAND, cmd, 2);
 	ck_assert_uint_eq(harness_mmio_read(h, old + VIRTIO_PCI_COMMON_NUMQ, 2), 2);
 	/* Move BAR 2: old address unclaimed, new one answers. */
@@ -208,10 +210,11 @@ START_TEST(test_bar_move_and_decode)
 	ck_assert_uint_eq(harness_pci_bar_addr(h, slot, 2), newa);
 	ck_assert_uint_eq(harness_mmio_read(h, old + VIRTIO_PCI_COMMON_NUMQ, 2), 0xffff);
 	ck_assert_uint_eq(harness_mmio_read(h, newa + VIRTIO_PCI_COMMON_NUMQ, 2), 2);
-	/* Move the 64-bit shm BAR: the device is told. */
+	/* Move the 64-bit shm BAR: the region answers at the new address only. */
 	harness_pci_bar_move(h, slot, 4, shm_new);
 	ck_assert_uint_eq(harness_pci_bar_addr(h, slot, 4), shm_new);
-	ck_assert_uint_eq(d->shm_gpa, shm_new);
+	ck_assert_uint_eq(harness_mmio_read(h, shm_new + 0x1000, 4), 0x77665544);
+	ck_assert_uint_eq(harness_mmio_read(h, shm_old + 0x1000, 4), 0xffffffff);
 	/* A BAR programmed over RAM is not decoded. */
 	harness_pci_bar_move(h, slot, 2, 0x100000);
 	ck_assert_uint_eq(pci_bus_get_dev(h->pci, slot)->bars[2].mapped_gpa, PCI_BAR_UNMAPPED);
@@ -288,11 +291,10 @@ START_TEST(test_capability_walk)
 	ck_assert_uint_eq(v.nr_shm, 3);
 	for (unsigned int i = 0; i < 3; i++) {
 		ck_assert_uint_eq(v.shm[i].bar, 4);
-		ck_assert_uint_eq(v.shm[i].id, d->dev.shm[i].id);
+		ck_assert_uint_eq(v.shm[i].id, d->dev.shm[i]->id);
 		ck_assert_uint_eq(v.shm[i].offset, expect_off);
 		ck_assert_uint_eq(v.shm[i].offset % (2 * MiB), 0);
 		ck_assert_uint_eq(v.shm[i].length, sizes[i]);
-		ck_assert_uint_eq(d->dev.shm[i].bar_offset, expect_off);
 		expect_off += sizes[i];
 	}
 	ck_assert_uint_eq(bar4, 8 * MiB);
@@ -302,9 +304,59 @@ START_TEST(test_capability_walk)
 		if (pci_cfg_read(h, slot, pos + 3, 1) != VIRTIO_PCI_CAP_SHARED_MEMORY_CFG)
 			ck_assert_uint_ne(pci_cfg_read(h, slot, pos + 4, 1), 4);
 	}
-	/* Shared memory reads through the MMIO path (no memslot in harness mode) read 0. */
+	/* Shared memory reads through the MMIO path (no memslot in harness mode) are completed
+	 * from the region: a hole reads 0. */
 	ck_assert_uint_eq(harness_mmio_read(h, harness_pci_bar_addr(h, slot, 4) + 8, 4), 0);
 	hvirtio_cleanup(&v);
+	harness_destroy(h);
+}
+END_TEST
+
+/*
+ * The transport owns guest accesses to its shm BAR and the repair after KVM_RUN EFAULT: a file
+ * mapped into the region is truncated by the host; an access through the bus (an MMIO exit on
+ * this CI's KVM) reads zeros there, and so does the memory after vm_repair_memory (what the
+ * vCPU loop calls on EFAULT), with or without the faulting GPA.
+ */
+START_TEST(test_shm_bar_repairs)
+{
+	struct harness *h = harness_create(64 * MiB);
+	struct dummy *d = dummy_new(h, 1, (uint64_t[]){ 8 * MiB });
+	int slot = harness_add_virtio(h, &d->dev, dummy_free);
+	struct shm_region *r = d->dev.shm[0];
+	struct shm_region_stats st;
+	uint64_t bar;
+	int fd = memfd_create("pci-shm", MFD_CLOEXEC);
+
+	ck_assert_int_ge(slot, 0);
+	bar = harness_pci_bar_addr(h, slot, 4);
+	ck_assert_int_eq(ftruncate(fd, 16 * 4096), 0);
+	ck_assert_int_eq(pwrite(fd, "\x11\x22\x33\x44", 4, 5 * 4096), 4);
+	ck_assert_int_eq(pwrite(fd, "\x55\x66\x77\x88", 4, 9 * 4096), 4);
+	ck_assert_int_eq(shm_region_map(r, 0, 2 * MiB, fd, 0, true, NULL, 0), 0);
+	ck_assert_int_eq(shm_region_map(r, 4 * MiB, 2 * MiB, fd, 0, true, NULL, 0), 0);
+	ck_assert_uint_eq(harness_mmio_read(h, bar + 5 * 4096, 4), 0x44332211);
+	/* nothing to repair yet: only the unbacked tails past 64 KiB, never touched */
+	ck_assert_int_eq(ftruncate(fd, 8 * 4096), 0);   /* the host shrinks the file */
+	/* MMIO path: the bus -> shm BAR handler -> the region repairs and completes */
+	ck_assert_uint_eq(harness_mmio_read(h, bar + 9 * 4096, 4), 0);
+	ck_assert_uint_eq(harness_mmio_read(h, bar + 5 * 4096, 4), 0x44332211);
+	harness_mmio_write(h, bar + 9 * 4096 + 8, 0xabcd, 4);    /* lands in scratch */
+	ck_assert_uint_eq(harness_mmio_read(h, bar + 9 * 4096 + 8, 4), 0xabcd);
+	/* EFAULT path with the GPA (KVM_EXIT_MEMORY_FAULT): the second mapping */
+	ck_assert_int_eq(vm_repair_memory(&h->vm, bar + 4 * MiB + 9 * 4096), 1);
+	ck_assert_int_eq(vm_repair_memory(&h->vm, bar + 4 * MiB + 9 * 4096), 0);
+	ck_assert_uint_eq(*(volatile uint32_t *)(r->hva + 4 * MiB + 9 * 4096), 0);
+	/* EFAULT without an address (Linux 6.1): every mapping checked, nothing left */
+	ck_assert_int_eq(vm_repair_memory(&h->vm, UINT64_MAX), 0);
+	ck_assert_int_eq(ftruncate(fd, 4096), 0);
+	ck_assert_int_eq(vm_repair_memory(&h->vm, UINT64_MAX), 2);
+	ck_assert_uint_eq(*(volatile uint32_t *)(r->hva + 4 * MiB + 5 * 4096), 0);
+	ck_assert_int_eq(vm_repair_memory(&h->vm, 0x1000), 0);  /* RAM: no owner */
+	shm_region_get_stats(r, &st);
+	ck_assert_uint_eq(st.repairs, 4);
+	ck_assert_uint_eq(st.live, 2);
+	close(fd);
 	harness_destroy(h);
 }
 END_TEST
@@ -313,6 +365,9 @@ START_TEST(test_invalid_devices_rejected)
 {
 	struct harness *h = harness_create(16 * MiB);
 	struct dummy *d = dummy_new(h, 0, NULL);
+	struct shm_region small = { .id = 0, .size = 4096, .hva = (uint8_t *)0x1000 };
+	struct shm_region twin[2] = { { .id = 3, .size = 2 * MiB, .hva = (uint8_t *)0x1000 },
+				      { .id = 3, .size = 2 * MiB, .hva = (uint8_t *)0x1000 } };
 
 	d->dev.host_features = 0;                 /* no VERSION_1 */
 	ck_assert_int_lt(virtio_pci_add(h->pci, &d->dev), 0);
@@ -321,11 +376,16 @@ START_TEST(test_invalid_devices_rejected)
 	ck_assert_int_lt(virtio_pci_add(h->pci, &d->dev), 0);
 	d->dev.max_queue_size = 64;
 	d->dev.nr_shm = 1;
-	d->dev.shm[0].size = 4096;                /* not a multiple of 2 MiB */
+	d->dev.shm[0] = &small;                   /* not a multiple of 2 MiB */
 	ck_assert_int_lt(virtio_pci_add(h->pci, &d->dev), 0);
 	d->dev.nr_shm = 2;
-	d->dev.shm[0].size = d->dev.shm[1].size = 2 * MiB;   /* duplicate ids */
+	d->dev.shm[0] = &twin[0];                 /* duplicate ids */
+	d->dev.shm[1] = &twin[1];
 	ck_assert_int_lt(virtio_pci_add(h->pci, &d->dev), 0);
+	d->dev.nr_shm = 4;                        /* more than fit next to a device config */
+	ck_assert_int_eq(virtio_pci_shm_room(16), 3);
+	ck_assert_int_eq(virtio_pci_shm_room(0), 4);
+	ck_assert_int_eq(virtio_pci_add(h->pci, &d->dev), -ENOSPC);
 	d->dev.nr_shm = 0;
 	ck_assert_int_eq(harness_pci_find(h, 0x1af4, 0xffff, 0), -ENOENT);
 	free(d);
@@ -365,6 +425,7 @@ static Suite *pci_suite(void)
 	tcase_add_test(tc, test_bar_move_and_decode);
 	tcase_add_test(tc, test_notify_after_bar_move);
 	tcase_add_test(tc, test_capability_walk);
+	tcase_add_test(tc, test_shm_bar_repairs);
 	tcase_add_test(tc, test_invalid_devices_rejected);
 	tcase_add_test(tc, test_slots_full);
 	suite_add_tcase(s, tc);

@@ -86,13 +86,11 @@ START_TEST(test_shm_memslot_follows_bar)
 {
 	uint64_t bar = harness_pci_bar_addr(h, slot, 4), newa = 0x3000000000ULL;
 
-	ck_assert_uint_eq(d->shm_gpa, bar);
 	ck_assert(has_memslot(bar));
 	ck_assert(has_memslot(bar + 2 * MiB - 4096));
 	harness_pci_bar_move(h, slot, 4, newa);
 	ck_assert(!has_memslot(bar));
 	ck_assert(has_memslot(newa));
-	ck_assert_uint_eq(d->shm_gpa, newa);
 }
 END_TEST
 

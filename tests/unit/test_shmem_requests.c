@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * vhost-user SHMEM_MAP / SHMEM_UNMAP request handling (src/vhost_user/shmem.c): a table of
- * malformed requests, each refused with the mapping state unchanged, plus the GET_SHMEM_CONFIG
- * reply parser.
+ * vhost-user SHMEM_MAP / SHMEM_UNMAP request handling: a table of malformed requests, each sent
+ * through the backend channel's entry point (vu_chan_handle: the table's envelope check, then
+ * the typed handlers of src/vhost_user/shmem.c) of a real vhost-user device with two regions,
+ * each refused (failure reply) with the mapping state unchanged, plus the GET_SHMEM_CONFIG
+ * reply parser and end-to-end runs with the vu_shm_backend process.
  */
 #include <check.h>
 #include <errno.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,9 +31,9 @@
 	       (1ULL << VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD) |      \
 	       (1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK))
 
-static struct shm_region reg0, reg3;
-static struct shm_region *regions[2];
-static int memfd, rofd, pipefd[2];
+static struct vu_dev *dev;
+static struct shm_region *regions[2];   /* dev->vdev.shm[]: shmid 0 (16 MiB), 3 (8 MiB) */
+static int memfd, rofd, pipefd[2], chan[2];
 
 static int pattern_fd(uint64_t size, uint64_t seed)
 {
@@ -56,21 +59,55 @@ static void msg_set(struct vu_msg *m, uint32_t request, uint8_t shmid, uint64_t 
 	}
 }
 
+/*
+ * Serves m on the device's backend channel as the monitor thread does (the channel closes the
+ * fds it received: m carries dups) and returns minus the status of the REPLY_ACK reply.
+ */
+static int chan_send(struct vu_msg *m, uint64_t features)
+{
+	struct vu_conn c = { .fd = chan[0], .timeout_ms = 1000, .name = "test-chan",
+			     .request_name = vu_backend_request_name };
+	struct vu_conn peer = { .fd = chan[1], .timeout_ms = 1000, .name = "test-backend",
+				.request_name = vu_backend_request_name };
+	struct vu_msg rep;
+
+	for (unsigned int i = 0; i < m->nr_fds; i++)
+		m->fds[i] = m->fds[i] >= 0 && m->fds[i] < 1000 ? fcntl(m->fds[i], F_DUPFD_CLOEXEC, 3) :
+			    m->fds[i];
+	dev->protocol_features = features;
+	ck_assert_int_eq(vu_chan_handle(dev, &c, m), 0);
+	dev->protocol_features = F_ALL;
+	ck_assert_int_eq(vu_msg_recv(&peer, &rep, 1000), 0);
+	ck_assert(rep.hdr.flags & VHOST_USER_REPLY_MASK);
+	ck_assert_uint_eq(rep.hdr.request, m->hdr.request);
+	ck_assert_uint_eq(rep.hdr.size, 8);
+	return -(int)rep.payload.u64;
+}
+
 static int send_req(uint32_t request, uint8_t shmid, uint64_t fd_offset, uint64_t shm_offset,
 		    uint64_t len, uint64_t flags, int fd)
 {
 	struct vu_msg m;
 
 	msg_set(&m, request, shmid, fd_offset, shm_offset, len, flags, fd);
-	return vu_shmem_handle("test-dev", regions, 2, F_ALL, &m);
+	return chan_send(&m, F_ALL);
 }
 
 static void setup(void)
 {
-	ck_assert_int_eq(shm_region_init(&reg0, 0, 16 * MiB, 0, 0), 0);
-	ck_assert_int_eq(shm_region_init(&reg3, 3, 8 * MiB, 0, 0), 0);
-	regions[0] = &reg0;
-	regions[1] = &reg3;
+	struct vu_options opt = { .socket = "/nonexistent" };
+	uint64_t sizes[VHOST_USER_MAX_SHM_REGIONS] = { [0] = 16 * MiB, [3] = 8 * MiB };
+	char err[256];
+
+	dev = vu_dev_new(NULL, &opt, "test-dev", NULL, err, sizeof(err));
+	ck_assert_msg(dev != NULL, "%s", err);
+	dev->protocol_features = F_ALL;
+	ck_assert_msg(vu_shmem_add_regions(dev, sizes, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(dev->vdev.nr_shm, 2);
+	regions[0] = dev->vdev.shm[0];
+	regions[1] = dev->vdev.shm[1];
+	ck_assert_uint_eq(regions[1]->id, 3);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, chan), 0);
 	memfd = pattern_fd(8 * MiB, 0xc0ffee);
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
@@ -85,8 +122,9 @@ static void setup(void)
 
 static void teardown(void)
 {
-	shm_region_destroy(&reg0);
-	shm_region_destroy(&reg3);
+	vu_dev_free(dev);
+	close(chan[0]);
+	close(chan[1]);
 	close(memfd);
 	close(rofd);
 	close(pipefd[0]);
@@ -211,7 +249,7 @@ START_TEST(test_bad_request)
 		m.fds[m.nr_fds++] = memfd;
 		break;
 	}
-	ret = vu_shmem_handle("test-dev", regions, 2, b->features, &m);
+	ret = chan_send(&m, b->features);
 	ck_assert_msg(ret < 0, "%s: accepted (ret %d)", b->what, ret);
 	snap(&after);
 	ck_assert_msg(!memcmp(&before, &after, sizeof(before)), "%s: state changed", b->what);
@@ -251,32 +289,97 @@ START_TEST(test_good_requests)
 	uint64_t v;
 
 	/* setup() mapped: reg0 [2M,4M) RW fd@0, [8M,10M) RO fd@4M; reg3 [0,2M) RO via rofd@6M */
-	ck_assert_uint_eq(*(uint64_t *)(reg0.hva + 2 * MiB + 8), 0xc0ffee ^ 8);
-	ck_assert_uint_eq(*(uint64_t *)(reg0.hva + 8 * MiB), 0xc0ffee ^ (4 * MiB));
-	ck_assert_uint_eq(*(uint64_t *)(reg3.hva + 16), 0xc0ffee ^ (6 * MiB + 16));
-	*(uint64_t *)(reg0.hva + 2 * MiB) = 77; /* RW: reaches the file */
+	struct shm_region *reg0 = regions[0], *reg3 = regions[1];
+	char why[320];
+
+	ck_assert_uint_eq(*(uint64_t *)(reg0->hva + 2 * MiB + 8), 0xc0ffee ^ 8);
+	ck_assert_uint_eq(*(uint64_t *)(reg0->hva + 8 * MiB), 0xc0ffee ^ (4 * MiB));
+	ck_assert_uint_eq(*(uint64_t *)(reg3->hva + 16), 0xc0ffee ^ (6 * MiB + 16));
+	*(uint64_t *)(reg0->hva + 2 * MiB) = 77; /* RW: reaches the file */
 	ck_assert_int_eq(pread(memfd, &v, 8, 0), 8);
 	ck_assert_uint_eq(v, 77);
-	*(uint64_t *)(reg0.hva + 8 * MiB) = 78; /* RO: does not */
+	*(uint64_t *)(reg0->hva + 8 * MiB) = 78; /* RO: does not */
 	ck_assert_int_eq(pread(memfd, &v, 8, 4 * MiB), 8);
 	ck_assert_uint_eq(v, 0xc0ffee ^ (4 * MiB));
 	/* flags on UNMAP are ignored, as QEMU does */
 	ck_assert_int_eq(send_req(10, 3, 0, 0, 2 * MiB, 1, -2), 0);
-	ck_assert_uint_eq(*(uint64_t *)(reg3.hva + 16), 0);
-	/* the direct handlers */
+	ck_assert_uint_eq(*(uint64_t *)(reg3->hva + 16), 0);
+	/* the typed handlers the channel table calls, on the device's region set */
 	struct vhost_user_mmap req = { .shmid = 3, .shm_offset = 4 * MiB, .len = 2 * MiB,
 				       .flags = RW };
-	ck_assert_int_eq(vu_shmem_map_regions(regions, 2, &req, memfd), 0);
-	ck_assert_int_eq(vu_shmem_map_regions(regions, 2, &req, memfd), -EEXIST);
-	ck_assert_int_eq(vu_shmem_unmap_regions(regions, 2, &req), 0);
-	ck_assert_int_eq(vu_shmem_unmap_regions(regions, 2, &req), -ENOENT);
-	shm_region_get_stats(&reg3, &st);
+	ck_assert_int_eq(vu_shmem_map(dev->vdev.shm, 2, &req, memfd, why, sizeof(why)), 0);
+	ck_assert_int_eq(vu_shmem_map(dev->vdev.shm, 2, &req, memfd, why, sizeof(why)), -EEXIST);
+	ck_assert_str_eq(why, "SHMEM_MAP shmid=3 fd_offset=0x0 shm_offset=0x400000 len=0x200000 "
+			      "flags=0x1: overlaps live mapping at 0x400000+0x200000");
+	ck_assert_int_eq(vu_shmem_unmap(dev->vdev.shm, 2, &req, why, sizeof(why)), 0);
+	ck_assert_int_eq(vu_shmem_unmap(dev->vdev.shm, 2, &req, why, sizeof(why)), -ENOENT);
+	shm_region_get_stats(reg3, &st);
 	ck_assert_uint_eq(st.live, 0);
 	ck_assert_uint_eq(st.total_maps, 2);
 	ck_assert_uint_eq(st.total_unmaps, 2);
 	ck_assert_uint_eq(st.failed, 2);
-	ck_assert_ptr_eq(vu_shmem_find(regions, 2, 3), &reg3);
-	ck_assert_ptr_null(vu_shmem_find(regions, 2, 4));
+	ck_assert_ptr_eq(vu_shmem_find(dev->vdev.shm, 2, 3), reg3);
+	ck_assert_ptr_null(vu_shmem_find(dev->vdev.shm, 2, 4));
+}
+END_TEST
+
+/* Issue 12.3: more regions than the transport's capabilities can describe: refused at once. */
+START_TEST(test_region_count_limit)
+{
+	struct vu_options opt = { .socket = "/nonexistent" };
+	uint64_t sizes[VHOST_USER_MAX_SHM_REGIONS] = { 0 };
+	struct vu_dev *d;
+	char err[256];
+
+	for (unsigned int i = 0; i < 5; i++)
+		sizes[i * 40] = 2 * MiB;
+	d = vu_dev_new(NULL, &opt, "five", NULL, err, sizeof(err));
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(vu_shmem_add_regions(d, sizes, err, sizeof(err)), -ENOSPC);
+	ck_assert_msg(strstr(err, "asks for 5 shared memory regions") &&
+		      strstr(err, "at most 4"), "%s", err);
+	ck_assert_uint_eq(d->vdev.nr_shm, 0);
+	d->vdev.config_size = 8;                   /* with a device config space: 3 fit */
+	sizes[160] = 0;
+	ck_assert_int_eq(vu_shmem_add_regions(d, sizes, err, sizeof(err)), -ENOSPC);
+	ck_assert_msg(strstr(err, "at most 3"), "%s", err);
+	sizes[120] = 0;
+	ck_assert_int_eq(vu_shmem_add_regions(d, sizes, err, sizeof(err)), 0);
+	ck_assert_uint_eq(d->vdev.nr_shm, 3);
+	vu_dev_free(d);
+}
+END_TEST
+
+/* Issue 12.5: the backend channel names its own requests (not the front-end's table). */
+START_TEST(test_channel_names_its_requests)
+{
+	struct vu_conn c = { .timeout_ms = 200, .name = "chan",
+			     .request_name = vu_backend_request_name };
+	struct vhost_user_hdr h = { .request = VHOST_USER_BACKEND_SHMEM_MAP,
+				    .flags = VHOST_USER_VERSION, .size = 0xffffffff };
+	struct vu_msg m;
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	c.fd = sv[0];
+	ck_assert_int_eq(write(sv[1], &h, sizeof(h)), (ssize_t)sizeof(h));
+	ck_assert_int_eq(vu_msg_recv(&c, &m, 200), -EPROTO);
+	ck_assert_msg(strstr(c.err, "SHMEM_MAP: payload") && !strstr(c.err, "SET_VRING_ADDR"),
+		      "%s", c.err);
+	/* a reply the back-end never reads: named CONFIG_CHANGE_MSG, not SET_FEATURES */
+	vu_msg_init(&m, VHOST_USER_BACKEND_CONFIG_CHANGE_MSG, 8);
+	m.hdr.flags |= VHOST_USER_REPLY_MASK;
+	{
+		int big = 4096;
+
+		setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	}
+	for (int i = 0; i < 100000 && vu_msg_send(&c, &m) == 0; i++)
+		;
+	ck_assert_msg(strstr(c.err, "sending CONFIG_CHANGE_MSG: timed out") &&
+		      !strstr(c.err, "SET_FEATURES"), "%s", c.err);
+	close(sv[0]);
+	close(sv[1]);
 }
 END_TEST
 
@@ -488,11 +591,11 @@ START_TEST(test_backend_end_to_end)
 	vdev = create_generic(&vm, err, sizeof(err));
 	ck_assert_msg(vdev != NULL, "generic device: %s", err);
 	ck_assert_uint_eq(vdev->nr_shm, 2);
-	ck_assert_uint_eq(vdev->shm[0].id, 0);
-	ck_assert_uint_eq(vdev->shm[0].size, 16 * MiB);
-	ck_assert_uint_eq(vdev->shm[1].id, 3);
-	ck_assert_uint_eq(vdev->shm[1].size, 2 * MiB);
-	uint8_t *r0 = vdev->shm[0].hva, *r3 = vdev->shm[1].hva;
+	ck_assert_uint_eq(vdev->shm[0]->id, 0);
+	ck_assert_uint_eq(vdev->shm[0]->size, 16 * MiB);
+	ck_assert_uint_eq(vdev->shm[1]->id, 3);
+	ck_assert_uint_eq(vdev->shm[1]->size, 2 * MiB);
+	uint8_t *r0 = vdev->shm[0]->hva, *r3 = vdev->shm[1]->hva;
 
 	touch_step("ready"); /* regions exist: the back-end may map now */
 
@@ -595,23 +698,22 @@ START_TEST(test_backend_pci_caps)
 	ck_assert_int_eq(hvirtio_init(&v, h, slot), 0);
 	ck_assert_uint_eq(v.nr_shm, 2);
 	for (unsigned int i = 0; i < 2; i++) {
-		const struct virtio_shm_region *r = NULL;
+		const struct shm_region *r = NULL;
 
 		for (unsigned int j = 0; j < vdev->nr_shm; j++)
-			if (vdev->shm[j].id == v.shm[i].id)
-				r = &vdev->shm[j];
+			if (vdev->shm[j]->id == v.shm[i].id)
+				r = vdev->shm[j];
 		ck_assert_ptr_nonnull(r);
 		ck_assert_uint_eq(v.shm[i].length, r->size);
-		ck_assert_uint_eq(v.shm[i].offset, r->bar_offset);
 		ck_assert_uint_eq(v.shm[i].offset % (2 * MiB), 0);
 		ck_assert_uint_eq(harness_pci_bar_addr(h, slot, v.shm[i].bar) % (2 * MiB), 0);
 	}
 	touch_step("ready");
 	ck_assert_msg(wait_step("mapped", 10000), "back-end never mapped");
 	for (unsigned int j = 0; j < vdev->nr_shm; j++) {
-		const uint8_t *p = vdev->shm[j].hva;
+		const uint8_t *p = vdev->shm[j]->hva;
 
-		if (vdev->shm[j].id != 3)
+		if (vdev->shm[j]->id != 3)
 			continue;
 		ck_assert_uint_eq(*(const uint64_t *)(p + 2 * MiB + 64), 0x4444 ^ 64);
 		ck_assert_uint_eq(*(const uint64_t *)p, 0);
@@ -636,6 +738,8 @@ static Suite *shmem_suite(void)
 	tcase_add_test(tc, test_good_requests);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tp, test_shmem_config);
+	tcase_add_test(tp, test_region_count_limit);
+	tcase_add_test(tp, test_channel_names_its_requests);
 	suite_add_tcase(s, tp);
 	TCase *te = tcase_create("backend");
 	tcase_set_timeout(te, 60);

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mm/shm_region.h"
 #include "vhost_user/vhost_user.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
@@ -169,8 +170,8 @@ START_TEST(test_recorded_sizes)
 	ck_assert_msg(vdev != NULL, "%s", err);
 	/* SHMEM negotiated: GET_SHMEM_CONFIG made shmid 1 of 2 MiB. */
 	ck_assert_uint_eq(vdev->nr_shm, 1);
-	ck_assert_uint_eq(vdev->shm[0].id, 1);
-	ck_assert_uint_eq(vdev->shm[0].size, 2u << 20);
+	ck_assert_uint_eq(vdev->shm[0]->id, 1);
+	ck_assert_uint_eq(vdev->shm[0]->size, 2u << 20);
 	vdev->ops->config_write(vdev, 4, &v, 4);
 	vdev->ops->config_read(vdev, 4, &back, 4);
 	ck_assert_uint_eq(back, v);

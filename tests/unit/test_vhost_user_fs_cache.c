@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "mm/shm_region.h"
 #include "vhost_user/vhost_user.h"
 #include "vmm/vm.h"
 
@@ -91,8 +92,8 @@ START_TEST(test_matching_window)
 	dev = create_fs(&vm, 16 * MiB, err, sizeof(err));
 	ck_assert_msg(dev != NULL, "%s", err);
 	ck_assert_uint_eq(dev->nr_shm, 1);
-	ck_assert_uint_eq(dev->shm[0].id, 0);
-	ck_assert_uint_eq(dev->shm[0].size, 16 * MiB);
+	ck_assert_uint_eq(dev->shm[0]->id, 0);
+	ck_assert_uint_eq(dev->shm[0]->size, 16 * MiB);
 	vhost_user_device_destroy(dev);
 	stop_backend(pid);
 	vm_destroy(&vm);

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <sys/statvfs.h>
 
+#include "mm/shm_region.h"
 #include "test_vhost_user_fuse.h"
 #include "../harness/testfiles.h"
 #include "vhost_user/shmem.h"
@@ -455,8 +456,8 @@ START_TEST(test_dax)
 	int fd;
 
 	ck_assert_uint_eq(d.dev->nr_shm, 1);
-	ck_assert_uint_eq(d.dev->shm[0].size, WINDOW);
-	win = d.dev->shm[0].hva;
+	ck_assert_uint_eq(d.dev->shm[0]->size, WINDOW);
+	win = d.dev->shm[0]->hva;
 	for (uint64_t i = 0; i < 4 * MiB; i++)
 		data[i] = (uint8_t)((i * 0x9e3779b1u) >> 13 ^ i);
 	ck_assert_int_eq(tf_write_file(root, "big", data, 4 * MiB), 0);
