@@ -72,6 +72,8 @@
  *                         shm: id=<n> base=0x<gpa> length=0x<len>
  *                         shm: crc32=0x<8 hex digits>
  *   shm-write=<off>:<byte>   writes 4 KiB of <byte> (hex) at region offset <off> (hex), reads back.
+ *   tick[=<n>]          prints "tick: <i>" for i = 1..n (default: forever), a short spin between
+ *                       lines: a guest counter for the control API's pause/resume test.
  * Device-level failures (timeout, bad status, missing device) print FAIL with the reason.
  */
 #include "guest.h"
@@ -95,6 +97,7 @@ static const struct test tests[] = {
 	{ "blk-write", test_blk_write },
 	{ "shm-read", test_shm_read },
 	{ "shm-write", test_shm_write },
+	{ "tick", test_tick },
 };
 
 static const char *cur_test;
