@@ -184,7 +184,7 @@ static int print_reply(const struct verb *v, long code, const struct buf *b, boo
 		v->table(o);
 	} else if (o) {
 		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							      JSON_C_TO_STRING_NOSLASHESCAPE));
+			JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
 	} else if (b->len) {
 		fprintf(stderr, "microvm ctl: %s: HTTP %ld with a body that is not JSON\n", v->name,
 			code);
