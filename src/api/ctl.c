@@ -88,37 +88,54 @@ static void table_counters(jobj *o)
 	}
 }
 
-static int print_mapping(jobj *m)
+static void print_mapping(jobj *m)
 {
-	return printf("  %-12s 0x%-10" PRIx64 " 0x%-10" PRIx64 " %-4s %" PRIu64 ":%-12" PRIu64
-		      " 0x%" PRIx64 "\n", "", num(m, "shm_offset"), num(m, "len"),
-		      json_object_get_string(get(m, "mode")), num(m, "dev"), num(m, "ino"),
-		      num(m, "fd_offset"));
+	printf("    0x%-10" PRIx64 " 0x%-10" PRIx64 " %-4s %" PRIu64 ":%-12" PRIu64 " 0x%" PRIx64 "\n",
+	       num(m, "shm_offset"), num(m, "len"), json_object_get_string(get(m, "mode")),
+	       num(m, "dev"), num(m, "ino"), num(m, "fd_offset"));
+}
+
+/* maps=.. unmaps=.. live=.. refused=.. (reason=n for the reasons that occurred) */
+static void print_region_counters(jobj *c)
+{
+	jobj *why = get(c, "refused_by_reason");
+	bool any = false;
+
+	printf("maps=%" PRIu64 " unmaps=%" PRIu64 " live=%" PRIu64 " refused=%" PRIu64,
+	       num(c, "maps"), num(c, "unmaps"), num(c, "live"), num(c, "refused"));
+	if (why) {
+		json_object_object_foreach(why, reason, n) {
+			if (!json_object_get_uint64(n))
+				continue;
+			printf("%s%s=%" PRIu64, any ? " " : " (", reason, json_object_get_uint64(n));
+			any = true;
+		}
+	}
+	printf("%s\n", any ? ")" : "");
 }
 
 static void table_shm(jobj *o)
 {
 	jobj *devs = get(o, "devices");
 
-	printf("%-16s %-5s %-14s %-12s %s\n", "DEVICE", "SHMID", "GPA", "SIZE", "COUNTERS");
+	printf("%-24s %-5s %-14s %-12s %s\n", "DEVICE", "SHMID", "GPA", "SIZE", "COUNTERS");
 	for (size_t i = 0; devs && i < json_object_array_length(devs); i++) {
 		jobj *d = json_object_array_get_idx(devs, i), *regions = get(d, "regions");
 
 		for (size_t r = 0; regions && r < json_object_array_length(regions); r++) {
 			jobj *g = json_object_array_get_idx(regions, r), *maps = get(g, "mappings");
-			jobj *c = get(g, "counters"), *gpa = get(g, "gpa");
+			jobj *gpa = get(g, "gpa");
 			char gpas[24] = "unmapped";
 
 			if (gpa)
 				snprintf(gpas, sizeof(gpas), "0x%" PRIx64, json_object_get_uint64(gpa));
-			printf("%-16s %-5" PRIu64 " %-14s 0x%-10" PRIx64,
+			printf("%-24s %-5" PRIu64 " %-14s 0x%-10" PRIx64 " ",
 			       json_object_get_string(get(d, "device")), num(g, "shm_id"), gpas,
 			       num(g, "size"));
-			print_flat(c, "");
-			printf("\n");
+			print_region_counters(get(g, "counters"));
 			if (maps && json_object_array_length(maps))
-				printf("  %-12s %-12s %-12s %-4s %-14s %s\n", "MAPPING", "SHM_OFFSET",
-				       "LEN", "MODE", "DEV:INO", "FD_OFFSET");
+				printf("    %-12s %-12s %-4s %-14s %s\n", "SHM_OFFSET", "LEN", "MODE",
+				       "DEV:INO", "FD_OFFSET");
 			for (size_t k = 0; maps && k < json_object_array_length(maps); k++)
 				print_mapping(json_object_array_get_idx(maps, k));
 		}
