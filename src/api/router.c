@@ -107,45 +107,48 @@ static const struct route routes[] = {
 };
 #define NR_ROUTES (sizeof(routes) / sizeof(routes[0]))
 
-/* An action's body: nothing, or a JSON object without members. */
+/*
+ * An action's body: nothing, or a JSON object without members. Returns 0 when acceptable, 1
+ * when *reply holds the refusal, -ENOMEM.
+ */
 static int check_action_body(const char *body, size_t len, struct api_reply *reply)
 {
 	struct json_tokener *tok;
 	struct json_object *o;
 	enum json_tokener_error jerr;
-	int ret = 0;
+	char why[128] = "";
 
-	while (len && (body[len - 1] == ' ' || body[len - 1] == '\n' || body[len - 1] == '\r' ||
-		       body[len - 1] == '\t'))
+	while (len && memchr(" \t\r\n", body[len - 1], 4))
 		len--;
 	if (!len)
 		return 0;
 	if (len > API_MAX_BODY)
-		return api_reply_error(reply, 413, "request body larger than %u bytes", API_MAX_BODY) ?:
-		       1;
-	tok = json_tokener_new_ex(16);
+		return api_reply_error(reply, 413, "request body larger than %u bytes",
+				       API_MAX_BODY) ?: 1;
+	tok = json_tokener_new_ex(16);             /* nesting depth */
 	if (!tok)
-		return api_reply_error(reply, 500, "out of memory") ?: 1;
+		return -ENOMEM;
 	o = json_tokener_parse_ex(tok, body, (int)len);
 	jerr = json_tokener_get_error(tok);
-	if (jerr != json_tokener_success) {
-		ret = api_reply_error(reply, 400, "body is not valid JSON: %s",
-				      jerr == json_tokener_continue ? "unexpected end" :
-				      json_tokener_error_desc(jerr)) ?: 1;
-	} else if ((size_t)json_tokener_get_parse_end(tok) != len) {
-		ret = api_reply_error(reply, 400, "body is not valid JSON: trailing bytes after the "
-				      "value") ?: 1;
-	} else if (!json_object_is_type(o, json_type_object)) {
-		ret = api_reply_error(reply, 400, "body must be a JSON object") ?: 1;
-	} else if (json_object_object_length(o)) {
+	if (jerr != json_tokener_success)
+		snprintf(why, sizeof(why), "body is not valid JSON: %s",
+			 jerr == json_tokener_continue ? "unexpected end" :
+			 json_tokener_error_desc(jerr));
+	else if ((size_t)json_tokener_get_parse_end(tok) != len)
+		snprintf(why, sizeof(why), "body is not valid JSON: bytes after the value");
+	else if (!json_object_is_type(o, json_type_object))
+		snprintf(why, sizeof(why), "body must be a JSON object");
+	else if (json_object_object_length(o)) {
 		struct json_object_iterator it = json_object_iter_begin(o);
 
-		ret = api_reply_error(reply, 400, "unknown field \"%.64s\": this request takes none",
-				      json_object_iter_peek_name(&it)) ?: 1;
+		snprintf(why, sizeof(why), "unknown field \"%.64s\": this request takes none",
+			 json_object_iter_peek_name(&it));
 	}
 	json_object_put(o);
 	json_tokener_free(tok);
-	return ret;
+	if (!why[0])
+		return 0;
+	return api_reply_error(reply, 400, "%s", why) ?: 1;
 }
 
 static int do_action(const struct api_vmm *vmm, const struct route *r, const char *body,
