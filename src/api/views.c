@@ -4,6 +4,7 @@
  * has the view: vmm.ping {build_version, version, pid, features}; vm.info {config, state,
  * memory_actual_size, device_tree}. vm.counters and vm.shm are microvm's own.
  */
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,19 +234,53 @@ char *api_view_counters(const struct api_vmm *vmm)
 	return finish(o);
 }
 
-static int add_mapping(const struct shm_mapping_info *m, void *arg)
-{
-	jobj *arr = arg, *o = json_object_new_object();
+/* Mappings copied under the region lock; JSON is built after it is released. */
+struct map_list {
+	struct shm_mapping_info *v;
+	size_t n, cap;
+};
 
-	if (!o)
-		return -1;
-	ADD(o, "shm_offset", u64(m->offset));
-	ADD(o, "len", u64(m->len));
-	ADD(o, "mode", json_object_new_string(m->writable ? "rw" : "ro"));
-	ADD(o, "dev", u64(m->dev));
-	ADD(o, "ino", u64(m->ino));
-	ADD(o, "fd_offset", u64(m->fd_offset));
-	return json_object_array_add(arr, o);
+static int copy_mapping(const struct shm_mapping_info *m, void *arg)
+{
+	struct map_list *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct shm_mapping_info *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *m;
+	return 0;
+}
+
+static jobj *mappings_view(struct shm_region *r)
+{
+	struct map_list l = { 0 };
+	jobj *arr;
+
+	if (shm_region_for_each_mapping(r, copy_mapping, &l) < 0) {
+		free(l.v);
+		return NULL;
+	}
+	arr = json_object_new_array_ext((int)l.n);
+	for (size_t i = 0; arr && i < l.n; i++) {
+		const struct shm_mapping_info *m = &l.v[i];
+		jobj *o = json_object_new_object();
+
+		ADD(o, "shm_offset", u64(m->offset));
+		ADD(o, "len", u64(m->len));
+		ADD(o, "mode", json_object_new_string(m->writable ? "rw" : "ro"));
+		ADD(o, "dev", u64(m->dev));
+		ADD(o, "ino", u64(m->ino));
+		ADD(o, "fd_offset", u64(m->fd_offset));
+		json_object_array_add(arr, o);
+	}
+	free(l.v);
+	return arr;
 }
 
 char *api_view_shm(const struct api_vmm *vmm)
@@ -267,21 +302,20 @@ char *api_view_shm(const struct api_vmm *vmm)
 		regions = json_object_new_array();
 		for (unsigned int r = 0; r < d.nr_shm; r++) {
 			struct shm_region *reg = d.shm[r];
-			jobj *g = json_object_new_object(), *maps = json_object_new_array();
+			jobj *g = json_object_new_object(), *maps = mappings_view(reg);
 			uint64_t gpa = __atomic_load_n(&reg->gpa, __ATOMIC_RELAXED);
 
-			ADD(g, "shm_id", u64(reg->id));
-			ADD(g, "gpa", gpa == ~0ULL ? NULL : u64(gpa));
-			ADD(g, "size", u64(reg->size));
-			if (shm_region_for_each_mapping(reg, add_mapping, maps) < 0) {
+			if (!maps) {
 				json_object_put(g);
-				json_object_put(maps);
 				json_object_put(regions);
 				json_object_put(n);
 				json_object_put(devs);
 				json_object_put(o);
 				return NULL;
 			}
+			ADD(g, "shm_id", u64(reg->id));
+			ADD(g, "gpa", gpa == ~0ULL ? NULL : u64(gpa));
+			ADD(g, "size", u64(reg->size));
 			ADD(g, "mappings", maps);
 			ADD(g, "counters", region_counters(reg));
 			json_object_array_add(regions, g);
