@@ -258,7 +258,7 @@ void vcpu_park(struct vcpu *vcpu)
 	while (atomic_load(&vm->pause_req) && !vm_stopping(vm))
 		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
 	vm->parked--;
-	vcpu->run->immediate_exit = 0;
+	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&vm->pause_lock);
 }
 
@@ -275,7 +275,7 @@ static void kick_all(struct vm *vm)
 
 		if (!vcpu->started)
 			continue;
-		vcpu->run->immediate_exit = 1;
+		__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELAXED);
 		pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
 	}
 }
@@ -348,7 +348,7 @@ void vcpus_stop(struct vm *vm)
 		if (!vcpu->started)
 			continue;
 		if (vcpu->run)
-			vcpu->run->immediate_exit = 1;
+			__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELAXED);
 		/* Kick until it leaves KVM_RUN; the signal is harmless once it has. */
 		while (pthread_tryjoin_np(vcpu->thread, NULL) == EBUSY) {
 			pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
