@@ -14,6 +14,7 @@
 
 #include "security/seccomp.h"
 #include "vmm/boot.h"
+#include "vmm/clock.h"
 #include "vmm/cpuid.h"
 #include "vmm/log.h"
 #include "vmm/run_loop.h"
@@ -282,7 +283,7 @@ static void kick_all(struct vm *vm)
 
 int vcpus_pause(struct vm *vm, unsigned int timeout_ms)
 {
-	uint64_t waited_ms = 0;
+	uint64_t deadline = monotonic_ns() + (uint64_t)timeout_ms * 1000000;
 	int ret = 0;
 
 	pthread_mutex_lock(&vm->pause_lock);
@@ -298,7 +299,7 @@ int vcpus_pause(struct vm *vm, unsigned int timeout_ms)
 	while (vm->parked < vm->nr_vcpus && !vm_stopping(vm)) {
 		struct timespec ts;
 
-		if (waited_ms++ >= timeout_ms) {
+		if (monotonic_ns() >= deadline) {
 			ret = -ETIMEDOUT;
 			break;
 		}

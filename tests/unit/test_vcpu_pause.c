@@ -140,7 +140,7 @@ START_TEST(slow_vcpu_times_out)
 {
 	unsigned long a[NR];
 
-	atomic_store(&busy_ms, 400);
+	atomic_store(&busy_ms, 1500);
 	usleep(10000);
 	ck_assert_int_eq(vcpus_pause(&vm, 100), -ETIMEDOUT);
 	ck_assert(!vcpus_paused(&vm));        /* undone: everyone runs again */
