@@ -31,6 +31,11 @@ CC ?= gcc
 CFLAGS := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -MMD -MP $(SANFLAGS) $(SANWARN) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS) -pthread
 LDLIBS := -lseccomp -lm
+# Control API (src/api/): HTTP server, JSON, the ctl client. Debian: libmicrohttpd-dev,
+# libjson-c-dev, libcurl4-openssl-dev.
+API_PKGS := libmicrohttpd json-c libcurl
+API_LIBS := $(shell pkg-config --libs $(API_PKGS) 2>/dev/null || echo -lmicrohttpd -ljson-c -lcurl)
+LDLIBS += $(API_LIBS)
 
 # libmicrovm: every source file except the program entry points.
 PROG_SRCS := src/vmm/main_microvm.c src/virtiofsd/main_virtiofsd.c

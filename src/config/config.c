@@ -69,6 +69,10 @@ static const struct field security_fields[] = {
 	{ "gid", K_U32, CFG(gid), 1, UINT32_MAX - 1, 0, 0 },
 };
 
+static const struct field api_fields[] = {
+	{ "socket", K_PATH, CFG(api_socket), 1, 4095, 0, 0 },  /* sun_path length: at bind */
+};
+
 static const struct field disk_fields[] = {
 	{ "path", K_PATH, DISK(path), 1, 4095, 0, F_REQUIRED },
 	{ "readonly", K_BOOL, DISK(readonly), 0, 0, 0, 0 },
@@ -147,6 +151,7 @@ static const struct section sections[] = {
 	{ "machine", machine_fields, NF(machine_fields), false, 0, 0, 0, NULL, NULL, 0 },
 	{ "kernel", kernel_fields, NF(kernel_fields), false, 0, 0, 0, NULL, NULL, 0 },
 	{ "security", security_fields, NF(security_fields), false, 0, 0, 0, NULL, NULL, 0 },
+	{ "api", api_fields, NF(api_fields), false, 0, 0, 0, NULL, NULL, 0 },
 	{ "disk", disk_fields, NF(disk_fields), true, sizeof(struct disk_config),
 	  CFG(disks), CFG(nr_disks), disk_init, disk_fini, MAX_DEVICES },
 	{ "vhost_user_fs", fs_fields, NF(fs_fields), true, sizeof(struct vhost_user_fs_config),
@@ -780,5 +785,6 @@ void config_free(struct vm_config *cfg)
 	free(cfg->kernel);
 	free(cfg->initrd);
 	free(cfg->cmdline);
+	free(cfg->api_socket);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -62,6 +62,8 @@ struct vm_config {
 	enum seccomp_mode seccomp;   /* default enforce */
 	uint32_t uid;                /* run as this user after opening /dev/kvm and loading the */
 	uint32_t gid;                /* kernel; CONFIG_ID_KEEP (default) = do not drop */
+	/* [api] */
+	char *api_socket;            /* control API UNIX socket; NULL = no API */
 };
 
 /* Fills defaults (no kernel). */

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -40,6 +41,7 @@ struct shm_mapping {
 	uint64_t len;
 	uint64_t backed;       /* bytes from offset still mapped from the file; the rest is zeros */
 	bool writable;
+	uint64_t fd_offset, dev, ino; /* what is mapped (control API, vm.shm) */
 };
 
 static void mapping_free(void *p)
@@ -244,6 +246,7 @@ static int do_map(struct shm_region *r, uint64_t off, uint64_t len, int fd, uint
 		  bool writable, char *err, size_t errlen)
 {
 	struct shm_mapping key = { .offset = off, .len = len }, *m, **found;
+	struct stat st;
 	int ret;
 
 	ret = check_range(r, off, len, err, errlen);
@@ -274,7 +277,12 @@ static int do_map(struct shm_region *r, uint64_t off, uint64_t len, int fd, uint
 		set_err(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	*m = (struct shm_mapping){ .offset = off, .len = len, .backed = len, .writable = writable };
+	*m = (struct shm_mapping){ .offset = off, .len = len, .backed = len, .writable = writable,
+				   .fd_offset = fd_off };
+	if (!fstat(fd, &st)) {
+		m->dev = st.st_dev;
+		m->ino = st.st_ino;
+	}
 	ret = install(r, off, len, fd, fd_off, writable, err, errlen);
 	if (ret) {
 		free(m);
@@ -292,6 +300,34 @@ static int do_map(struct shm_region *r, uint64_t off, uint64_t len, int fd, uint
 	return 0;
 }
 
+static const char *const refuse_names[SHM_REFUSE_COUNT] = {
+	[SHM_REFUSE_RANGE] = "range", [SHM_REFUSE_OVERLAP] = "overlap",
+	[SHM_REFUSE_NO_MAPPING] = "no_mapping", [SHM_REFUSE_CAP] = "cap", [SHM_REFUSE_FD] = "fd",
+	[SHM_REFUSE_REQUEST] = "request", [SHM_REFUSE_OTHER] = "other",
+};
+
+const char *shm_region_refuse_name(unsigned int reason)
+{
+	return reason < SHM_REFUSE_COUNT ? refuse_names[reason] : "?";
+}
+
+/* Lock held. */
+static void count_refused(struct shm_region *r, int err)
+{
+	enum shm_refuse why;
+
+	switch (err) {
+	case -EINVAL: case -ERANGE: case -EOVERFLOW: why = SHM_REFUSE_RANGE; break;
+	case -EEXIST: why = SHM_REFUSE_OVERLAP; break;
+	case -ENOENT: why = SHM_REFUSE_NO_MAPPING; break;
+	case -ENOSPC: why = SHM_REFUSE_CAP; break;
+	case -EBADF: case -EACCES: case -ENODEV: why = SHM_REFUSE_FD; break;
+	default: why = SHM_REFUSE_OTHER; break;
+	}
+	r->stats.failed++;
+	r->stats.refused[why]++;
+}
+
 int shm_region_map(struct shm_region *r, uint64_t shm_offset, uint64_t len, int fd,
 		   uint64_t fd_offset, bool writable, char *err, size_t errlen)
 {
@@ -301,7 +337,7 @@ int shm_region_map(struct shm_region *r, uint64_t shm_offset, uint64_t len, int 
 	pthread_mutex_lock(&r->lock);
 	ret = do_map(r, shm_offset, len, fd, fd_offset, writable, err, errlen);
 	if (ret)
-		r->stats.failed++;
+		count_refused(r, ret);
 	pthread_mutex_unlock(&r->lock);
 	return ret;
 }
@@ -347,7 +383,8 @@ int shm_region_unmap(struct shm_region *r, uint64_t shm_offset, uint64_t len, ch
 	pthread_mutex_lock(&r->lock);
 	ret = do_unmap(r, shm_offset, len, err, errlen);
 	if (ret)
-		r->stats.failed++;
+		count_refused(r, ret == -EINVAL && shm_offset % SHM_PAGE_SIZE == 0 &&
+				    len % SHM_PAGE_SIZE == 0 && len ? -ENOENT : ret);
 	pthread_mutex_unlock(&r->lock);
 	return ret;
 }
@@ -388,7 +425,41 @@ void shm_region_note_failure(struct shm_region *r)
 {
 	pthread_mutex_lock(&r->lock);
 	r->stats.failed++;
+	r->stats.refused[SHM_REFUSE_REQUEST]++;
 	pthread_mutex_unlock(&r->lock);
+}
+
+struct walk_ctx {
+	int (*cb)(const struct shm_mapping_info *m, void *arg);
+	void *arg;
+	int ret;
+};
+
+static void walk_one(const void *node, VISIT which, void *closure)
+{
+	const struct shm_mapping *m = *(const struct shm_mapping *const *)node;
+	struct walk_ctx *w = closure;
+	struct shm_mapping_info info;
+	int ret;
+
+	if ((which != postorder && which != leaf) || w->ret < 0)
+		return;
+	info = (struct shm_mapping_info){ .offset = m->offset, .len = m->len,
+					  .fd_offset = m->fd_offset, .writable = m->writable,
+					  .dev = m->dev, .ino = m->ino };
+	ret = w->cb(&info, w->arg);
+	w->ret = ret < 0 ? ret : w->ret + 1;
+}
+
+int shm_region_for_each_mapping(struct shm_region *r,
+				int (*cb)(const struct shm_mapping_info *m, void *arg), void *arg)
+{
+	struct walk_ctx w = { .cb = cb, .arg = arg };
+
+	pthread_mutex_lock(&r->lock);
+	twalk_r(r->tree, walk_one, &w);
+	pthread_mutex_unlock(&r->lock);
+	return w.ret;
 }
 
 int shm_region_find(struct shm_region *r, uint64_t offset, uint64_t len, uint64_t *map_offset,

@@ -56,6 +56,18 @@
 /* init flags */
 #define SHM_REGION_STRICT_RO (1u << 0)
 
+/* Why a request was refused (shm_region_stats.refused[], the control API's vm.shm). */
+enum shm_refuse {
+	SHM_REFUSE_RANGE,      /* alignment, zero length, outside the region, overflow */
+	SHM_REFUSE_OVERLAP,    /* map over a live mapping */
+	SHM_REFUSE_NO_MAPPING, /* unmap of a range that is not exactly one live mapping */
+	SHM_REFUSE_CAP,        /* mapping caps (own, vm.max_map_count) */
+	SHM_REFUSE_FD,         /* fd unusable or its access mode does not allow the protection */
+	SHM_REFUSE_REQUEST,    /* refused before the region (shm_region_note_failure) */
+	SHM_REFUSE_OTHER,      /* mmap or memory failure */
+	SHM_REFUSE_COUNT,
+};
+
 struct shm_region_stats {
 	uint64_t live;         /* live mappings */
 	uint64_t total_maps;   /* successful maps since init */
@@ -63,6 +75,7 @@ struct shm_region_stats {
 	uint64_t failed;       /* refused or failed map/unmap requests */
 	uint64_t repairs;      /* unbacked mapping tails replaced by zero scratch */
 	uint64_t accesses;     /* guest accesses completed by shm_region_access */
+	uint64_t refused[SHM_REFUSE_COUNT]; /* failed, by reason */
 };
 
 struct shm_region {
@@ -138,6 +151,24 @@ int shm_region_access(struct shm_region *r, uint64_t offset, void *data, uint32_
  * could have faulted), or -errno when a repair failed (all mappings dropped, as above).
  */
 int shm_region_repair(struct shm_region *r, uint64_t offset);
+
+/* One live mapping, as shm_region_for_each_mapping reports it. */
+struct shm_mapping_info {
+	uint64_t offset, len;  /* in the region */
+	uint64_t fd_offset;
+	bool writable;
+	uint64_t dev, ino;     /* of the mapped file (fstat at map time) */
+};
+
+/*
+ * Read-only snapshot: calls cb for every live mapping in offset order under the region lock
+ * (cb must not call into the region). Returns the number of mappings, or the first negative
+ * value cb returned (the walk stops there).
+ */
+int shm_region_for_each_mapping(struct shm_region *r,
+				int (*cb)(const struct shm_mapping_info *m, void *arg), void *arg);
+/* "range", "overlap", ... for enum shm_refuse. */
+const char *shm_region_refuse_name(unsigned int reason);
 
 /* Process-wide count of live mappings over all regions. */
 uint64_t shm_region_global_live(void);

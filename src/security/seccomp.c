@@ -123,6 +123,8 @@ static const struct sc_rule group_reconnect[] = {
 static const struct sc_rule group_backend_channel[] = {
 	ALLOW(recvmsg), ALLOW(sendmsg), ALLOW(poll), ALLOW(ppoll),
 	ALLOW1(fcntl, 1, 0xffffffffULL, F_GETFL),
+	/* dev/ino of a mapped fd (vm.shm): fstat is newfstatat(fd, "", AT_EMPTY_PATH) in glibc */
+	ALLOW(fstat), ALLOW1(newfstatat, 3, AT_EMPTY_PATH, AT_EMPTY_PATH),
 	/* a back-end's fd, only at a fixed address (inside the region), never executable */
 	ALLOW2(mmap, 2, PROT_EXEC, 0, 3, MAP_FIXED, MAP_FIXED),
 	END
@@ -169,17 +171,30 @@ static const struct sc_rule group_main[] = {
 	END
 };
 
+/* Control API thread: libmicrohttpd on our UNIX socket, vCPU kicks for pause, socket removal. */
+static const struct sc_rule group_api[] = {
+	ALLOW(epoll_wait), ALLOW(epoll_pwait), ALLOW(epoll_ctl), ALLOW(poll), ALLOW(ppoll),
+	ALLOW(accept4), ALLOW(recvfrom), ALLOW(sendto), ALLOW(sendmsg), ALLOW(writev),
+	ALLOW(shutdown), ALLOW(setsockopt), ALLOW(getsockopt), ALLOW(getsockname),
+	ALLOW1(fcntl, 1, 0xffffffffULL, F_GETFL), ALLOW1(fcntl, 1, 0xffffffffULL, F_SETFL),
+	ALLOW1(fcntl, 1, 0xffffffffULL, F_GETFD), ALLOW1(fcntl, 1, 0xffffffffULL, F_SETFD),
+	ALLOW1(tgkill, 2, 0xffffffffULL, SIGUSR1),      /* pause: vCPU kick (pthread_kill) */
+	ALLOW(unlink), ALLOW(unlinkat),                 /* the socket file at exit */
+	ALLOW(getrandom),        /* libmicrohttpd seeds its connection hashing */
+	END
+};
+
 enum {
 	G_BASE = 1 << 0, G_SPAWN = 1 << 1, G_VCPU_IOCTL = 1 << 2, G_VM_IOCTL = 1 << 3,
 	G_ACTIVATE = 1 << 4, G_VHOST_FRONT = 1 << 5, G_BACKEND_CHANNEL = 1 << 6,
 	G_DEVICE_IO = 1 << 7, G_MAIN = 1 << 8, G_VUB = 1 << 9, G_FS = 1 << 10,
-	G_RECONNECT = 1 << 11,
+	G_RECONNECT = 1 << 11, G_API = 1 << 12,
 };
 
 static const struct sc_rule *const groups[] = {
 	group_base, group_spawn, group_vcpu_ioctl, group_vm_ioctl, group_activate,
 	group_vhost_front, group_backend_channel, group_device_io, group_main, group_vub, group_fs,
-	group_reconnect,
+	group_reconnect, group_api,
 };
 #define NR_GROUPS (sizeof(groups) / sizeof(groups[0]))
 
@@ -205,6 +220,7 @@ static const struct {
 					   0, 0 },
 	/* one filter for the whole process: workers are created after it and inherit it */
 	[SECCOMP_ROLE_VIRTIOFSD] = { "virtiofsd", true, G_BASE | G_SPAWN | G_VUB | G_FS, 0, 0, 0 },
+	[SECCOMP_ROLE_API] = { "API", false, G_BASE | G_API, 0, 0, 0 },
 };
 
 static atomic_bool reconnect = true;

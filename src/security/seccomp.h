@@ -10,7 +10,9 @@
  *   vCPU                      creates  device I/O threads (DRIVER_OK), backend-channel threads
  *                                      (vhost-user reconnect on guest reset)
  *   (the reconnect edges and syscalls only when seccomp_set_reconnect(true))
- *   device I/O, backend-channel  create nothing
+ *   device I/O, backend-channel, API  create nothing (the API thread is created by main
+ *                                      before main's filter; libmicrohttpd runs in it, no
+ *                                      threads of its own)
  *
  * microvm-virtiofsd is a separate program with one role: its main thread installs the
  * "virtiofsd" filter after setup (socket listening, share opened, chroot) and every worker
@@ -33,6 +35,7 @@ enum seccomp_role {
 	SECCOMP_ROLE_DEVICE_IO,
 	SECCOMP_ROLE_BACKEND_CHANNEL,
 	SECCOMP_ROLE_VIRTIOFSD,      /* microvm-virtiofsd: every thread */
+	SECCOMP_ROLE_API,            /* control API thread (src/api/server.c) */
 	SECCOMP_ROLE_COUNT,
 };
 

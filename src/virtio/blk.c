@@ -279,6 +279,17 @@ struct virtio_device *virtio_blk_create(struct vm *vm, const struct disk_config 
 	return virtio_blk_create_mq(vm, cfg, 1, err, errlen);
 }
 
+void virtio_blk_get_stats(struct virtio_device *dev, struct virtio_blk_stats *out)
+{
+	struct blk *b = dev->priv;
+
+	for (unsigned int i = 0; i < VIRTIO_BLK_STAT_OPS; i++)
+		out->ops[i] = atomic_load_explicit(&b->stats.ops[i], memory_order_relaxed);
+	out->read_bytes = atomic_load_explicit(&b->stats.read_bytes, memory_order_relaxed);
+	out->write_bytes = atomic_load_explicit(&b->stats.write_bytes, memory_order_relaxed);
+	out->io_errors = atomic_load_explicit(&b->stats.io_errors, memory_order_relaxed);
+}
+
 void virtio_blk_destroy(struct virtio_device *dev)
 {
 	struct blk *b;

@@ -10,6 +10,7 @@
 #define MICROVM_VIRTIO_BLK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config/config.h"
 #include "virtio/virtio_dev.h"
@@ -25,6 +26,17 @@ struct virtio_device *virtio_blk_create(struct vm *vm, const struct disk_config 
 /* Same with nr_queues request queues (1..VIRTIO_BLK_MAX_QUEUES, VIRTIO_BLK_F_MQ). */
 struct virtio_device *virtio_blk_create_mq(struct vm *vm, const struct disk_config *cfg,
 					   unsigned int nr_queues, char *err, size_t errlen);
+/* Requests by type (index), bytes moved, requests that ended in VIRTIO_BLK_S_IOERR. */
+enum { VIRTIO_BLK_STAT_READ, VIRTIO_BLK_STAT_WRITE, VIRTIO_BLK_STAT_FLUSH,
+       VIRTIO_BLK_STAT_GET_ID, VIRTIO_BLK_STAT_DISCARD, VIRTIO_BLK_STAT_WRITE_ZEROES,
+       VIRTIO_BLK_STAT_UNSUPPORTED, VIRTIO_BLK_STAT_OPS };
+struct virtio_blk_stats {
+	uint64_t ops[VIRTIO_BLK_STAT_OPS];
+	uint64_t read_bytes, write_bytes, io_errors;
+};
+/* Snapshot of the counters of a device made by virtio_blk_create*. */
+void virtio_blk_get_stats(struct virtio_device *dev, struct virtio_blk_stats *out);
+
 /* Stops the I/O thread and closes the image. Call after the transport is gone (pci_bus_destroy). */
 void virtio_blk_destroy(struct virtio_device *dev);
 

@@ -31,6 +31,11 @@ struct blk {
 	int stop_fd, epfd;
 	struct virtq vqs[VIRTIO_BLK_MAX_QUEUES];
 	struct virtq_elem elem;
+	/* Counters (control API vm.counters): written by the I/O thread, read by anyone. */
+	struct {
+		atomic_uint_fast64_t ops[VIRTIO_BLK_STAT_OPS];
+		atomic_uint_fast64_t read_bytes, write_bytes, io_errors;
+	} stats;
 };
 
 /*

@@ -171,19 +171,33 @@ struct req_handler {
 	uint8_t (*fn)(struct blk_req *r);
 };
 
+/* Index = VIRTIO_BLK_STAT_* (the counters). */
 static const struct req_handler handlers[] = {
-	{ VIRTIO_BLK_T_IN, do_read },
-	{ VIRTIO_BLK_T_OUT, do_write },
-	{ VIRTIO_BLK_T_FLUSH, do_flush },
-	{ VIRTIO_BLK_T_GET_ID, do_get_id },
-	{ VIRTIO_BLK_T_DISCARD, do_discard },
-	{ VIRTIO_BLK_T_WRITE_ZEROES, do_write_zeroes },
+	[VIRTIO_BLK_STAT_READ] = { VIRTIO_BLK_T_IN, do_read },
+	[VIRTIO_BLK_STAT_WRITE] = { VIRTIO_BLK_T_OUT, do_write },
+	[VIRTIO_BLK_STAT_FLUSH] = { VIRTIO_BLK_T_FLUSH, do_flush },
+	[VIRTIO_BLK_STAT_GET_ID] = { VIRTIO_BLK_T_GET_ID, do_get_id },
+	[VIRTIO_BLK_STAT_DISCARD] = { VIRTIO_BLK_T_DISCARD, do_discard },
+	[VIRTIO_BLK_STAT_WRITE_ZEROES] = { VIRTIO_BLK_T_WRITE_ZEROES, do_write_zeroes },
 };
+
+static void count(struct blk *b, size_t op, const struct blk_req *r, uint8_t status)
+{
+	atomic_fetch_add_explicit(&b->stats.ops[op], 1, memory_order_relaxed);
+	if (status == VIRTIO_BLK_S_IOERR)
+		atomic_fetch_add_explicit(&b->stats.io_errors, 1, memory_order_relaxed);
+	else if (status == VIRTIO_BLK_S_OK && op == VIRTIO_BLK_STAT_READ)
+		atomic_fetch_add_explicit(&b->stats.read_bytes, r->written, memory_order_relaxed);
+	else if (status == VIRTIO_BLK_S_OK && op == VIRTIO_BLK_STAT_WRITE)
+		atomic_fetch_add_explicit(&b->stats.write_bytes, r->e->out_len - sizeof(r->hdr),
+					  memory_order_relaxed);
+}
 
 int blk_handle_request(struct blk *b, const struct virtq_elem *e, uint32_t *written)
 {
 	struct blk_req r = { .b = b, .e = e };
 	uint8_t status = VIRTIO_BLK_S_UNSUPP;
+	size_t op = VIRTIO_BLK_STAT_UNSUPPORTED;
 
 	if (e->in_len < 1) {
 		pr_warn_rl("%s: request without a writable status byte", b->vdev.name);
@@ -197,10 +211,12 @@ int blk_handle_request(struct blk *b, const struct virtq_elem *e, uint32_t *writ
 		for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
 			if (handlers[i].type == r.hdr.type) {
 				status = handlers[i].fn(&r);
+				op = i;
 				break;
 			}
 		}
 	}
+	count(b, op, &r, status);
 	iov_from_buf(e->iov + e->out_num, e->in_num, e->in_len - 1, &status, 1);
 	*written = r.written + 1;
 	return 0;

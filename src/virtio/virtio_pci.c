@@ -86,7 +86,7 @@ static void vp_bar_moved(struct pci_dev *pdev, int bar, uint64_t old_gpa, uint64
 		vp->modern_gpa = new_gpa;
 	} else if (bar == VIRTIO_PCI_SHM_BAR) {
 		shm_memslots(vp, old_gpa, new_gpa);
-		vp->shm_gpa = new_gpa;
+		__atomic_store_n(&vp->shm_gpa, new_gpa, __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&vp->lock);
 }

@@ -47,6 +47,12 @@ uint64_t virtio_pci_offered_features(const struct virtio_device *dev);
 unsigned int virtio_pci_shm_room(uint32_t config_size);
 
 /*
+ * Guest-physical address of dev->shm[i] while the guest decodes the shm BAR, else ~0ULL. For
+ * reports (control API); lock-free, any thread, once virtio_pci_add succeeded.
+ */
+uint64_t virtio_pci_shm_gpa(const struct virtio_device *dev, unsigned int i);
+
+/*
  * Plugs dev into the bus as a virtio-pci function. dev must be filled in (device_id, features
  * with VIRTIO_F_VERSION_1, nr_queues 1..VIRTIO_MAX_QUEUES, max_queue_size a power of two <= 32768,
  * config_size, shm regions (sizes multiples of 2 MiB, unique ids), ops, vm). Sets

@@ -52,6 +52,22 @@ void virtio_pci_publish(struct virtio_device *dev, struct virtio_pci *vp)
 	pthread_rwlock_unlock(&transport_lock);
 }
 
+uint64_t virtio_pci_shm_gpa(const struct virtio_device *dev, unsigned int i)
+{
+	struct virtio_pci *vp;
+	uint64_t gpa = ~0ULL, base;
+
+	pthread_rwlock_rdlock(&transport_lock);
+	vp = dev->transport;
+	if (vp && i < dev->nr_shm) {
+		base = __atomic_load_n(&vp->shm_gpa, __ATOMIC_RELAXED);
+		if (base != PCI_BAR_UNMAPPED)
+			gpa = base + vp->shm_bar_off[i];
+	}
+	pthread_rwlock_unlock(&transport_lock);
+	return gpa;
+}
+
 static void config_changed(struct virtio_pci *vp)
 {
 	uint16_t vec;

@@ -91,6 +91,7 @@ int machine_create(struct machine *m, const struct vm_config *cfg, uint64_t t0_n
 
 	memset(m, 0, sizeof(*m));
 	m->t0_ns = t0_ns;
+	m->cfg = cfg;
 	m->vm.vm_fd = m->vm.kvm_fd = m->vm.stop_fd = -1;
 	m->vm.mem.fd = -1;
 	if (security_check_privileges(cfg))
@@ -135,7 +136,7 @@ int machine_create(struct machine *m, const struct vm_config *cfg, uint64_t t0_n
 		pr_err("cannot set the boot CPU state: %s", strerror(-ret));
 		return EXIT_HOST_ERROR;
 	}
-	return 0;
+	return machine_api_open(m, cfg);
 }
 
 /* "RssAnon: 123 kB" -> 123; 0 when absent. */
@@ -180,8 +181,15 @@ int machine_run(struct machine *m, uint64_t timeout_ms)
 		term_restore();
 		return EXIT_HOST_ERROR;
 	}
+	if (machine_api_start(m)) {
+		vm_request_stop(&m->vm, EXIT_HOST_ERROR);
+		vcpus_stop(&m->vm);
+		term_restore();
+		return EXIT_HOST_ERROR;
+	}
 	seccomp_enter_role(SECCOMP_ROLE_MAIN);
 	status = main_loop_run(&m->vm, &m->serial, timeout_ms);
+	machine_api_stop(m);
 	vcpus_stop(&m->vm);
 	term_restore();
 	if (log_get_level() >= LOG_INFO) {
@@ -203,6 +211,7 @@ int machine_run(struct machine *m, uint64_t timeout_ms)
 
 void machine_destroy(struct machine *m)
 {
+	machine_api_stop(m);
 	machine_devices_destroy(m);
 	vcpus_destroy(&m->vm);
 	vm_destroy(&m->vm);

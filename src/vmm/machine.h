@@ -20,6 +20,8 @@ struct machine {
 	struct boot_entry boot;
 	uint64_t t0_ns;              /* process start, for the boot timer */
 	void *devices;               /* device list (machine_devices.c) */
+	const struct vm_config *cfg; /* the config it was built from (outlives the machine) */
+	struct api_server *api;      /* control API, NULL without [api] socket (machine_api.c) */
 };
 
 /*
@@ -39,5 +41,21 @@ void machine_destroy(struct machine *m);
 /* Devices from the config (machine_devices.c): PCI bus, virtio-blk, vhost-user devices. */
 int machine_devices_create(struct machine *m, const struct vm_config *cfg);
 void machine_devices_destroy(struct machine *m);
+
+enum machine_dev_kind { MACHINE_DEV_BLK, MACHINE_DEV_VHOST_USER_FS, MACHINE_DEV_VHOST_USER };
+/* Device i of the machine (creation order), its kind and image/socket path; NULL past the end. */
+struct virtio_device *machine_device(struct machine *m, unsigned int i,
+				     enum machine_dev_kind *kind, const char **path);
+unsigned int machine_nr_devices(struct machine *m);
+
+/*
+ * Control API (machine_api.c): open the socket at setup (status 2 when it cannot be served),
+ * start the API thread once the vCPUs run, stop it before they are stopped.
+ */
+int machine_api_open(struct machine *m, const struct vm_config *cfg);
+int machine_api_start(struct machine *m);
+void machine_api_stop(struct machine *m);
+/* ACPI power button; -ENOTSUP until the machine has ACPI. */
+int machine_power_button(struct machine *m);
 
 #endif

@@ -22,6 +22,8 @@
 struct machine_device {
 	struct virtio_device *dev;
 	void (*destroy)(struct virtio_device *dev);
+	enum machine_dev_kind kind;
+	const char *path;            /* config string: image or socket */
 };
 
 struct machine_devices {
@@ -32,7 +34,8 @@ struct machine_devices {
 
 /* Plugs a created device into the bus and remembers how to destroy it. */
 static int add_device(struct machine_devices *md, struct virtio_device *dev,
-		      void (*destroy)(struct virtio_device *), const char *what)
+		      void (*destroy)(struct virtio_device *), const char *what,
+		      enum machine_dev_kind kind)
 {
 	int ret = virtio_pci_add(md->pci, dev);
 
@@ -43,6 +46,8 @@ static int add_device(struct machine_devices *md, struct virtio_device *dev,
 	}
 	md->list[md->nr].dev = dev;
 	md->list[md->nr].destroy = destroy;
+	md->list[md->nr].kind = kind;
+	md->list[md->nr].path = what;
 	md->nr++;
 	return 0;
 }
@@ -71,7 +76,8 @@ int machine_devices_create(struct machine *m, const struct vm_config *cfg)
 			pr_err("disk '%s': %s", cfg->disks[i].path, err);
 			return EXIT_CONFIG_ERROR;
 		}
-		ret = add_device(md, dev, virtio_blk_destroy, cfg->disks[i].path);
+		ret = add_device(md, dev, virtio_blk_destroy, cfg->disks[i].path,
+				 MACHINE_DEV_BLK);
 		if (ret)
 			return ret;
 	}
@@ -81,7 +87,8 @@ int machine_devices_create(struct machine *m, const struct vm_config *cfg)
 			pr_err("vhost_user_fs '%s': %s", cfg->fs[i].socket, err);
 			return EXIT_CONFIG_ERROR;
 		}
-		ret = add_device(md, dev, vhost_user_device_destroy, cfg->fs[i].socket);
+		ret = add_device(md, dev, vhost_user_device_destroy, cfg->fs[i].socket,
+				 MACHINE_DEV_VHOST_USER_FS);
 		if (ret)
 			return ret;
 	}
@@ -91,11 +98,31 @@ int machine_devices_create(struct machine *m, const struct vm_config *cfg)
 			pr_err("vhost_user '%s': %s", cfg->vhost_user[i].socket, err);
 			return EXIT_CONFIG_ERROR;
 		}
-		ret = add_device(md, dev, vhost_user_device_destroy, cfg->vhost_user[i].socket);
+		ret = add_device(md, dev, vhost_user_device_destroy, cfg->vhost_user[i].socket,
+				 MACHINE_DEV_VHOST_USER);
 		if (ret)
 			return ret;
 	}
 	return 0;
+}
+
+unsigned int machine_nr_devices(struct machine *m)
+{
+	struct machine_devices *md = m->devices;
+
+	return md ? md->nr : 0;
+}
+
+struct virtio_device *machine_device(struct machine *m, unsigned int i,
+				     enum machine_dev_kind *kind, const char **path)
+{
+	struct machine_devices *md = m->devices;
+
+	if (!md || i >= md->nr)
+		return NULL;
+	*kind = md->list[i].kind;
+	*path = md->list[i].path;
+	return md->list[i].dev;
 }
 
 void machine_devices_destroy(struct machine *m)

@@ -11,13 +11,16 @@
 #include "vmm/clock.h"
 #include "vmm/exit_codes.h"
 #include "vmm/log.h"
+#include "api/api.h"
 #include "vmm/machine.h"
-
-#define MICROVM_VERSION "0.1.0"
+#include "vmm/version.h"
 
 static const char usage[] =
 	"usage: microvm run   --config FILE [options]   boot the VM described by FILE\n"
 	"       microvm check --config FILE [options]   validate FILE (and overrides) only\n"
+	"       microvm ctl SOCKET VERB [-j]            drive a running VM through its API socket\n"
+	"                                               (ping info pause resume shutdown reboot\n"
+	"                                                power-button counters shm)\n"
 	"       microvm --help | --version\n"
 	"\n"
 	"options (override the config file):\n"
@@ -28,6 +31,7 @@ static const char usage[] =
 	"  --memory SIZE      guest RAM, e.g. 512M, 2G\n"
 	"  --vcpus N          number of vCPUs\n"
 	"  --timeout SECONDS  stop the guest after SECONDS (exit status 6)\n"
+	"  --api-socket PATH  serve the control API (HTTP/1.1 + JSON) on this UNIX socket\n"
 	"  -v, --verbose      more messages (repeat for debug); -q, --quiet: errors only\n"
 	"\n"
 	"console: the guest's serial port is on stdin/stdout. On a terminal, Ctrl-A x quits.\n"
@@ -43,7 +47,7 @@ static const char usage[] =
 	"  7  stopped by a signal or Ctrl-A x\n";
 
 enum { OPT_CONFIG = 256, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_APPEND, OPT_MEMORY, OPT_VCPUS,
-       OPT_TIMEOUT, OPT_HELP, OPT_VERSION };
+       OPT_TIMEOUT, OPT_API_SOCKET, OPT_HELP, OPT_VERSION };
 
 static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
@@ -54,6 +58,7 @@ static const struct option long_opts[] = {
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "vcpus", required_argument, NULL, OPT_VCPUS },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -63,7 +68,7 @@ static const struct option long_opts[] = {
 
 struct cli {
 	const char *config;
-	const char *kernel, *initrd, *cmdline, *append, *memory, *vcpus;
+	const char *kernel, *initrd, *cmdline, *append, *memory, *vcpus, *api_socket;
 	uint64_t timeout_ms;
 	int verbosity;
 };
@@ -95,7 +100,8 @@ static int apply_overrides(struct vm_config *cfg, const struct cli *cli)
 
 	if ((cli->kernel && config_set_str(&cfg->kernel, cli->kernel)) ||
 	    (cli->initrd && config_set_str(&cfg->initrd, cli->initrd)) ||
-	    (cli->cmdline && config_set_str(&cfg->cmdline, cli->cmdline)))
+	    (cli->cmdline && config_set_str(&cfg->cmdline, cli->cmdline)) ||
+	    (cli->api_socket && config_set_str(&cfg->api_socket, cli->api_socket)))
 		return EXIT_HOST_ERROR;
 	if (cli->append) {
 		size_t n = strlen(cfg->cmdline ? cfg->cmdline : "") + strlen(cli->append) + 2;
@@ -135,6 +141,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		case OPT_APPEND: cli->append = optarg; break;
 		case OPT_MEMORY: cli->memory = optarg; break;
 		case OPT_VCPUS: cli->vcpus = optarg; break;
+		case OPT_API_SOCKET: cli->api_socket = optarg; break;
 		case OPT_TIMEOUT:
 			if (parse_uint(optarg, 86400 * 365, &v) || v == 0)
 				return bad_usage("--timeout: not a positive number of seconds", optarg);
@@ -170,6 +177,8 @@ int main(int argc, char **argv)
 		printf("microvm %s\n", MICROVM_VERSION);
 		return 0;
 	}
+	if (!strcmp(cmd, "ctl"))
+		return api_ctl_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "run") && strcmp(cmd, "check"))
 		return bad_usage("unknown command", cmd);
 	optind = 2;

@@ -157,6 +157,10 @@ void vcpu_run_loop(struct vcpu *vcpu)
 		uint32_t reason;
 		int status;
 
+		if (atomic_load(&vm->pause_req)) {
+			vcpu_park(vcpu);
+			continue;
+		}
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			int err = errno;
 

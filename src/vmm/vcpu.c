@@ -9,10 +9,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "security/seccomp.h"
 #include "vmm/boot.h"
+#include "vmm/clock.h"
 #include "vmm/cpuid.h"
 #include "vmm/log.h"
 #include "vmm/run_loop.h"
@@ -155,6 +157,8 @@ int vcpus_create(struct vm *vm, unsigned int nr)
 		return -ENOMEM;
 	}
 	vm->nr_vcpus = nr;
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 	for (unsigned int i = 0; i < nr; i++)
 		vm->vcpus[i].fd = -1;
 	for (unsigned int i = 0; i < nr && !ret; i++)
@@ -245,15 +249,107 @@ int vcpus_start(struct vm *vm)
 	return 0;
 }
 
-void vcpus_stop(struct vm *vm)
+void vcpu_park(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->parked++;
+	pthread_cond_broadcast(&vm->pause_cond);
+	while (atomic_load(&vm->pause_req) && !vm_stopping(vm))
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	vm->parked--;
+	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+bool vcpus_paused(struct vm *vm)
+{
+	return atomic_load(&vm->pause_req);
+}
+
+/* Kicks every started vCPU out of KVM_RUN (immediate_exit covers the one about to enter). */
+static void kick_all(struct vm *vm)
 {
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *vcpu = &vm->vcpus[i];
 
 		if (!vcpu->started)
 			continue;
+		__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELAXED);
+		pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+	}
+}
+
+int vcpus_pause(struct vm *vm, unsigned int timeout_ms)
+{
+	uint64_t deadline = monotonic_ns() + (uint64_t)timeout_ms * 1000000;
+	int ret = 0;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	if (vm_stopping(vm))
+		ret = -ESHUTDOWN;
+	else if (atomic_load(&vm->pause_req))
+		ret = -EALREADY;
+	if (ret) {
+		pthread_mutex_unlock(&vm->pause_lock);
+		return ret;
+	}
+	atomic_store(&vm->pause_req, true);
+	while (vm->parked < vm->nr_vcpus && !vm_stopping(vm)) {
+		struct timespec ts;
+
+		if (monotonic_ns() >= deadline) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		kick_all(vm);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_clockwait(&vm->pause_cond, &vm->pause_lock, CLOCK_MONOTONIC, &ts);
+	}
+	if (!ret && vm_stopping(vm))
+		ret = -ESHUTDOWN;
+	if (ret) {
+		atomic_store(&vm->pause_req, false);
+		pthread_cond_broadcast(&vm->pause_cond);
+	}
+	pthread_mutex_unlock(&vm->pause_lock);
+	return ret;
+}
+
+int vcpus_resume(struct vm *vm)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	if (!atomic_load(&vm->pause_req))
+		ret = -EALREADY;
+	atomic_store(&vm->pause_req, false);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+	return ret;
+}
+
+void vcpus_stop(struct vm *vm)
+{
+	/* wake parked vCPUs: they see the stop request and leave */
+	if (vm->nr_vcpus) {
+		pthread_mutex_lock(&vm->pause_lock);
+		pthread_cond_broadcast(&vm->pause_cond);
+		pthread_mutex_unlock(&vm->pause_lock);
+	}
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+
+		if (!vcpu->started)
+			continue;
 		if (vcpu->run)
-			vcpu->run->immediate_exit = 1;
+			__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELAXED);
 		/* Kick until it leaves KVM_RUN; the signal is harmless once it has. */
 		while (pthread_tryjoin_np(vcpu->thread, NULL) == EBUSY) {
 			pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
@@ -299,6 +395,10 @@ void vcpus_destroy(struct vm *vm)
 			munmap(vcpu->run, vcpu->run_size);
 		if (vcpu->fd >= 0)
 			close(vcpu->fd);
+	}
+	if (vm->vcpus) {
+		pthread_cond_destroy(&vm->pause_cond);
+		pthread_mutex_destroy(&vm->pause_lock);
 	}
 	free(vm->vcpus);
 	vm->vcpus = NULL;

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vm;
@@ -31,6 +32,17 @@ int vcpu_boot_setup(struct vcpu *vcpu, const struct boot_entry *be);
 int vcpus_start(struct vm *vm);
 /* Kicks all vCPUs out of KVM_RUN (after vm_request_stop) and joins them. */
 void vcpus_stop(struct vm *vm);
+/*
+ * Pause: kicks every vCPU out of KVM_RUN and waits (at most timeout_ms) until all are parked;
+ * guest state stays in KVM, devices and back-ends are untouched. 0, -EALREADY (paused),
+ * -ESHUTDOWN (stopping), -ETIMEDOUT (a vCPU did not park in time: pause undone).
+ * Resume: lets them run again; 0 or -EALREADY (not paused). Any thread but a vCPU's.
+ */
+int vcpus_pause(struct vm *vm, unsigned int timeout_ms);
+int vcpus_resume(struct vm *vm);
+bool vcpus_paused(struct vm *vm);
+/* Run loop: parks the calling vCPU while a pause is requested (and the VM not stopping). */
+void vcpu_park(struct vcpu *vcpu);
 /* Logs each vCPU's state (run state, RIP, RSP, flags) at info level: after a timeout/signal. */
 void vcpus_dump(struct vm *vm);
 void vcpus_destroy(struct vm *vm);

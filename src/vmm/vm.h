@@ -54,6 +54,12 @@ struct vm {
 	atomic_int stopping;
 	int exit_status;
 	int stop_fd;               /* eventfd written on stop */
+
+	/* Pause (control API; vcpu.c): vCPUs park outside KVM_RUN while pause_req is set. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond; /* parked changed, pause lifted, or stop */
+	atomic_bool pause_req;
+	unsigned int parked;       /* vCPUs parked, under pause_lock */
 };
 
 /* Opens /dev/kvm, creates the VM, irqchip, PIT, allocates RAM and its memslots. 0 or -errno. */

@@ -127,5 +127,6 @@ int test_blk_write(const char *arg);
 int test_shm_read(const char *arg);
 int test_shm_write(const char *arg);
 int test_shm_wait(const char *arg);
+int test_tick(const char *arg);
 
 #endif

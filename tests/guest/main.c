@@ -75,6 +75,8 @@
  *   shm-wait=<off>:<value>   polls the u64 at region offset <off> until it equals <value> (hex;
  *                       a back-end's signal), bounded:
  *                         shm: waited for 0x<value>
+ *   tick[=<n>]          prints "tick: <i>" for i = 1..n (default: forever), a short spin between
+ *                       lines: a guest counter for the control API's pause/resume test.
  * Device-level failures (timeout, bad status, missing device) print FAIL with the reason.
  */
 #include "guest.h"
@@ -99,6 +101,7 @@ static const struct test tests[] = {
 	{ "shm-read", test_shm_read },
 	{ "shm-write", test_shm_write },
 	{ "shm-wait", test_shm_wait },
+	{ "tick", test_tick },
 };
 
 static const char *cur_test;

@@ -67,6 +67,10 @@ gdb_role vcpu src/vmm/vcpu.c SECCOMP_ROLE_VCPU "$TMP/enforce.toml"
 expect_trap vcpu vCPU 1
 gdb_role blk src/virtio/blk.c SECCOMP_ROLE_DEVICE_IO "$TMP/enforce.toml"
 expect_trap blk "device I/O" 2
+# The control API thread (created by main before main's filter): its own filter only.
+write_config "$TMP/api.toml" "$TESTGUEST" "${DISK[@]}" '[api]' "socket = \"$TMP/api.sock\""
+gdb_role api src/api/server.c SECCOMP_ROLE_API "$TMP/api.toml"
+expect_trap api API 1
 # No vhost-user device with reconnect_ms: a vCPU may not open a socket (AF_UNIX = 1).
 gdb_role vcpu-socket src/vmm/vcpu.c SECCOMP_ROLE_VCPU "$TMP/enforce.toml" 'socket(1, 1, 0)'
 expect_trap vcpu-socket vCPU 1 socket 41

@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -199,6 +200,39 @@ static int role_allowed(struct child_job *job)
 		close(sfd);
 		return 0;
 	}
+	case SECCOMP_ROLE_API: {
+		/* control API: the listening socket and MHD's epoll set exist; serve one client,
+		 * kick a "vCPU" (SIGUSR1), remove the socket file */
+		char path[] = "/tmp/microvm-seccomp-api-XXXXXX";
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		int cfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), afd;
+		int ep = epoll_create1(EPOLL_CLOEXEC), tmp = mkstemp(path), r = -1;
+		struct epoll_event ev = { .events = EPOLLIN };
+		char c = 'x';
+
+		close(tmp);
+		unlink(path);
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+		signal(SIGUSR1, SIG_IGN);
+		if (lfd < 0 || cfd < 0 || ep < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
+		    listen(lfd, 4) || connect(cfd, (struct sockaddr *)&sa, sizeof(sa)) ||
+		    seccomp_install(job->role, job->mode))
+			return -1;
+		ev.data.fd = lfd;
+		afd = epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) ? -1 :
+		      epoll_wait(ep, &ev, 1, 1000) == 1 ? accept4(lfd, NULL, NULL, SOCK_CLOEXEC) : -1;
+		if (afd >= 0 && fcntl(afd, F_SETFL, fcntl(afd, F_GETFL) | O_NONBLOCK) == 0 &&
+		    send(cfd, &c, 1, 0) == 1 && recv(afd, &c, 1, 0) == 1 &&
+		    send(afd, &c, 1, MSG_NOSIGNAL) == 1 && shutdown(afd, SHUT_RDWR) == 0 &&
+		    pthread_kill(pthread_self(), SIGUSR1) == 0 && unlink(path) == 0)
+			r = 0;
+		close(afd);
+		close(cfd);
+		close(lfd);
+		close(ep);
+		return r;
+	}
 	default: {
 		int efd = eventfd(0, EFD_CLOEXEC);
 		uint64_t v = 1;
@@ -343,13 +377,13 @@ static void run_child(enum seccomp_role role, enum seccomp_mode mode, const char
 static const char *const forbidden_name[SECCOMP_ROLE_COUNT] = {
 	[SECCOMP_ROLE_MAIN] = "ioctl", [SECCOMP_ROLE_VCPU] = "openat",
 	[SECCOMP_ROLE_DEVICE_IO] = "socket", [SECCOMP_ROLE_BACKEND_CHANNEL] = "ioctl",
-	[SECCOMP_ROLE_VIRTIOFSD] = "socket",
+	[SECCOMP_ROLE_VIRTIOFSD] = "socket", [SECCOMP_ROLE_API] = "ioctl",
 };
 
 static const int forbidden_nr[SECCOMP_ROLE_COUNT] = {
 	[SECCOMP_ROLE_MAIN] = SYS_ioctl, [SECCOMP_ROLE_VCPU] = SYS_openat,
 	[SECCOMP_ROLE_DEVICE_IO] = SYS_socket, [SECCOMP_ROLE_BACKEND_CHANNEL] = SYS_ioctl,
-	[SECCOMP_ROLE_VIRTIOFSD] = SYS_socket,
+	[SECCOMP_ROLE_VIRTIOFSD] = SYS_socket, [SECCOMP_ROLE_API] = SYS_ioctl,
 };
 
 static void expect_trap(enum seccomp_role role, const char *action, const char *name, int nr)
@@ -435,6 +469,14 @@ START_TEST(children_are_subsets)
 	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_VIRTIOFSD, SYS_execve));
 	ck_assert_int_lt(seccomp_role_allowed_count(SECCOMP_ROLE_VIRTIOFSD), 80);
 	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_VIRTIOFSD, SYS_ptrace));
+	/* control API thread: serves its socket; no new sockets, files, KVM, threads */
+	ck_assert(seccomp_role_allows(SECCOMP_ROLE_API, SYS_accept4));
+	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_API, SYS_socket));
+	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_API, SYS_connect));
+	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_API, SYS_openat));
+	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_API, SYS_clone));
+	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_API, SYS_execve));
+	ck_assert_int_lt(seccomp_role_allowed_count(SECCOMP_ROLE_API), 50);
 }
 END_TEST
 
