@@ -63,3 +63,97 @@ publish() {
 	mkdir -p "$(dirname "$2")"
 	ln -sfn "$1" "$2.tmp.$$" && mv -Tf "$2.tmp.$$" "$2"
 }
+
+# debian_kernel META: fetches the kernel package a Debian meta package (linux-image-amd64,
+# linux-image-cloud-amd64) depends on and extracts it once into $MICROVM_CACHE/stock-<pkg>_<ver>/.
+# Sets KPKG (package_version), KROOT (the extracted root), KDIR (its lib/modules/<kver>), KVER.
+debian_kernel() {
+	local meta img deb ver dir
+	meta=$(fetch_deb "$1")
+	img=$(dpkg-deb -f "$meta" Depends | tr ',' '\n' |
+		sed -n 's/^ *\(linux-image-[0-9][^ ]*-\(amd64\|cloud-amd64\)\).*/\1/p' | head -n1)
+	[ -n "$img" ] || die "cannot resolve the kernel package from $(basename "$meta")"
+	deb=$(fetch_deb "$img")
+	ver=$(dpkg-deb -f "$deb" Version)
+	KPKG=${img}_$ver
+	dir=$MICROVM_CACHE/stock-$KPKG
+	if [ ! -d "$dir/root" ]; then
+		log "extracting $img $ver"
+		rm -rf "$dir.tmp" && mkdir -p "$dir.tmp/root"
+		dpkg-deb -x "$deb" "$dir.tmp/root"
+		rm -rf "$dir" && mv "$dir.tmp" "$dir"
+	fi
+	KROOT=$dir/root
+	KDIR=$(echo "$KROOT"/lib/modules/*)
+	KVER=${KDIR##*/}
+}
+
+ko_cat() {
+	case "$1" in
+	*.xz) xz -dc "$1" ;;
+	*.zst) zstd -qdc "$1" ;;
+	*) cat "$1" ;;
+	esac
+}
+
+# module_closure MODULE...: the dependency closure in load order (dependencies first) in
+# MOD_ORDER (paths relative to $KDIR). Debian's package ships no modules.dep (depmod runs at
+# install time), so the dependencies come from each module's .modinfo "depends=". Built-in
+# modules are skipped.
+module_closure() {
+	local p name m
+	declare -gA MOD_PATH=() MOD_SEEN=()
+	MOD_ORDER=()
+	while IFS= read -r p; do
+		name=${p##*/}; name=${name%%.ko*}
+		MOD_PATH[${name//-/_}]=${p#$KDIR/}
+	done < <(find "$KDIR/kernel" -name '*.ko*')
+	for m in "$@"; do
+		module_visit "$m"
+	done
+}
+
+module_visit() {
+	local name=${1//-/_} p dep
+	[ -z "${MOD_SEEN[$name]:-}" ] || return 0
+	MOD_SEEN[$name]=1
+	p=${MOD_PATH[$name]:-}
+	if [ -z "$p" ]; then
+		grep -q "/$1.ko" "$KDIR/modules.builtin" 2>/dev/null && { log "$1 is built in"; return 0; }
+		die "module $1 not found in $KVER"
+	fi
+	for dep in $(ko_cat "$KDIR/$p" | tr '\0' '\n' | sed -n 's/^depends=//p' | tr ',' ' '); do
+		module_visit "$dep"
+	done
+	MOD_ORDER+=("$p")
+}
+
+# install_modules DESTROOT: uncompressed MOD_ORDER in DESTROOT/lib/modules, their names in load
+# order in DESTROOT/etc/modules.order (read by the /init scripts).
+install_modules() {
+	local p f
+	mkdir -p "$1/lib/modules" "$1/etc"
+	: > "$1/etc/modules.order"
+	for p in "${MOD_ORDER[@]}"; do
+		f=$(basename "$p")
+		f=${f%.xz}; f=${f%.zst}
+		ko_cat "$KDIR/$p" > "$1/lib/modules/$f"
+		echo "$f" >> "$1/etc/modules.order"
+	done
+}
+
+# extract_vmlinux BZIMAGE OUT: the ELF vmlinux from a bzImage's xz (or gzip) payload.
+extract_vmlinux() {
+	local off
+	off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$1" | head -n1 | cut -d: -f1)
+	if [ -n "$off" ]; then
+		tail -c +$((off + 1)) "$1" | xz -dc --single-stream > "$2.tmp" 2>/dev/null || true
+	else
+		off=$(LC_ALL=C grep -obUaP '\x1f\x8b\x08\x00' "$1" | head -n1 | cut -d: -f1)
+		[ -n "$off" ] || die "no xz or gzip payload in $1"
+		tail -c +$((off + 1)) "$1" | gzip -dc > "$2.tmp" 2>/dev/null || true
+	fi
+	[ "$(head -c 4 "$2.tmp" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] ||
+		die "the payload of $1 is not an ELF image"
+	mv -f "$2.tmp" "$2"
+}
