@@ -142,17 +142,26 @@ install_modules() {
 	done
 }
 
-# extract_vmlinux BZIMAGE OUT: the ELF vmlinux from a bzImage's xz (or gzip) payload.
+# extract_vmlinux BZIMAGE OUT: the ELF vmlinux from a bzImage's payload (boot protocol >= 2.08:
+# payload_offset/_length at 0x248/0x24c after the setup sectors), xz, gzip, zstd or lz4.
 extract_vmlinux() {
-	local off
-	off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$1" | head -n1 | cut -d: -f1)
-	if [ -n "$off" ]; then
-		tail -c +$((off + 1)) "$1" | xz -dc --single-stream > "$2.tmp" 2>/dev/null || true
-	else
-		off=$(LC_ALL=C grep -obUaP '\x1f\x8b\x08\x00' "$1" | head -n1 | cut -d: -f1)
-		[ -n "$off" ] || die "no xz or gzip payload in $1"
-		tail -c +$((off + 1)) "$1" | gzip -dc > "$2.tmp" 2>/dev/null || true
-	fi
+	local ss po pl magic dec
+	ss=$(od -An -tu1 -j $((0x1f1)) -N1 "$1" | tr -d ' ')
+	po=$(od -An -tu4 -j $((0x248)) -N4 "$1" | tr -d ' ')
+	pl=$(od -An -tu4 -j $((0x24c)) -N4 "$1" | tr -d ' ')
+	[ -n "$pl" ] && [ "$pl" -gt 0 ] || die "$1: no bzImage payload (boot protocol < 2.08?)"
+	po=$(( (ss + 1) * 512 + po ))
+	magic=$(dd if="$1" bs=4M iflag=skip_bytes,count_bytes skip="$po" count=4 2>/dev/null |
+		od -An -tx1 | tr -d ' ')
+	case "$magic" in
+	fd377a58) dec="xz -dc --single-stream" ;;
+	1f8b*) dec="gzip -dc" ;;
+	28b52ffd) dec="zstd -qdc" ;;
+	02214c18) dec="lz4 -dc" ;;
+	*) die "$1: unknown payload compression (magic $magic)" ;;
+	esac
+	dd if="$1" bs=4M iflag=skip_bytes,count_bytes skip="$po" count="$pl" 2>/dev/null |
+		$dec > "$2.tmp" 2>/dev/null || true
 	[ "$(head -c 4 "$2.tmp" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] ||
 		die "the payload of $1 is not an ELF image"
 	mv -f "$2.tmp" "$2"

@@ -8,7 +8,9 @@ set -u
 cd "$(dirname "$0")/../.."
 plan=$1
 export REALKVM=1 TMPDIR=/tmp
-per_test=${REALKVM_TEST_TIMEOUT:-400}
+per_test=${REALKVM_TEST_TIMEOUT:-600}
+# One VM's timeout, well inside the test's: a VM that hangs fails with its console tail.
+export LINUX_TIMEOUT=${LINUX_TIMEOUT:-240} STOCK_TIMEOUT=${STOCK_TIMEOUT:-240}
 while read -r t tmo; do
 	[ -n "$t" ] || continue
 	echo "REALKVM-BEGIN $t"

@@ -7,6 +7,8 @@
 #   REALKVM_FILTER=substr   only the tests whose name contains substr
 #   REALKVM_SMP=N           L1 vCPUs (default 1)
 #   REALKVM_PLAN="a.sh [timeout_s];b.sh"  run these scripts instead (make bench uses it)
+#   REALKVM_WORK=DIR        plan, console and logs (default $BUILD/realkvm/run; under the repo)
+#   REALKVM_SKIP_KIT=1      do not rebuild build/guest/stock (another lane run is reading it)
 #   REALKVM_SHOW=1          print every test's output, not only a failing test's tail
 set -u
 cd "$(dirname "$0")/../.."
@@ -30,9 +32,9 @@ finish() {
 	exit
 }
 
-work=$BUILD/realkvm/run
+work=${REALKVM_WORK:-$BUILD/realkvm/run}
 rm -rf "$work" && mkdir -p "$work"
-if ! make --no-print-directory guest-kit-stock >"$work/kit.log" 2>&1 ||
+if { [ -z "${REALKVM_SKIP_KIT:-}" ] && ! make --no-print-directory guest-kit-stock >"$work/kit.log" 2>&1; } ||
    ! tests/realkvm/build-l1.sh "$BUILD/realkvm" >>"$work/kit.log" 2>&1; then
 	result FAIL l1-kit 0 "$work/kit.log"
 	finish
