@@ -72,8 +72,8 @@ trap 'kill $qpid 2>/dev/null' EXIT INT TERM
 
 # Streams the results while L1 runs.
 section() { # test -> its console lines into $work/tail
-	awk -v t="$1" '$0 == "REALKVM-BEGIN " t { on = 1; next } on && index($0, "REALKVM-RESULT ") == 1 { on = 0 } on' \
-		"$console" | tr -d '\r' >"$work/tail"
+	tr -d '\r' <"$console" | awk -v t="$1" '$0 == "REALKVM-BEGIN " t { on = 1; next }
+		on && index($0, "REALKVM-RESULT ") == 1 { on = 0 } on' >"$work/tail"
 }
 seen_kvm=0
 while IFS= read -r line; do
