@@ -14,6 +14,7 @@ while read -r key rest; do
 done < /proc/cpuinfo
 echo "cpus: online $online processors $n"
 echo "cpus: flags $flags"
+dmesg | grep -i -E 'xsave|xstate|x86/fpu' | sed 's/^/cpus: dmesg: /'
 getarg want microvm.cpus.want
 if [ -n "$want" ]; then
 	check "$want vCPUs online ($online)" test "$n" = "$want"
