@@ -14,7 +14,8 @@ while read -r key rest; do
 done < /proc/cpuinfo
 echo "cpus: online $online processors $n"
 echo "cpus: flags $flags"
-dmesg | grep -i -E 'xsave|xstate|x86/fpu' | sed 's/^/cpus: dmesg: /'
+dmesg | grep -E 'XSAVE|xstate|x86/fpu' | sed 's/^/cpus: dmesg: /'
+case " $MICROVM_CMDLINE " in *" noxsave "* | *" clearcpuid="*) echo "cpus: cmdline hides CPU features" ;; esac
 getarg want microvm.cpus.want
 if [ -n "$want" ]; then
 	check "$want vCPUs online ($online)" test "$n" = "$want"
