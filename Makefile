@@ -63,7 +63,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 # make would delete them as intermediates and relink every time).
 .SECONDARY: $(HARNESS_OBJS) $(HELPER_BINS:%=%.o) $(patsubst bench/%.c,$(BUILD)/bench/%.o,$(wildcard bench/*.c))
 
-.PHONY: all deps run test unit-test unit-test-bins integration-test bench clean guest-kit test-guest fuzz
+.PHONY: all deps run test test-realkvm unit-test unit-test-bins integration-test bench clean guest-kit test-guest fuzz
 all: $(PROGS) $(UNIT_BINS) $(HELPER_BINS) test-guest
 
 deps:
@@ -109,6 +109,11 @@ integration-test: all
 test: deps
 	@$(MAKE) --no-print-directory all guest-kit
 	@BUILD=$(BUILD) tests/run_all.sh
+
+# The real-KVM lane (tests/realkvm/README.md): stock kernels under kvm_amd in QEMU TCG.
+test-realkvm: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) tests/realkvm/run.sh
 
 run: deps
 	@$(MAKE) --no-print-directory all guest-kit

@@ -13,4 +13,9 @@ bench-bins: $(BENCH_BINS)
 bench: deps
 	@$(MAKE) --no-print-directory all guest-kit bench-bins
 	@BUILD=$(BUILD) bench/run_bench.sh
+# Only the real-KVM lane's microvm-vs-QEMU boot table (bench/realkvm_boot.sh; also in `make bench`).
+.PHONY: bench-realkvm
+bench-realkvm: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) bench/realkvm_boot.sh
 -include $(BENCH_BINS:%=%.d)

@@ -6,6 +6,7 @@
 #   4. the threaded unit tests under ThreadSanitizer (SAN=thread build, tests/tsan.supp)
 #   5. valgrind memcheck on the unit tests (zero leaks)
 #   6. every fuzz target for FUZZ_SECONDS each
+#   (after 2) the real-KVM lane: tests/realkvm in L1 (kvm_amd nested in QEMU TCG), <= 15 min
 set -u
 cd "$(dirname "$0")/.."
 export BUILD=${BUILD:-build}
@@ -33,6 +34,7 @@ phase() { # name, command...
 UNIT_BINS=$(ls "$BUILD"/tests/test_* 2>/dev/null | grep -v '\.d$' | sort)
 phase unit tests/run_unit.sh $UNIT_BINS
 phase integration tests/run_integration.sh
+phase realkvm tests/realkvm/run.sh
 if [ "${MICROVM_QUICK:-0}" != 1 ]; then
 	phase sanitizers bash -c "$MAKE SAN=1 BUILD=build/san unit-test-bins >/dev/null && CK_TIMEOUT_MULTIPLIER=3 tests/run_unit.sh \$(ls build/san/tests/test_* | grep -v '\.d\$' | sort)"
 	TSAN_TESTS="test_blk test_msix test_pci_kvm test_seccomp test_shm_region test_shmem_requests

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum kind { K_SIZE, K_U32, K_BOOL, K_STR, K_PATH, K_SECCOMP };
+enum kind { K_SIZE, K_U32, K_BOOL, K_STR, K_PATH, K_SECCOMP, K_QUIRKS };
 
 #define F_REQUIRED	0x1	/* must be present (array-of-tables entries) */
 #define F_POW2		0x2	/* power of two */
@@ -55,6 +55,7 @@ struct section {
 static const struct field machine_fields[] = {
 	{ "memory", K_SIZE, CFG(memory), CONFIG_MEM_MIN, CONFIG_MEM_MAX, CONFIG_MEM_ALIGN, 0 },
 	{ "vcpus", K_U32, CFG(vcpus), 1, CONFIG_VCPUS_MAX, 0, 0 },
+	{ "host_quirks", K_QUIRKS, CFG(host_quirks), 0, 0, 0, 0 },
 };
 
 static const struct field kernel_fields[] = {
@@ -162,6 +163,10 @@ static const struct section sections[] = {
 
 static const char *const seccomp_names[] = {
 	[SECCOMP_ENFORCE] = "enforce", [SECCOMP_LOG] = "log", [SECCOMP_OFF] = "off",
+};
+
+static const char *const quirks_names[] = {
+	[HOST_QUIRKS_AUTO] = "auto", [HOST_QUIRKS_NONE] = "none", [HOST_QUIRKS_KVM_PVM] = "kvm_pvm",
 };
 
 struct ctx {
@@ -393,6 +398,35 @@ static int set_seccomp(struct ctx *c, const struct field *f, const struct toml_n
 		    "got \"%.40s\"", f->key, n->v.s);
 }
 
+int config_parse_host_quirks(const char *s, enum host_quirks *q)
+{
+	for (size_t i = 0; i < NF(quirks_names); i++) {
+		if (!strcmp(s, quirks_names[i])) {
+			*q = (enum host_quirks)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *config_host_quirks_name(enum host_quirks q)
+{
+	return (size_t)q < NF(quirks_names) ? quirks_names[q] : "?";
+}
+
+static int set_quirks(struct ctx *c, const struct field *f, const struct toml_node *n,
+		      void *dst)
+{
+	const char *near;
+
+	if (config_parse_host_quirks(n->v.s, dst) == 0)
+		return 0;
+	near = closest(n->v.s, quirks_names, NF(quirks_names), sizeof(char *));
+	return cerr(c, n->line, n->col, "'%s' must be \"auto\", \"none\" or \"kvm_pvm\", "
+		    "got \"%.40s\"%s%s%s", f->key, n->v.s, near ? " (did you mean \"" : "",
+		    near ? near : "", near ? "\"?)" : "");
+}
+
 /* Relative paths are relative to the directory of the config file. */
 static char *resolve(const struct ctx *c, const char *path)
 {
@@ -444,6 +478,8 @@ static int set_field(struct ctx *c, const struct field *f, const struct toml_nod
 			return wrong_type(c, f, n);
 		if (f->kind == K_SECCOMP)
 			return set_seccomp(c, f, n, dst);
+		if (f->kind == K_QUIRKS)
+			return set_quirks(c, f, n, dst);
 		return set_string(c, f, n, dst);
 	}
 }

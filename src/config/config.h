@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 enum seccomp_mode { SECCOMP_ENFORCE, SECCOMP_LOG, SECCOMP_OFF };
+/* [machine] host_quirks: which host-KVM workarounds go on the guest command line. */
+enum host_quirks { HOST_QUIRKS_AUTO, HOST_QUIRKS_NONE, HOST_QUIRKS_KVM_PVM };
 
 struct disk_config {
 	char *path;
@@ -47,6 +49,7 @@ struct vm_config {
 	/* [machine] */
 	uint64_t memory;             /* bytes, default 512 MiB */
 	uint32_t vcpus;              /* default 1 */
+	enum host_quirks host_quirks; /* default auto (detected at run time, src/vmm/host_quirks.c) */
 	/* [kernel] */
 	char *kernel;                /* path (resolved relative to the config file) */
 	char *initrd;                /* NULL = none */
@@ -96,6 +99,10 @@ void format_size(uint64_t v, char *buf, size_t len);
 int config_set_str(char **field, const char *value);
 /* "enforce" | "log" | "off" (vm.toml [security] seccomp, --seccomp) -> *mode; else -EINVAL. */
 int config_parse_seccomp_mode(const char *s, enum seccomp_mode *mode);
+/* "auto" | "none" | "kvm_pvm" -> *q; else -EINVAL. */
+int config_parse_host_quirks(const char *s, enum host_quirks *q);
+/* The name of a host_quirks value ("auto", "none", "kvm_pvm"). */
+const char *config_host_quirks_name(enum host_quirks q);
 
 /* [security] uid/gid not set: keep the identity microvm was started with. */
 #define CONFIG_ID_KEEP		UINT32_MAX

@@ -10,6 +10,7 @@
 #include "vmm/boot_timer.h"
 #include "vmm/clock.h"
 #include "vmm/exit_codes.h"
+#include "vmm/host_quirks.h"
 #include "vmm/log.h"
 #include "api/api.h"
 #include "vmm/machine.h"
@@ -199,6 +200,19 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG_ERROR;
 	}
 	status = apply_overrides(&cfg, &cli);
+	if (!status && strcmp(cmd, "check")) {
+		enum host_quirks how = cfg.host_quirks;
+
+		if (host_quirks_apply(&how, "/sys/module", &cfg.cmdline)) {
+			pr_err("host_quirks = \"%s\": cannot extend the command line",
+			       config_host_quirks_name(cfg.host_quirks));
+			status = EXIT_CONFIG_ERROR;
+		} else {
+			pr_info("host quirks: %s (host_quirks = \"%s\")%s",
+				config_host_quirks_name(how), config_host_quirks_name(cfg.host_quirks),
+				how == HOST_QUIRKS_KVM_PVM ? ": guest cmdline += " HOST_QUIRKS_KVM_PVM_CMDLINE : "");
+		}
+	}
 	if (!status && (config_validate(&cfg, err, sizeof(err)) ||
 			machine_check_config(&cfg, err, sizeof(err)))) {
 		pr_err("%s", err);

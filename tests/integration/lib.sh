@@ -93,7 +93,21 @@ console_value() { sed -n -E "s/$1/\\1/p" "$LAST.console" | head -n 1 | tr -d '\r
 # --- Linux guest kit + virtio-fs shares (the 41-* and 60-* tests) ---
 
 # require_linux_kit: sets KERNEL and INITRD (uncompressed: inflate is minutes of emulated time).
+# LINUX_KIT=stock (bzImage) or stock-elf (its extracted vmlinux) picks Debian's stock kernel
+# kit instead (make guest-kit-stock; hardware KVM or the real-KVM lane, tests/realkvm) and the
+# command line of configs/linux-stock.toml.
 require_linux_kit() {
+	case "${LINUX_KIT:-kit}" in
+	stock | stock-elf)
+		KERNEL="$GUEST_KIT/stock/vmlinuz"
+		[ "$LINUX_KIT" = stock ] || KERNEL="$GUEST_KIT/stock/vmlinux"
+		INITRD="$GUEST_KIT/stock/initramfs.cpio.gz"
+		LINUX_CMDLINE=$(sed -n -E 's/^cmdline = "(.*)"$/\1/p' "$ROOT/configs/linux-stock.toml")
+		[ -f "$KERNEL" ] && [ -f "$INITRD" ] || fail "stock kit not built (make guest-kit-stock)"
+		return ;;
+	kit) ;;
+	*) fail "LINUX_KIT=$LINUX_KIT: must be kit, stock or stock-elf" ;;
+	esac
 	KERNEL="$GUEST_KIT/vmlinux"
 	INITRD="$GUEST_KIT/initramfs.cpio"
 	[ -f "$KERNEL" ] && [ -f "$INITRD" ] || fail "guest kit not built (make guest-kit)"
