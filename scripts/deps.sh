@@ -10,6 +10,7 @@ PACKAGES=(
 	busybox-static cpio                                              # initramfs
 	flex bison bc libelf-dev libssl-dev dwarves xz-utils kmod        # kernel build
 	python3 ca-certificates gdb                                      # tests (70-seccomp-profiles drives gdb)
+	acpica-tools                                                     # iasl: test_acpi disassembles the ACPI tables
 )
 
 missing=()

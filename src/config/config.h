@@ -41,6 +41,7 @@ struct vm_config {
 	/* [machine] */
 	uint64_t memory;             /* bytes, default 512 MiB */
 	uint32_t vcpus;              /* default 1 */
+	bool acpi;                   /* default true: ACPI tables besides the MP table */
 	/* [kernel] */
 	char *kernel;                /* path (resolved relative to the config file) */
 	char *initrd;                /* NULL = none */

@@ -299,6 +299,7 @@ void vcpus_destroy(struct vm *vm)
 			munmap(vcpu->run, vcpu->run_size);
 		if (vcpu->fd >= 0)
 			close(vcpu->fd);
+		free(vcpu->stats);
 	}
 	free(vm->vcpus);
 	vm->vcpus = NULL;

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ACPI power management ports of the hardware-reduced FADT (PORT_ACPI_*): writing SLP_TYP=S5
+ * with SLP_EN to the sleep control register powers the VM off, writing ACPI_RESET_VALUE to the
+ * reset register resets it; either ends microvm with status 0. The sleep status register reads
+ * 0 (the machine never sleeps and wakes). Other values are ignored.
+ */
+#ifndef MICROVM_ACPI_PM_H
+#define MICROVM_ACPI_PM_H
+
+struct vm;
+
+int acpi_pm_init(struct vm *vm);
+
+#endif
