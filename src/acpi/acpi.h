@@ -30,6 +30,7 @@ struct acpi_machine {
 	uint16_t serial_port;		/* COM1 (8 ports) and its ISA IRQ */
 	uint8_t serial_irq;
 	uint16_t sleep_ctl_port, sleep_sts_port, reset_port;	/* 1 port each */
+	uint8_t power_button_gsi;	/* GED (ACPI0013) edge interrupt -> power button notify; 0 = none */
 };
 
 /*

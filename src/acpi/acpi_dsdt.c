@@ -6,6 +6,8 @@
  *   \_SB.COM1  8250 UART (PNP0501): 8 ports, ISA IRQ
  *   \_SB.MRES  motherboard resources (PNP0C02): the ECAM (Linux wants it reserved here before it
  *              uses the MCFG) and the sleep/reset ports of the FADT
+ *   \_SB.GED0  generic event device (ACPI0013): an edge on power_button_gsi runs _EVT, which
+ *              notifies \_SB.PWRB (PNP0C0C, a control-method power button) with 0x80 "pressed"
  *   \_S5_      soft-off: SLP_TYP ACPI_SLEEP_TYPE_S5
  */
 #include "acpi/acpi_build.h"
@@ -71,6 +73,34 @@ static void motherboard(struct aml *a, const struct acpi_machine *m)
 	aml_close(a);
 }
 
+#define NOTIFY_BUTTON_PRESSED 0x80
+
+static void power_button(struct aml *a, const struct acpi_machine *m)
+{
+	aml_device(a, "PWRB");
+	aml_name(a, "_HID");
+	aml_eisaid(a, "PNP0C0C");
+	aml_name(a, "_UID");
+	aml_integer(a, 0);
+	aml_close(a);
+
+	aml_device(a, "GED0");
+	aml_name(a, "_HID");
+	aml_string(a, "ACPI0013");
+	aml_name(a, "_UID");
+	aml_integer(a, 0);
+	aml_name(a, "_CRS");
+	aml_resource_template(a);
+	aml_res_interrupt(a, m->power_button_gsi);
+	aml_close(a);
+	aml_method(a, "_EVT", 1);
+	aml_if_arg0_equals(a, m->power_button_gsi);
+	aml_notify(a, "\\_SB_.PWRB", NOTIFY_BUTTON_PRESSED);
+	aml_close(a);
+	aml_close(a);
+	aml_close(a);
+}
+
 uint64_t acpi_dsdt_build(struct acpi_blob *b, const struct acpi_machine *m)
 {
 	uint8_t *p;
@@ -86,6 +116,8 @@ uint64_t acpi_dsdt_build(struct acpi_blob *b, const struct acpi_machine *m)
 	pci_host_bridge(&a, m);
 	serial(&a, m);
 	motherboard(&a, m);
+	if (m->power_button_gsi)
+		power_button(&a, m);
 	aml_close(&a);
 	aml_name(&a, "\\_S5_");
 	aml_package(&a, 2);

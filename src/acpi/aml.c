@@ -8,14 +8,16 @@ enum {
 	AML_ZERO = 0x00, AML_ONE = 0x01, AML_NAME = 0x08, AML_BYTE = 0x0a, AML_WORD = 0x0b,
 	AML_DWORD = 0x0c, AML_STRING = 0x0d, AML_QWORD = 0x0e, AML_SCOPE = 0x10,
 	AML_BUFFER = 0x11, AML_PACKAGE = 0x12, AML_EXT = 0x5b, AML_DEVICE = 0x82,
-	AML_ROOT = 0x5c, AML_DUAL_NAME = 0x2e, AML_MULTI_NAME = 0x2f,
+	AML_ROOT = 0x5c, AML_DUAL_NAME = 0x2e, AML_MULTI_NAME = 0x2f, AML_METHOD = 0x14,
+	AML_ARG0 = 0x68, AML_NOTIFY = 0x86, AML_LEQUAL = 0x93, AML_IF = 0xa0,
 };
 
 /* Resource descriptor tags */
 enum {
 	RES_IRQ_NOFLAGS = 0x22, RES_IO = 0x47, RES_END = 0x79, RES_MEM32_FIXED = 0x86,
-	RES_DWORD = 0x87, RES_WORD = 0x88, RES_QWORD = 0x8a,
+	RES_DWORD = 0x87, RES_WORD = 0x88, RES_EXT_IRQ = 0x89, RES_QWORD = 0x8a,
 };
+#define RES_IRQ_CONSUMER_EDGE 0x03	/* consumer, edge, active high, exclusive */
 #define RES_TYPE_MEM 0
 #define RES_TYPE_BUS 2
 #define RES_WINDOW_FLAGS 0x0c	/* producer, positive decode, min and max fixed */
@@ -184,6 +186,30 @@ void aml_package(struct aml *a, uint8_t nr_elements)
 	byte(a, nr_elements);
 }
 
+void aml_method(struct aml *a, const char *name, uint8_t nr_args)
+{
+	byte(a, AML_METHOD);
+	open_pkg(a, false);
+	aml_namestring(a, name);
+	byte(a, nr_args & 7);	/* not serialized, sync level 0 */
+}
+
+void aml_if_arg0_equals(struct aml *a, uint64_t v)
+{
+	byte(a, AML_IF);
+	open_pkg(a, false);
+	byte(a, AML_LEQUAL);
+	byte(a, AML_ARG0);
+	aml_integer(a, v);
+}
+
+void aml_notify(struct aml *a, const char *path, uint8_t value)
+{
+	byte(a, AML_NOTIFY);
+	aml_namestring(a, path);
+	aml_integer(a, value);
+}
+
 void aml_resource_template(struct aml *a)
 {
 	byte(a, AML_BUFFER);
@@ -305,4 +331,13 @@ void aml_res_irq(struct aml *a, uint8_t isa_irq)
 	}
 	byte(a, RES_IRQ_NOFLAGS);
 	le(a, 1u << isa_irq, 2);
+}
+
+void aml_res_interrupt(struct aml *a, uint32_t gsi)
+{
+	byte(a, RES_EXT_IRQ);
+	le(a, 6, 2);
+	byte(a, RES_IRQ_CONSUMER_EDGE);
+	byte(a, 1);
+	le(a, gsi, 4);
 }

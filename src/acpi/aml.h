@@ -40,6 +40,9 @@ void aml_name(struct aml *a, const char *name);
 void aml_scope(struct aml *a, const char *path);	/* ... aml_close */
 void aml_device(struct aml *a, const char *name);	/* ... aml_close */
 void aml_package(struct aml *a, uint8_t nr_elements);	/* ... aml_close */
+void aml_method(struct aml *a, const char *name, uint8_t nr_args);	/* ... aml_close */
+void aml_if_arg0_equals(struct aml *a, uint64_t v);	/* If (Arg0 == v) { ... aml_close */
+void aml_notify(struct aml *a, const char *path, uint8_t value);	/* Notify (path, value) */
 void aml_resource_template(struct aml *a);		/* descriptors, then aml_close */
 void aml_close(struct aml *a);
 
@@ -50,5 +53,7 @@ void aml_res_mem32_window(struct aml *a, uint32_t base, uint32_t len);
 void aml_res_mem64_window(struct aml *a, uint64_t base, uint64_t len, bool prefetchable);
 void aml_res_mem32_fixed(struct aml *a, uint32_t base, uint32_t len);
 void aml_res_irq(struct aml *a, uint8_t isa_irq);
+/* Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive) { gsi } */
+void aml_res_interrupt(struct aml *a, uint32_t gsi);
 
 #endif

@@ -43,3 +43,12 @@ int acpi_pm_init(struct vm *vm)
 {
 	return bus_register(&vm->pio_bus, PORT_ACPI_SLEEP_CTL, PM_NR_PORTS, &pm_ops, vm, "acpi-pm");
 }
+
+int acpi_pm_power_button(struct vm *vm)
+{
+	int ret = vm_irq_line(vm, IRQ_ACPI_GED, 1);
+
+	if (!ret)
+		ret = vm_irq_line(vm, IRQ_ACPI_GED, 0);
+	return ret;
+}

@@ -57,5 +57,6 @@
 #define PORT_ACPI_SLEEP_STS    0x601
 #define PORT_ACPI_RESET        0x602
 #define IRQ_SERIAL0            4
+#define IRQ_ACPI_GED           9 /* power button events (GED, ACPI0013; the SCI's usual line) */
 
 #endif

@@ -26,7 +26,7 @@ int machine_acpi_setup(struct machine *m, unsigned int nr_vcpus, const struct pc
 		.pci_cfg_port = PORT_PCI_CONFIG_ADDR,
 		.serial_port = PORT_SERIAL0, .serial_irq = IRQ_SERIAL0,
 		.sleep_ctl_port = PORT_ACPI_SLEEP_CTL, .sleep_sts_port = PORT_ACPI_SLEEP_STS,
-		.reset_port = PORT_ACPI_RESET,
+		.reset_port = PORT_ACPI_RESET, .power_button_gsi = IRQ_ACPI_GED,
 	};
 	uint8_t *dst = guest_mem_ptr(&m->vm.mem, LAYOUT_ACPI_ADDR, LAYOUT_ACPI_SIZE);
 	char err[256];

@@ -28,6 +28,7 @@ static struct acpi_machine machine(unsigned int nr_vcpus)
 		.ecam_base = 0xe0000000, .ecam_bus_end = 0, .pci_cfg_port = 0xcf8,
 		.serial_port = 0x3f8, .serial_irq = 4,
 		.sleep_ctl_port = 0x600, .sleep_sts_port = 0x601, .reset_port = 0x602,
+		.power_button_gsi = 9,
 	};
 }
 
@@ -447,6 +448,13 @@ START_TEST(iasl_disassembles)
 	ck_assert_ptr_nonnull(strstr(dsl, "Memory32Fixed (ReadWrite,"));
 	ck_assert_ptr_nonnull(strstr(dsl, "0xE0000000,         // Address Base"));
 	ck_assert_ptr_nonnull(strstr(dsl, "Name (\\_S5, Package (0x02)"));
+	ck_assert_ptr_nonnull(strstr(dsl, "Device (GED0)"));
+	ck_assert_ptr_nonnull(strstr(dsl, "Name (_HID, \"ACPI0013\" /* Generic Event Device */)"));
+	ck_assert_ptr_nonnull(strstr(dsl, "Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive, ,, )"));
+	ck_assert_ptr_nonnull(strstr(dsl, "Method (_EVT, 1, NotSerialized)"));
+	ck_assert_ptr_nonnull(strstr(dsl, "If ((Arg0 == 0x09))"));
+	ck_assert_ptr_nonnull(strstr(dsl, "Notify (\\_SB.PWRB, 0x80)"));
+	ck_assert_ptr_nonnull(strstr(dsl, "EisaId (\"PNP0C0C\")"));
 	run_iasl(dir, "-p recompiled dsdt.dsl");
 	dsl = read_text(strcat(strcpy(path, dir), "/FACP.dsl"));
 	ck_assert_ptr_nonnull(strstr(dsl, "Hardware Reduced (V5) : 1"));
