@@ -39,6 +39,17 @@ static void pm_write(void *opaque, uint64_t offset, const void *data, uint32_t l
 
 static const struct bus_ops pm_ops = { pm_read, pm_write };
 
+int acpi_pm_reset_vector_setup(struct vm *vm)
+{
+	/* mov al, RESET_VALUE; mov dx, PORT_ACPI_RESET; out dx, al; 1: hlt; jmp 1b */
+	const uint8_t stub[] = {
+		0xb0, ACPI_RESET_VALUE, 0xba, PORT_ACPI_RESET & 0xff, PORT_ACPI_RESET >> 8, 0xee,
+		0xf4, 0xeb, 0xfd,
+	};
+
+	return guest_mem_write(&vm->mem, LAYOUT_RESET_VECTOR, stub, sizeof(stub)) ? -1 : 0;
+}
+
 int acpi_pm_init(struct vm *vm)
 {
 	return bus_register(&vm->pio_bus, PORT_ACPI_SLEEP_CTL, PM_NR_PORTS, &pm_ops, vm, "acpi-pm");

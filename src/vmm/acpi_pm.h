@@ -13,6 +13,12 @@
 struct vm;
 
 int acpi_pm_init(struct vm *vm);
+/*
+ * The real-mode reset vector (LAYOUT_RESET_VECTOR): a stub that writes ACPI_RESET_VALUE to the
+ * reset register. Linux with hardware-reduced ACPI and no EFI reboots through "EFI", then the
+ * BIOS (a far jump to F000:FFF0): this stub is that BIOS. 0 or -1 (no RAM there).
+ */
+int acpi_pm_reset_vector_setup(struct vm *vm);
 /* Presses the power button (thread-safe). 0 or -errno. */
 int acpi_pm_power_button(struct vm *vm);
 

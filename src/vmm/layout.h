@@ -9,6 +9,7 @@
  *   0x0009_fc00  EBDA: MP floating pointer + MP config table (e820 reserved)
  *   0x000a_0000  legacy VGA/BIOS hole (e820 reserved 0xe0000-0xfffff)
  *   0x000e_0000  ACPI tables, RSDP first (64 KiB; [machine] acpi = true)
+ *   0x000f_fff0  reset vector: writes the ACPI reset register (acpi = true)
  *   0x0010_0000  RAM: kernels load here (bzImage) or at their ELF paddr
  *   ...          RAM below 4 GiB ends at min(ram, LAYOUT_LOW_RAM_MAX)
  *   0xc000_0000  32-bit PCI MMIO window (BARs < 64 MiB)
@@ -33,6 +34,7 @@
 #define LAYOUT_ACPI_ADDR       0xe0000ULL
 #define LAYOUT_ACPI_SIZE       0x10000ULL
 #define LAYOUT_BIOS_ADDR       0xf0000ULL
+#define LAYOUT_RESET_VECTOR    0xffff0ULL /* F000:FFF0: a stub that writes the ACPI reset register */
 #define LAYOUT_HIGH_MEM_START  0x100000ULL /* 1 MiB */
 
 #define LAYOUT_LOW_RAM_MAX     0xc0000000ULL /* RAM below 4 GiB ends here at most */

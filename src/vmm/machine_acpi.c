@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * [machine] acpi = true: the ACPI tables (src/acpi) at LAYOUT_ACPI_ADDR, describing this
- * machine's layout (layout.h) and PCI windows, and the power-management ports they point at.
+ * machine's layout (layout.h) and PCI windows, the power-management ports they point at, and a
+ * reset vector that uses the reset port.
  */
 #include "vmm/machine.h"
 
@@ -39,6 +40,10 @@ int machine_acpi_setup(struct machine *m, unsigned int nr_vcpus, const struct pc
 	len = acpi_build(dst, LAYOUT_ACPI_SIZE, LAYOUT_ACPI_ADDR, &am, err, sizeof(err));
 	if (len < 0) {
 		pr_err("ACPI tables: %s", err);
+		return EXIT_CONFIG_ERROR;
+	}
+	if (acpi_pm_reset_vector_setup(&m->vm)) {
+		pr_err("guest RAM too small for the reset vector");
 		return EXIT_CONFIG_ERROR;
 	}
 	if (acpi_pm_init(&m->vm)) {

@@ -13,6 +13,10 @@
 #include "acpi/acpi.h"
 #include "acpi/acpi_defs.h"
 #include "acpi/aml.h"
+#include "vmm/acpi_pm.h"
+#include "vmm/layout.h"
+#include "vmm/log.h"
+#include "vmm/vm.h"
 
 #define BASE 0xe0000ULL
 #define CAP 0x10000
@@ -359,6 +363,52 @@ START_TEST(aml_pkglength)
 }
 END_TEST
 
+static bool pm_write(uint16_t port, uint8_t v)
+{
+	struct vm vm;
+	bool stopped;
+
+	ck_assert_int_eq(vm_init_harness(&vm, 16 << 20), 0);
+	ck_assert_int_eq(acpi_pm_init(&vm), 0);
+	ck_assert(bus_access(&vm.pio_bus, port, &v, 1, true));
+	stopped = vm_stopping(&vm);
+	if (stopped)
+		ck_assert_int_eq(vm.exit_status, 0);
+	vm_destroy(&vm);
+	return stopped;
+}
+
+/* The FADT's ports: S5 with SLP_EN and the reset value stop the VM with 0, nothing else does. */
+START_TEST(pm_ports)
+{
+	struct vm vm;
+	uint8_t v = 0xff, stub[9];
+
+	log_set_level(LOG_ERROR);
+	ck_assert(pm_write(PORT_ACPI_SLEEP_CTL, ACPI_SLEEP_TYPE_S5 << 2 | ACPI_SLEEP_CTL_EN));
+	ck_assert(!pm_write(PORT_ACPI_SLEEP_CTL, ACPI_SLEEP_TYPE_S5 << 2));	/* no SLP_EN */
+	ck_assert(!pm_write(PORT_ACPI_SLEEP_CTL, 3 << 2 | ACPI_SLEEP_CTL_EN));	/* S3: not offered */
+	ck_assert(pm_write(PORT_ACPI_RESET, ACPI_RESET_VALUE));
+	ck_assert(!pm_write(PORT_ACPI_RESET, 1));
+	ck_assert(!pm_write(PORT_ACPI_SLEEP_STS, 0xff));
+	ck_assert(!pm_write(PORT_ACPI_SLEEP_CTL, ACPI_RESET_VALUE));
+
+	/* Status reads 0; the reset vector writes the reset value to the reset port. */
+	ck_assert_int_eq(vm_init_harness(&vm, 16 << 20), 0);
+	ck_assert_int_eq(acpi_pm_init(&vm), 0);
+	ck_assert(bus_access(&vm.pio_bus, PORT_ACPI_SLEEP_STS, &v, 1, false));
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(acpi_pm_reset_vector_setup(&vm), 0);
+	ck_assert_int_eq(guest_mem_read(&vm.mem, LAYOUT_RESET_VECTOR, stub, sizeof(stub)), 0);
+	ck_assert_uint_eq(stub[0], 0xb0);		/* mov al, imm8 */
+	ck_assert_uint_eq(stub[1], ACPI_RESET_VALUE);
+	ck_assert_uint_eq(stub[2], 0xba);		/* mov dx, imm16 */
+	ck_assert_uint_eq(stub[3] | stub[4] << 8, PORT_ACPI_RESET);
+	ck_assert_uint_eq(stub[5], 0xee);		/* out dx, al */
+	vm_destroy(&vm);
+}
+END_TEST
+
 static void write_file(const char *path, const void *p, size_t len)
 {
 	FILE *f = fopen(path, "wb");
@@ -483,6 +533,7 @@ static Suite *acpi_suite(void)
 	tcase_add_test(tc, errors);
 	tcase_add_test(tc, aml_pkglength);
 	tcase_add_test(tc, iasl_disassembles);
+	tcase_add_test(tc, pm_ports);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
