@@ -11,6 +11,7 @@ PACKAGES=(
 	flex bison bc libelf-dev libssl-dev dwarves xz-utils kmod        # kernel build
 	python3 ca-certificates gdb                                      # tests (70-seccomp-profiles drives gdb)
 	libmicrohttpd-dev libjson-c-dev libcurl4-openssl-dev curl        # control API (src/api/), its tests
+	acpica-tools                                                     # iasl: test_acpi disassembles the ACPI tables
 )
 
 missing=()

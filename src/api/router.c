@@ -173,7 +173,7 @@ static int do_action(const struct api_vmm *vmm, const struct route *r, const cha
 	case -ENOTSUP:
 		return api_reply_error(reply, 400, "cannot %s: %s", r->what,
 				       r->action == ACTION(power_button) ?
-				       "this machine has no ACPI power button yet" : "not supported");
+				       "the machine has no ACPI power button ([machine] acpi = false)" : "not supported");
 	case -ETIMEDOUT:
 		return api_reply_error(reply, 503, "cannot %s: the vCPUs did not stop in time "
 				       "(a vCPU is busy in a device request); try again", r->what);

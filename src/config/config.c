@@ -56,6 +56,7 @@ static const struct field machine_fields[] = {
 	{ "memory", K_SIZE, CFG(memory), CONFIG_MEM_MIN, CONFIG_MEM_MAX, CONFIG_MEM_ALIGN, 0 },
 	{ "vcpus", K_U32, CFG(vcpus), 1, CONFIG_VCPUS_MAX, 0, 0 },
 	{ "host_quirks", K_QUIRKS, CFG(host_quirks), 0, 0, 0, 0 },
+	{ "acpi", K_BOOL, CFG(acpi), 0, 0, 0, 0 },
 };
 
 static const struct field kernel_fields[] = {
@@ -695,6 +696,7 @@ void config_init(struct vm_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->memory = 512ULL << 20;
 	cfg->vcpus = 1;
+	cfg->acpi = true;
 	cfg->cmdline = strdup("console=ttyS0");
 	cfg->seccomp = SECCOMP_ENFORCE;
 	cfg->uid = CONFIG_ID_KEEP;

@@ -50,6 +50,7 @@ struct vm_config {
 	uint64_t memory;             /* bytes, default 512 MiB */
 	uint32_t vcpus;              /* default 1 */
 	enum host_quirks host_quirks; /* default auto (detected at run time, src/vmm/host_quirks.c) */
+	bool acpi;                   /* default true: ACPI tables besides the MP table */
 	/* [kernel] */
 	char *kernel;                /* path (resolved relative to the config file) */
 	char *initrd;                /* NULL = none */

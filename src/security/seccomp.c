@@ -181,6 +181,7 @@ static const struct sc_rule group_api[] = {
 	ALLOW1(tgkill, 2, 0xffffffffULL, SIGUSR1),      /* pause: vCPU kick (pthread_kill) */
 	ALLOW(unlink), ALLOW(unlinkat),                 /* the socket file at exit */
 	ALLOW(getrandom),        /* libmicrohttpd seeds its connection hashing */
+	IOCTL(KVM_IRQ_LINE),     /* vm.power-button: the ACPI GED's edge on its IRQ */
 	END
 };
 

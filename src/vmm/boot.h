@@ -66,7 +66,8 @@ int boot_setup(struct guest_mem *gm, const struct boot_config *bc, struct boot_e
 	       char *err, size_t errlen);
 
 /*
- * e820 map of gm: RAM [0, EBDA), reserved EBDA and BIOS area, RAM [1 MiB, end of low RAM),
+ * e820 map of gm: RAM [0, EBDA), reserved EBDA and ACPI/BIOS area, RAM [1 MiB, end of low RAM),
+ * the reserved ECAM,
  * RAM above 4 GiB when present. Returns the number of entries (<= max) or -1 if max is too small.
  */
 int e820_build(const struct guest_mem *gm, struct boot_e820_entry *tab, unsigned int max);

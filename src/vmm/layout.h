@@ -7,11 +7,13 @@
  *       0x6000   PVH hvm_start_info+memmap   0x9000  PML4, 0xa000 PDPT, 0xb000.. 4 PDs
  *       0x20000  kernel command line (up to 64 KiB)
  *   0x0009_fc00  EBDA: MP floating pointer + MP config table (e820 reserved)
- *   0x000a_0000  legacy VGA/BIOS hole (e820 reserved 0xf0000-0xfffff)
+ *   0x000a_0000  legacy VGA/BIOS hole (e820 reserved 0xe0000-0xfffff)
+ *   0x000e_0000  ACPI tables, RSDP first (64 KiB; [machine] acpi = true)
+ *   0x000f_fff0  reset vector: writes the ACPI reset register (acpi = true)
  *   0x0010_0000  RAM: kernels load here (bzImage) or at their ELF paddr
  *   ...          RAM below 4 GiB ends at min(ram, LAYOUT_LOW_RAM_MAX)
  *   0xc000_0000  32-bit PCI MMIO window (BARs < 64 MiB)
- *   0xe000_0000  PCI ECAM (bus 0 only, 1 MiB)
+ *   0xe000_0000  PCI ECAM (bus 0 only, 1 MiB, e820 reserved)
  *   0xfec0_0000  IOAPIC, 0xfee0_0000 LAPIC
  *   0x1_0000_0000 RAM above 4 GiB (the part of RAM beyond LAYOUT_LOW_RAM_MAX)
  *   after RAM, 1 GiB aligned: 64-bit prefetchable PCI window (shared memory BARs), 2 TiB or up
@@ -31,7 +33,10 @@
 #define LAYOUT_CMDLINE_MAX     0x10000ULL
 #define LAYOUT_EBDA_ADDR       0x9fc00ULL
 #define LAYOUT_LOW_MEM_END     0xa0000ULL
+#define LAYOUT_ACPI_ADDR       0xe0000ULL
+#define LAYOUT_ACPI_SIZE       0x10000ULL
 #define LAYOUT_BIOS_ADDR       0xf0000ULL
+#define LAYOUT_RESET_VECTOR    0xffff0ULL /* F000:FFF0: a stub that writes the ACPI reset register */
 #define LAYOUT_HIGH_MEM_START  0x100000ULL /* 1 MiB */
 
 #define LAYOUT_LOW_RAM_MAX     0xc0000000ULL /* RAM below 4 GiB ends here at most */
@@ -52,6 +57,10 @@
 #define PORT_PCI_CONFIG_ADDR   0xcf8
 #define PORT_PCI_CONFIG_DATA   0xcfc
 #define PORT_BOOT_TIMER        0x440 /* any guest write marks "init reached" (not 0x80: Linux io_delay uses it) */
+#define PORT_ACPI_SLEEP_CTL    0x600 /* FADT sleep control, status, reset registers (acpi_pm.c) */
+#define PORT_ACPI_SLEEP_STS    0x601
+#define PORT_ACPI_RESET        0x602
 #define IRQ_SERIAL0            4
+#define IRQ_ACPI_GED           9 /* power button events (GED, ACPI0013; the SCI's usual line) */
 
 #endif

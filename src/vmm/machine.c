@@ -14,6 +14,7 @@
 #include "vmm/boot_timer.h"
 #include "vmm/clock.h"
 #include "vmm/exit_codes.h"
+#include "vmm/exit_stats.h"
 #include "vmm/file_map.h"
 #include "vmm/i8042.h"
 #include "vmm/log.h"
@@ -175,6 +176,8 @@ int machine_run(struct machine *m, uint64_t timeout_ms)
 
 	if (main_loop_block_signals())
 		pr_warn("cannot block stop signals");
+	if (log_get_level() >= LOG_INFO && exit_stats_enable(&m->vm))
+		pr_warn("out of memory for the exit counters");
 	term_raw_enter();
 	if (vcpus_start(&m->vm)) {
 		vcpus_stop(&m->vm);
@@ -204,6 +207,7 @@ int machine_run(struct machine *m, uint64_t timeout_ms)
 		}
 		pr_info("guest stopped with status %d after %llu ms (%lu KVM exits, %lu handled in microvm)",
 			status, (unsigned long long)((monotonic_ns() - m->t0_ns) / 1000000), exits, user);
+		exit_stats_report(&m->vm);
 		report_memory();
 	}
 	return status;

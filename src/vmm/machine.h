@@ -41,6 +41,9 @@ void machine_destroy(struct machine *m);
 /* Devices from the config (machine_devices.c): PCI bus, virtio-blk, vhost-user devices. */
 int machine_devices_create(struct machine *m, const struct vm_config *cfg);
 void machine_devices_destroy(struct machine *m);
+/* ACPI tables and power-management ports (machine_acpi.c), after the PCI bus exists. */
+struct pci_bus;
+int machine_acpi_setup(struct machine *m, unsigned int nr_vcpus, const struct pci_bus *pci);
 
 enum machine_dev_kind { MACHINE_DEV_BLK, MACHINE_DEV_VHOST_USER_FS, MACHINE_DEV_VHOST_USER };
 /* Device i of the machine (creation order), its kind and image/socket path; NULL past the end. */

@@ -16,6 +16,7 @@
 #include "vhost_user/vhost_user.h"
 #include "virtio/blk.h"
 #include "virtio/virtio_pci.h"
+#include "vmm/acpi_pm.h"
 #include "vmm/exit_codes.h"
 #include "vmm/log.h"
 #include "vmm/machine.h"
@@ -69,8 +70,9 @@ static int op_reboot(void *ctx)
 
 int machine_power_button(struct machine *m)
 {
-	(void)m;
-	return -ENOTSUP;
+	if (!m->cfg->acpi)
+		return -ENOTSUP;	/* MP table only: no GED, no button */
+	return acpi_pm_power_button(&m->vm);
 }
 
 static int op_power_button(void *ctx)

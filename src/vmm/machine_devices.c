@@ -2,7 +2,8 @@
 /*
  * PCI and virtio devices of the machine, created from the config: the PCI bus (always, so the
  * guest finds the host bridge), one virtio-blk per [[disk]], one vhost-user-fs per
- * [[vhost_user_fs]], one generic vhost-user device per [[vhost_user]].
+ * [[vhost_user_fs]], one generic vhost-user device per [[vhost_user]]; then the ACPI tables
+ * that describe the bus.
  * Teardown: the bus first (it resets every transport, which stops device threads and backend
  * sessions), then the device models.
  */
@@ -103,7 +104,7 @@ int machine_devices_create(struct machine *m, const struct vm_config *cfg)
 		if (ret)
 			return ret;
 	}
-	return 0;
+	return cfg->acpi ? machine_acpi_setup(m, cfg->vcpus, md->pci) : 0;
 }
 
 unsigned int machine_nr_devices(struct machine *m)

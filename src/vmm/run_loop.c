@@ -10,6 +10,7 @@
 
 #include "vmm/emul_fixup.h"
 #include "vmm/exit_codes.h"
+#include "vmm/exit_stats.h"
 #include "vmm/log.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
@@ -180,6 +181,8 @@ void vcpu_run_loop(struct vcpu *vcpu)
 		}
 		repairs = 0;
 		atomic_fetch_add(&vcpu->exits, 1);
+		if (vcpu->stats)
+			exit_stats_count(vcpu->stats, vcpu->run);
 		reason = vcpu->run->exit_reason;
 		if (reason == KVM_EXIT_INTR)
 			continue;

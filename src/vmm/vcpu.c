@@ -395,6 +395,7 @@ void vcpus_destroy(struct vm *vm)
 			munmap(vcpu->run, vcpu->run_size);
 		if (vcpu->fd >= 0)
 			close(vcpu->fd);
+		free(vcpu->stats);
 	}
 	if (vm->vcpus) {
 		pthread_cond_destroy(&vm->pause_cond);

@@ -11,6 +11,7 @@
 struct vm;
 struct boot_entry;
 struct kvm_run;
+struct exit_stats;
 
 struct vcpu {
 	struct vm *vm;
@@ -22,6 +23,7 @@ struct vcpu {
 	int started;
 	atomic_ulong exits;        /* all KVM_RUN returns */
 	atomic_ulong user_exits;   /* exits handled in the VMM (I/O, MMIO, ...) */
+	struct exit_stats *stats;  /* -v: per-reason/port/device counts (exit_stats.h), or NULL */
 };
 
 /* Creates nr vCPUs with CPUID, MSRs and LAPIC set up. 0 or -errno (message logged). */

@@ -128,7 +128,7 @@ START_TEST(bzimage_zero_page)
 	ck_assert_uint_ne(bp->hdr.heap_end_ptr, 0);
 	ck_assert_uint_eq(bp->sentinel, 0);
 	check_e820(bp->e820_table, bp->e820_entries);
-	ck_assert_uint_eq(bp->e820_entries, 4);
+	ck_assert_uint_eq(bp->e820_entries, 5);	/* + the reserved ECAM */
 	ck_assert_uint_eq(bp->e820_table[3].addr + bp->e820_table[3].size, 256 * MiB);
 	test_image_free(&img);
 }
@@ -141,10 +141,10 @@ START_TEST(bzimage_8g_e820_and_initrd_below_4g)
 
 	boot_ok(8 * GiB, &img, 4);
 	bp = guest_mem_ptr(&gm, LAYOUT_ZERO_PAGE_ADDR, sizeof(*bp));
-	ck_assert_uint_eq(bp->e820_entries, 5);
-	ck_assert_uint_eq(bp->e820_table[4].addr, 4 * GiB);
-	ck_assert_uint_eq(bp->e820_table[4].size, 5 * GiB);
-	ck_assert_uint_eq(bp->e820_table[4].type, E820_RAM);
+	ck_assert_uint_eq(bp->e820_entries, 6);
+	ck_assert_uint_eq(bp->e820_table[5].addr, 4 * GiB);
+	ck_assert_uint_eq(bp->e820_table[5].size, 5 * GiB);
+	ck_assert_uint_eq(bp->e820_table[5].type, E820_RAM);
 	/* initrd_addr_max 0x7fffffff of the Debian header */
 	ck_assert_uint_eq(be.initrd_addr, (0x80000000 - sizeof(initrd)) & ~0xfffULL);
 	test_image_free(&img);
@@ -200,7 +200,7 @@ START_TEST(pvh_start_info)
 	/* initrd at the top of RAM below the PCI hole */
 	ck_assert_uint_eq(be.initrd_addr, (3 * GiB - sizeof(initrd)) & ~0xfffULL);
 	n = e820_build(&gm, e820, 8);
-	ck_assert_int_eq(n, 5);
+	ck_assert_int_eq(n, 6);
 	ck_assert_uint_eq(si.memmap_entries, (uint32_t)n);
 	ck_assert_int_eq(guest_mem_read(&gm, si.memmap_paddr, map, n * sizeof(map[0])), 0);
 	for (int i = 0; i < n; i++) {

@@ -48,6 +48,7 @@ START_TEST(test_defaults)
 	config_init(&cfg);
 	ck_assert_uint_eq(cfg.memory, 512ULL << 20);
 	ck_assert_uint_eq(cfg.vcpus, 1);
+	ck_assert(cfg.acpi);
 	ck_assert_str_eq(cfg.cmdline, "console=ttyS0");
 	ck_assert_ptr_null(cfg.kernel);
 	ck_assert_ptr_null(cfg.initrd);
@@ -93,7 +94,7 @@ START_TEST(test_every_key)
 	struct vm_config cfg;
 
 	expect_ok(&cfg,
-		  "[machine]\nmemory = \"2G\"\nvcpus = 4\n"
+		  "[machine]\nmemory = \"2G\"\nvcpus = 4\nacpi = false\n"
 		  "[kernel]\npath = \"/boot/vmlinuz\"\ninitrd = \"/boot/initrd\"\n"
 		  "cmdline = \"console=ttyS0 quiet\"\n"
 		  "[[disk]]\npath = \"/a.img\"\nreadonly = true\nid = \"12345678901234567890\"\n"
@@ -106,6 +107,7 @@ START_TEST(test_every_key)
 		  "[security]\nseccomp = \"log\"\n");
 	ck_assert_uint_eq(cfg.memory, 2ULL << 30);
 	ck_assert_uint_eq(cfg.vcpus, 4);
+	ck_assert(!cfg.acpi);
 	ck_assert_str_eq(cfg.kernel, "/boot/vmlinuz");
 	ck_assert_str_eq(cfg.initrd, "/boot/initrd");
 	ck_assert_str_eq(cfg.cmdline, "console=ttyS0 quiet");
@@ -331,6 +333,7 @@ static const struct {
 	{ "[[disk]]\npath = \"/d\"\nreadonly = \"yes\"\n",
 	  "vm.toml:3:12: 'readonly' must be a boolean, got string" },
 	{ "[kernel]\npath = 1\n", "vm.toml:2:8: 'path' must be a string, got integer" },
+	{ "[machine]\nacpi = 1\n", "vm.toml:2:8: 'acpi' must be a boolean, got integer" },
 	{ "[kernel]\ncmdline = { a = 1 }\n", "vm.toml:2:11: 'cmdline' must be a string, got table" },
 	{ "[security]\nseccomp = false\n", "vm.toml:2:11: 'seccomp' must be a string, got boolean" },
 	{ "machine = 1\n", "vm.toml:1:11: 'machine' must be a table ([machine]), got integer" },
