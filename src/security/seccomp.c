@@ -87,6 +87,7 @@ static const struct sc_rule group_vcpu_ioctl[] = {
 	IOCTL(KVM_RUN), IOCTL(KVM_GET_REGS), IOCTL(KVM_SET_REGS), IOCTL(KVM_GET_SREGS),
 	IOCTL(KVM_SET_SREGS), IOCTL(KVM_GET_VCPU_EVENTS), IOCTL(KVM_SET_VCPU_EVENTS),
 	IOCTL(KVM_TRANSLATE), IOCTL(KVM_GET_FPU),
+	ALLOW(pread64),          /* KVM stats fds: the boot timer's -v report (vmm/kvm_stats.h) */
 	END
 };
 
