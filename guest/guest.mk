@@ -11,7 +11,7 @@
 # The guest kit always lives in build/guest (configs/*.toml point there), also when SAN=1.
 
 GUEST_OUT := build/guest
-GUEST_INITRD_DEPS := guest/init/init guest/init/microvm.sh guest/init/profile \
+GUEST_INITRD_DEPS := guest/init/init.c guest/init/init.sh guest/init/microvm.sh guest/init/profile \
 	$(wildcard guest/tests/*.sh) $(wildcard guest/tools/*.c) \
 	guest/scripts/build-initramfs.sh guest/scripts/common.sh
 

@@ -89,6 +89,7 @@ static const struct sc_rule group_vcpu_ioctl[] = {
 	IOCTL(KVM_TRANSLATE), IOCTL(KVM_GET_FPU),
 	/* shm window repairs: fault-safe probes and copies on the own process (shm_region.c) */
 	ALLOW(process_vm_readv), ALLOW(process_vm_writev),
+	ALLOW(pread64),          /* KVM stats fds: the boot timer's -v report (vmm/kvm_stats.h) */
 	END
 };
 

@@ -16,6 +16,7 @@
 #include "vmm/boot.h"
 #include "vmm/clock.h"
 #include "vmm/cpuid.h"
+#include "vmm/kvm_stats.h"
 #include "vmm/log.h"
 #include "vmm/run_loop.h"
 #include "vmm/vm.h"
@@ -103,6 +104,9 @@ static int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id, struct
 		pr_err("KVM_CREATE_VCPU %u: %s", id, strerror(errno));
 		return ret;
 	}
+	/* optional: only read for the -v boot report */
+	ret = kvm_stats_open(vcpu->fd);
+	vcpu->stats_fd = ret < 0 ? -1 : ret;
 	ret = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (ret < (int)sizeof(struct kvm_run)) {
 		pr_err("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
@@ -160,7 +164,7 @@ int vcpus_create(struct vm *vm, unsigned int nr)
 	pthread_mutex_init(&vm->pause_lock, NULL);
 	pthread_cond_init(&vm->pause_cond, NULL);
 	for (unsigned int i = 0; i < nr; i++)
-		vm->vcpus[i].fd = -1;
+		vm->vcpus[i].fd = vm->vcpus[i].stats_fd = -1;
 	for (unsigned int i = 0; i < nr && !ret; i++)
 		ret = vcpu_create(vm, &vm->vcpus[i], i, cpuid);
 	free(cpuid);
@@ -393,6 +397,8 @@ void vcpus_destroy(struct vm *vm)
 
 		if (vcpu->run)
 			munmap(vcpu->run, vcpu->run_size);
+		if (vcpu->stats_fd >= 0)
+			close(vcpu->stats_fd);
 		if (vcpu->fd >= 0)
 			close(vcpu->fd);
 		free(vcpu->stats);

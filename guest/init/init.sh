@@ -1,20 +1,15 @@
 #!/bin/sh
-# microvm guest /init (busybox). Markers on the console, consumed by tests/integration/50-linux-*.sh:
-#   MICROVM-INIT-START        init is running (also: one byte 0x60 written to I/O port 0x440, the boot-timer port)
+# microvm guest /init, shell stage: /init (guest/init/init.c) mounted /dev, /proc and /sys, put
+# /dev/console on fds 0-2, printed MICROVM-INIT-START, wrote the boot-timer byte (I/O port 0x440)
+# and exec'd this. Markers on the console, consumed by tests/integration/50-linux-*.sh:
+#   MICROVM-INIT-START        init is running (printed by /init)
 #   PASS: <what> / FAIL: <what>   results of the test named by microvm.test=NAME
 #   MICROVM-TEST-DONE         the test finished; the guest then resets (reboot -f)
 # Without microvm.test= it starts a shell on the console; `exit`, `reboot` or `poweroff` reset the
 # guest, which ends the VMM (guest reset = exit status 0).
+# Commands are busybox applets found without $PATH or /bin links (busybox-static is built with
+# FEATURE_SH_STANDALONE): the initramfs carries only /bin/busybox and /bin/sh.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-exec </dev/console >/dev/console 2>&1
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-echo MICROVM-INIT-START
-# Boot-timer port: /dev/port makes the kernel do the outb (user-mode port I/O needs ioperm and
-# does not work on every hypervisor).
-printf '\140' | dd of=/dev/port bs=1 seek=1088 count=1 2>/dev/null || echo "init: no /dev/port"
 
 . /lib/microvm.sh
 
