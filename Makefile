@@ -39,7 +39,7 @@ LDLIBS += $(API_LIBS)
 
 # libmicrovm: every source file except the program entry points.
 PROG_SRCS := src/vmm/main_microvm.c src/virtiofsd/main_virtiofsd.c
-LIB_SRCS := $(filter-out $(PROG_SRCS),$(wildcard src/*/*.c))
+LIB_SRCS := $(filter-out $(PROG_SRCS),$(wildcard src/*/*.c src/*/*/*.c src/*/*/*/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libmicrovm.a
 

@@ -15,7 +15,7 @@
 
 #include "../tests/unit/test_vhost_user_fuse.h"
 #include "mm/shm_region.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 #define MiB (1ull << 20)
 #define FILE_SIZE (256 * MiB)

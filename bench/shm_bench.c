@@ -38,8 +38,8 @@
 #include "mm/shm_region.h"
 #include "vhost_user/shmem.h"
 #include "vhost_user/vhost_user.h"
-#include "vmm/vm.h"
-#include "vmm/log.h"
+#include "kvm/vm.h"
+#include "util/log.h"
 #include "../tests/harness/testfiles.h"
 
 #define MiB (1ULL << 20)

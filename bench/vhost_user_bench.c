@@ -12,7 +12,7 @@
 
 #include "../tests/unit/test_vhost_user_fuse.h"
 #include "../tests/unit/test_vhost_user_hfs.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 #define FILE_SIZE (64u << 20)
 #define CHUNK (128u << 10)

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "vmm/exit_codes.h"
+#include "util/exit_codes.h"
 
 typedef struct json_object jobj;
 

@@ -28,8 +28,8 @@
 
 #include "api/api.h"
 #include "security/seccomp.h"
-#include "vmm/clock.h"
-#include "vmm/log.h"
+#include "util/clock.h"
+#include "util/log.h"
 
 struct conn_slot {
 	int fd;                  /* -1: free */

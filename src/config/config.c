@@ -5,7 +5,7 @@
  */
 #include "config/config.h"
 #include "config/toml.h"
-#include "vmm/safe_open.h"
+#include "util/safe_open.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,7 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmm/layout.h"
+#include "arch/x86/layout.h"
 
 int guest_mem_init(struct guest_mem *gm, uint64_t size)
 {

@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "mm/shm_region.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 #define SHM_PAGE_SIZE 4096ULL
 #define SHM_HOLE_PROT (PROT_READ | PROT_WRITE)

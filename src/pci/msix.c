@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "pci/pci.h"
-#include "vmm/log.h"
-#include "vmm/vm.h"
+#include "util/log.h"
+#include "kvm/vm.h"
 
 #define MSIX_ENTRY_SIZE 16
 

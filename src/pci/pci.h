@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/bus.h"
+#include "kvm/bus.h"
 
 #define PCI_MAX_DEVICES 32       /* slots on bus 0; slot 0 is the host bridge */
 #define PCI_CFG_SIZE 256

@@ -6,8 +6,8 @@
 #include <errno.h>
 #include <linux/pci_regs.h>
 
-#include "vmm/log.h"
-#include "vmm/vm.h"
+#include "util/log.h"
+#include "kvm/vm.h"
 
 static uint32_t bar_reg(int bar)
 {

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/layout.h"
-#include "vmm/log.h"
-#include "vmm/vm.h"
+#include "arch/x86/layout.h"
+#include "util/log.h"
+#include "kvm/vm.h"
 
 #include "pci/msix.h"
 #include "pci/pci_bar.h"

@@ -10,7 +10,7 @@
 #include <errno.h>
 
 #include "pci/pci.h"
-#include "vmm/layout.h"
+#include "arch/x86/layout.h"
 
 #define BAR_MIN_SIZE 4096ULL
 

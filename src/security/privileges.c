@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "config/config.h"
-#include "vmm/exit_codes.h"
-#include "vmm/log.h"
+#include "util/exit_codes.h"
+#include "util/log.h"
 
 /* The directory part of path (".", if none) into buf. */
 static void dir_of(const char *path, char *buf, size_t len)

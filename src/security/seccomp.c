@@ -23,9 +23,9 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "vmm/exit_codes.h"
-#include "vmm/log.h"
-#include "vmm/term.h"
+#include "util/exit_codes.h"
+#include "util/log.h"
+#include "util/term.h"
 
 /* One allow rule: syscall, up to two (AND-ed) masked-equal argument checks. */
 struct sc_arg {
@@ -89,7 +89,7 @@ static const struct sc_rule group_vcpu_ioctl[] = {
 	IOCTL(KVM_TRANSLATE), IOCTL(KVM_GET_FPU),
 	/* shm window repairs: fault-safe probes and copies on the own process (shm_region.c) */
 	ALLOW(process_vm_readv), ALLOW(process_vm_writev),
-	ALLOW(pread64),          /* KVM stats fds: the boot timer's -v report (vmm/kvm_stats.h) */
+	ALLOW(pread64),          /* KVM stats fds: the boot timer's -v report (kvm/kvm_stats.h) */
 	END
 };
 

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "vhost_user/vhost_user.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 #include "security/seccomp.h"
 #include "vhost_user/shmem.h"

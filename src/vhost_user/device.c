@@ -9,8 +9,8 @@
 #include <linux/virtio_ring.h>
 
 #include "vhost_user/vhost_user.h"
-#include "vmm/log.h"
-#include "vmm/vm.h"
+#include "util/log.h"
+#include "kvm/vm.h"
 
 #include "mm/shm_region.h"
 #include "vhost_user/shmem.h"

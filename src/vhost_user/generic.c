@@ -13,7 +13,7 @@
 #include "mm/shm_region.h"
 #include "vhost_user/shmem.h"
 #include "vhost_user/vhost_user.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 static bool generic_want_protocol(struct vu_dev *dev, unsigned int bit)
 {

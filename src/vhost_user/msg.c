@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "vhost_user/msg.h"
-#include "vmm/clock.h"
+#include "util/clock.h"
 
 _Static_assert(sizeof(struct vhost_user_hdr) == VHOST_USER_HDR_SIZE, "header");
 _Static_assert(sizeof(struct vhost_vring_state) == 8, "vring state");

@@ -16,10 +16,10 @@
 #include <linux/virtio_ring.h>
 
 #include "vhost_user/shmem.h"
-#include "vmm/clock.h"
+#include "util/clock.h"
 #include "vhost_user/vhost_user.h"
-#include "vmm/log.h"
-#include "vmm/vm.h"
+#include "util/log.h"
+#include "kvm/vm.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 5000
 #define DEFAULT_REPLY_TIMEOUT_MS 5000

@@ -11,8 +11,8 @@
 
 #include "vhost_user/shmem.h"
 #include "virtio/virtio_pci.h"
-#include "vmm/layout.h"
-#include "vmm/log.h"
+#include "arch/x86/layout.h"
+#include "util/log.h"
 
 #define REQ_FMT "SHMEM_%s shmid=%u fd_offset=0x%llx shm_offset=0x%llx len=0x%llx flags=0x%llx: %s"
 

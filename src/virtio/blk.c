@@ -21,9 +21,9 @@
 
 #include "security/seccomp.h"
 #include "virtio/blk_priv.h"
-#include "vmm/log.h"
-#include "vmm/safe_open.h"
-#include "vmm/vm.h"
+#include "util/log.h"
+#include "util/safe_open.h"
+#include "kvm/vm.h"
 
 static void blk_config_read(struct virtio_device *dev, uint32_t offset, void *data, uint32_t len)
 {

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "virtio/blk_priv.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 #define SECTOR 512ULL
 

@@ -16,8 +16,8 @@
 #include "mm/shm_region.h"
 #include "pci/msix.h"
 #include "virtio/virtio_pci_priv.h"
-#include "vmm/log.h"
-#include "vmm/vm.h"
+#include "util/log.h"
+#include "kvm/vm.h"
 
 static uint32_t class_of(uint16_t device_id)
 {

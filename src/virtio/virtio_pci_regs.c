@@ -14,7 +14,7 @@
 
 #include "pci/msix.h"
 #include "virtio/virtio_pci_priv.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 #define STATUS_KNOWN (VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | \
 		      VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_FAILED)

@@ -19,7 +19,7 @@
 
 #include "mm/shm_region.h"
 #include "virtio/virtio_pci_priv.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 #define SHM_LOG_LIMIT 4
 

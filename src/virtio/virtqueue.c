@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "virtio/virtio_dev.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 /*
  * Ring fields shared with the driver: atomic accesses (acquire on avail->idx, release on

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "virtiofsd/vfsd_priv.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 #define NONE UINT64_MAX
 #define PAGE_MASK_4K 4095ull

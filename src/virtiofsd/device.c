@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "virtiofsd/vfsd_device.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 static uint32_t fs_process(void *opaque, unsigned int q, const struct virtq_elem *e)
 {

@@ -9,7 +9,7 @@
 
 #include "virtio/virtqueue.h"
 #include "virtiofsd/vfsd_priv.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 enum {
 	OP_WRITE = 1 << 0,    /* modifies the tree: EROFS with --readonly */

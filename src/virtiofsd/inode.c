@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "virtiofsd/vfsd_priv.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 static unsigned int key_hash(dev_t dev, ino_t ino)
 {

@@ -25,7 +25,7 @@
 #include "config/config.h"
 #include "security/seccomp.h"
 #include "virtiofsd/vfsd_device.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 

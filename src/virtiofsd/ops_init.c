@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "virtiofsd/vfsd_priv.h"
-#include "vmm/log.h"
-#include "vmm/safe_open.h"
+#include "util/log.h"
+#include "util/safe_open.h"
 
 #define MIN_MINOR 27   /* virtio-fs needs 7.27+ */
 

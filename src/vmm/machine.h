@@ -8,9 +8,9 @@
 
 #include <stdint.h>
 
-#include "vmm/boot.h"
-#include "vmm/serial.h"
-#include "vmm/vm.h"
+#include "arch/x86/boot/boot.h"
+#include "legacy/serial.h"
+#include "kvm/vm.h"
 
 struct vm_config;
 

@@ -10,10 +10,10 @@
 
 #include "acpi/acpi.h"
 #include "pci/pci.h"
-#include "vmm/acpi_pm.h"
-#include "vmm/exit_codes.h"
-#include "vmm/layout.h"
-#include "vmm/log.h"
+#include "legacy/acpi_pm.h"
+#include "util/exit_codes.h"
+#include "arch/x86/layout.h"
+#include "util/log.h"
 
 int machine_acpi_setup(struct machine *m, unsigned int nr_vcpus, const struct pci_bus *pci)
 {

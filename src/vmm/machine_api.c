@@ -16,11 +16,11 @@
 #include "vhost_user/vhost_user.h"
 #include "virtio/blk.h"
 #include "virtio/virtio_pci.h"
-#include "vmm/acpi_pm.h"
-#include "vmm/exit_codes.h"
-#include "vmm/log.h"
+#include "legacy/acpi_pm.h"
+#include "util/exit_codes.h"
+#include "util/log.h"
 #include "vmm/machine.h"
-#include "vmm/vcpu.h"
+#include "kvm/vcpu.h"
 #include "vmm/version.h"
 
 /* A vCPU busy in a device transaction (vhost-user main socket: 5 s reply timeout) parks late. */

@@ -17,8 +17,8 @@
 #include "vhost_user/vhost_user.h"
 #include "virtio/blk.h"
 #include "virtio/virtio_pci.h"
-#include "vmm/exit_codes.h"
-#include "vmm/log.h"
+#include "util/exit_codes.h"
+#include "util/log.h"
 
 struct machine_device {
 	struct virtio_device *dev;

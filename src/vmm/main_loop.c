@@ -8,13 +8,13 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "vmm/boot_timer.h"
-#include "vmm/clock.h"
-#include "vmm/exit_codes.h"
-#include "vmm/log.h"
-#include "vmm/serial.h"
-#include "vmm/term.h"
-#include "vmm/vm.h"
+#include "legacy/boot_timer.h"
+#include "util/clock.h"
+#include "util/exit_codes.h"
+#include "util/log.h"
+#include "legacy/serial.h"
+#include "util/term.h"
+#include "kvm/vm.h"
 
 #define ESCAPE_CHAR 0x01 /* Ctrl-A */
 

@@ -7,11 +7,11 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "vmm/boot_timer.h"
-#include "vmm/clock.h"
-#include "vmm/exit_codes.h"
+#include "legacy/boot_timer.h"
+#include "util/clock.h"
+#include "util/exit_codes.h"
 #include "vmm/host_quirks.h"
-#include "vmm/log.h"
+#include "util/log.h"
 #include "api/api.h"
 #include "vmm/machine.h"
 #include "vmm/version.h"

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "vu_backend/vub_priv.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 /* Checks that reply answers req (backend channel numbering). */
 static int check_reply(struct vub *b, const struct vu_msg *req, struct vu_msg *reply)

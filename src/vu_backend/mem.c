@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "vu_backend/vub_priv.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 static void unmap_region(struct vub_region *r)
 {

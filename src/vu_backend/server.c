@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "vu_backend/vub_priv.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 typedef int (*vub_msg_fn)(struct vub *b, struct vu_msg *m, struct vu_msg *reply);
 

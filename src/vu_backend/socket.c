@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "vu_backend/vu_backend.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 static int make_addr(const char *path, struct sockaddr_un *sa)
 {

@@ -16,7 +16,7 @@
 
 #include "virtio/virtio_dev.h"
 #include "vu_backend/vub_priv.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 static void close_fd(int *fd)
 {

@@ -52,7 +52,7 @@
 
 #include "../harness/pattern_fd.h"
 #include "vhost_user/msg.h"
-#include "vmm/clock.h"
+#include "util/clock.h"
 
 #define MAX_MEMFDS 64
 

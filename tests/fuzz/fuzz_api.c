@@ -18,7 +18,7 @@
 #include "api/api.h"
 #include "config/config.h"
 #include "mm/shm_region.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 static struct shm_region region;
 static struct shm_region *regions[1] = { &region };

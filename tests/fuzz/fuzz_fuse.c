@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "virtiofsd/vfsd.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 #define WINDOW (64ull << 20)
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "mm/guest_mem.h"
-#include "vmm/boot.h"
+#include "arch/x86/boot/boot.h"
 
 #define FUZZ_RAM (64ULL << 20)
 

@@ -23,9 +23,9 @@
 #include "mm/shm_region.h"
 #include "pci/pci.h"
 #include "virtio/virtio_pci.h"
-#include "vmm/layout.h"
-#include "vmm/log.h"
-#include "vmm/vm.h"
+#include "arch/x86/layout.h"
+#include "util/log.h"
+#include "kvm/vm.h"
 
 #define RAM_SIZE (16 << 20)
 

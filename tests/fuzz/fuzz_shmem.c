@@ -23,7 +23,7 @@
 
 #include "vhost_user/shmem.h"
 #include "vhost_user/vhost_user.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 #define REC_SIZE 44
 #define F_CHAN ((1ULL << VHOST_USER_PROTOCOL_F_BACKEND_REQ) | \

@@ -17,7 +17,7 @@
 #include "mm/shm_region.h"
 #include "vhost_user/shmem.h"
 #include "vhost_user/vhost_user.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 static struct vu_dev *dev;
 

@@ -21,7 +21,7 @@
 #include "virtio/blk_priv.h"
 #include "virtio/virtio_dev.h"
 #include "virtio/virtqueue.h"
-#include "vmm/log.h"
+#include "util/log.h"
 
 #define RAM_SIZE (64 << 10)
 

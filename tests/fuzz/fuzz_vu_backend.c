@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "vmm/log.h"
+#include "util/log.h"
 #include "vu_backend/vu_backend.h"
 
 static struct vub *b;

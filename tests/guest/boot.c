@@ -6,7 +6,7 @@
 #include <asm/bootparam.h>
 
 #include "guest.h"
-#include "vmm/layout.h"
+#include "arch/x86/layout.h"
 
 /* Xen public/arch-x86/hvm/start_info.h (not a Linux UAPI header). */
 #define HVM_START_MAGIC 0x336ec578u

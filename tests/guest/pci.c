@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Test guest: PCI bus 0 through 0xcf8/0xcfc (32-bit accesses only), BAR sizing/assignment. */
 #include "pci.h"
-#include "vmm/layout.h"
+#include "arch/x86/layout.h"
 
 #define PCI_COMMAND		0x04
 #define PCI_CMD_IO		0x1

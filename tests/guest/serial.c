@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Test guest: polled 8250 output at 0x3f8 and a small printf (%s %c %d %u %x %p, l/ll, 0/width). */
 #include "guest.h"
-#include "vmm/layout.h"
+#include "arch/x86/layout.h"
 
 #define UART_LSR	5
 #define UART_LSR_THRE	0x20

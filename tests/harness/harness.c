@@ -12,7 +12,7 @@
 #include "pci/pci.h"
 #include "virtio/blk.h"
 #include "virtio/virtio_pci.h"
-#include "vmm/layout.h"
+#include "arch/x86/layout.h"
 
 static struct harness *create(uint64_t ram_size, bool kvm)
 {

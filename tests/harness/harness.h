@@ -28,7 +28,7 @@
 
 #include "pci/pci.h"
 #include "virtio/virtio_dev.h"
-#include "vmm/vm.h"
+#include "kvm/vm.h"
 
 #define HARNESS_ALLOC_BASE 0x100000ULL   /* the guest RAM allocator starts at 1 MiB */
 #define HARNESS_MAX_DEVICES 16

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Guest-driver harness: a virtio-pci modern driver (capabilities, negotiation, rings, MSI-X). */
 #include "harness.h"
-#include "vmm/clock.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <linux/pci_regs.h>

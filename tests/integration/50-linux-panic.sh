@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A Linux boot with a wrong command line (no init anywhere) must end, not hang: the kernel panics
 # ("Kernel panic - not syncing"), panic=-1 + reboot=k reset the guest at once, and microvm exits
-# with the guest-reset status (0, see src/vmm/exit_codes.h) within the timeout.
+# with the guest-reset status (0, see src/util/exit_codes.h) within the timeout.
 source "$(dirname "$0")/lib.sh"
 require_kvm
 # ~8-40 s on this CI's nested KVM depending on load (guest kernel mode is emulated); well under

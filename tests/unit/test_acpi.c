@@ -13,10 +13,10 @@
 #include "acpi/acpi.h"
 #include "acpi/acpi_defs.h"
 #include "acpi/aml.h"
-#include "vmm/acpi_pm.h"
-#include "vmm/layout.h"
-#include "vmm/log.h"
-#include "vmm/vm.h"
+#include "legacy/acpi_pm.h"
+#include "arch/x86/layout.h"
+#include "util/log.h"
+#include "kvm/vm.h"
 
 #define BASE 0xe0000ULL
 #define CAP 0x10000

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/bus.h"
+#include "kvm/bus.h"
 
 struct fake_dev {
 	uint64_t last_off;

@@ -15,7 +15,7 @@
 #include "mm/guest_mem.h"
 #include "pci/pci.h"
 #include "vmm/machine.h"
-#include "vmm/safe_open.h"
+#include "util/safe_open.h"
 
 static char err[512];
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 
 #include "mm/guest_mem.h"
-#include "vmm/boot.h"
-#include "vmm/layout.h"
+#include "arch/x86/boot/boot.h"
+#include "arch/x86/layout.h"
 
 #define MiB (1024ULL * 1024)
 #define GiB (1024 * MiB)

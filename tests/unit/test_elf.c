@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "mm/guest_mem.h"
-#include "vmm/boot.h"
-#include "vmm/layout.h"
+#include "arch/x86/boot/boot.h"
+#include "arch/x86/layout.h"
 
 #include "boot_images.h"
 

@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 
 #include "mm/guest_mem.h"
-#include "vmm/layout.h"
+#include "arch/x86/layout.h"
 
 START_TEST(test_small_layout)
 {

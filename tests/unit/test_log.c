@@ -7,7 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "vmm/log.h"
+#include "util/log.h"
 
 static uint64_t fake_ns;
 static uint64_t fake_now(void) { return fake_ns; }

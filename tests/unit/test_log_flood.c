@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "vhost_user/vhost_user.h"
-#include "vmm/log.h"
-#include "vmm/vm.h"
+#include "util/log.h"
+#include "kvm/vm.h"
 
 #define FLOOD 1200
 

@@ -16,8 +16,8 @@
 #include "mm/shm_region.h"
 #include "pci/pci.h"
 #include "virtio/virtio_pci.h"
-#include "vmm/layout.h"
-#include "vmm/vm.h"
+#include "arch/x86/layout.h"
+#include "kvm/vm.h"
 
 #define MiB (1ULL << 20)
 

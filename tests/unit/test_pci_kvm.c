@@ -15,7 +15,7 @@
 #include "../harness/harness.h"
 #include "pci/msix.h"
 #include "virtio/virtio_pci.h"
-#include "vmm/layout.h"
+#include "arch/x86/layout.h"
 
 #define MiB (1ULL << 20)
 #define NOTIFY(bar, q) ((bar) + VIRTIO_PCI_NOTIFY_OFF + 4ULL * (q))

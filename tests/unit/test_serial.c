@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vmm/serial.h"
-#include "vmm/vm.h"
+#include "legacy/serial.h"
+#include "kvm/vm.h"
 
 enum { RBR = 0, IER = 1, IIR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 

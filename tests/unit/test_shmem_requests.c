@@ -22,7 +22,7 @@
 #include "../harness/pattern_fd.h"
 #include "vhost_user/shmem.h"
 #include "vhost_user/vhost_user.h"
-#include "vmm/vm.h"
+#include "kvm/vm.h"
 
 #define MiB (1ULL << 20)
 #define PAGE 4096ULL

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests of vCPU pause/resume (src/vmm/vcpu.c) without KVM: fake vCPU threads run the same
+ * Unit tests of vCPU pause/resume (src/kvm/vcpu.c) without KVM: fake vCPU threads run the same
  * loop head as vcpu_run_loop (park while pause_req, else "run": count), so pause must freeze
  * every counter, resume restart them, a stop wake parked vCPUs, and a vCPU that does not park
  * in time undo the pause.
@@ -14,9 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vmm/clock.h"
-#include "vmm/vcpu.h"
-#include "vmm/vm.h"
+#include "util/clock.h"
+#include "kvm/vcpu.h"
+#include "kvm/vm.h"
 
 #define NR 3
 

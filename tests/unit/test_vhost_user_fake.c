@@ -22,8 +22,8 @@
 
 #include "mm/shm_region.h"
 #include "vhost_user/vhost_user.h"
-#include "vmm/log.h"
-#include "vmm/vm.h"
+#include "util/log.h"
+#include "kvm/vm.h"
 #include "../harness/testfiles.h"
 
 static char dir[64], sock[96], blog[96], vlog[96], backend[512];

@@ -17,7 +17,7 @@
 #include "config/config.h"
 #include "mm/shm_region.h"
 #include "vhost_user/vhost_user.h"
-#include "vmm/vm.h"
+#include "kvm/vm.h"
 
 #define MiB (1ULL << 20)
 

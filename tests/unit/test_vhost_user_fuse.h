@@ -28,7 +28,7 @@
 #include <linux/virtio_ring.h>
 
 #include "vhost_user/vhost_user.h"
-#include "vmm/vm.h"
+#include "kvm/vm.h"
 
 #define VIRTIOFSD "/usr/lib/qemu/virtiofsd"
 #define FDRV_QSIZE 128

@@ -22,7 +22,7 @@
 
 #include "../harness/harness.h"
 #include "vhost_user/vhost_user.h"
-#include "vmm/log.h"
+#include "util/log.h"
 #include "../harness/testfiles.h"
 
 static char dir[64], sock[96], blog[96], backend[512];

@@ -10,7 +10,7 @@
 
 #include "test_vhost_user_fuse.h"
 #include "test_vhost_user_hfs.h"
-#include "vmm/log.h"
+#include "util/log.h"
 #include "../harness/testfiles.h"
 
 static struct tf_vfsd_dir td;

@@ -12,7 +12,7 @@
 
 #include "test_vhost_user_fuse.h"
 #include "security/seccomp.h"
-#include "vmm/log.h"
+#include "util/log.h"
 #include "../harness/testfiles.h"
 
 static struct tf_vfsd_dir td;

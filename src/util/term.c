@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "vmm/term.h"
+#include "util/term.h"
 
 #include <signal.h>
 #include <stdlib.h>

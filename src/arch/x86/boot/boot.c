@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/boot.h"
-#include "vmm/layout.h"
-#include "vmm/loader.h"
+#include "arch/x86/boot/boot.h"
+#include "arch/x86/layout.h"
+#include "arch/x86/boot/loader.h"
 
 #define PTE_PRESENT 0x1ULL
 #define PTE_RW 0x2ULL

@@ -6,9 +6,9 @@
  */
 #include <string.h>
 
-#include "vmm/boot.h"
-#include "vmm/layout.h"
-#include "vmm/loader.h"
+#include "arch/x86/boot/boot.h"
+#include "arch/x86/layout.h"
+#include "arch/x86/boot/loader.h"
 
 #define MPF_SIGNATURE "_MP_"
 #define MPC_SIGNATURE "PCMP"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* CPUID for each vCPU: KVM's supported leaves, filtered, with the topology of this VM. */
-#include "vmm/cpuid.h"
+#include "arch/x86/cpuid.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -17,7 +17,7 @@ struct vcpu {
 	struct vm *vm;
 	unsigned int id;
 	int fd;
-	int stats_fd;              /* KVM's own counters (vmm/kvm_stats.h), -1 if none */
+	int stats_fd;              /* KVM's own counters (kvm/kvm_stats.h), -1 if none */
 	struct kvm_run *run;
 	size_t run_size;
 	pthread_t thread;

@@ -4,15 +4,15 @@
  * THR-empty interrupt is raised whenever the guest enables it or writes a byte: Linux's
  * serial driver relies on it to keep transmitting from its buffer.
  */
-#include "vmm/serial.h"
+#include "legacy/serial.h"
 
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "vmm/layout.h"
-#include "vmm/log.h"
-#include "vmm/vm.h"
+#include "arch/x86/layout.h"
+#include "util/log.h"
+#include "kvm/vm.h"
 
 enum { UART_RX_TX = 0, UART_IER = 1, UART_IIR_FCR = 2, UART_LCR = 3, UART_MCR = 4, UART_LSR = 5,
        UART_MSR = 6, UART_SCR = 7 };

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
-#include "vmm/emul_fixup.h"
+#include "kvm/emul_fixup.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "vmm/log.h"
-#include "vmm/vcpu.h"
-#include "vmm/vm.h"
+#include "util/log.h"
+#include "kvm/vcpu.h"
+#include "kvm/vm.h"
 
 #define OP_INT3  0xcc
 #define OP_FWAIT 0x9b

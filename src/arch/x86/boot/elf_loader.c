@@ -7,8 +7,8 @@
 #include <elf.h>
 #include <string.h>
 
-#include "vmm/layout.h"
-#include "vmm/loader.h"
+#include "arch/x86/layout.h"
+#include "arch/x86/boot/loader.h"
 
 #define ELF_MAX_PHDRS 128
 #define XEN_ELFNOTE_PHYS32_ENTRY 18

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The KVM VM: fds, irqchip, PIT, guest RAM memslots, GSI routing, irqfd/ioeventfd. */
-#include "vmm/vm.h"
+#include "kvm/vm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "vmm/log.h"
+#include "util/log.h"
 
 #ifndef KVM_CAP_MEMORY_FAULT_INFO
 #define KVM_CAP_MEMORY_FAULT_INFO 232   /* Linux 6.8; older headers (Debian 12: 6.1) lack it */

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
-#include "vmm/acpi_pm.h"
+#include "legacy/acpi_pm.h"
 
 #include <string.h>
 
 #include "acpi/acpi.h"
-#include "vmm/exit_codes.h"
-#include "vmm/layout.h"
-#include "vmm/log.h"
-#include "vmm/vm.h"
+#include "util/exit_codes.h"
+#include "arch/x86/layout.h"
+#include "util/log.h"
+#include "kvm/vm.h"
 
 enum { PM_SLEEP_CTL, PM_SLEEP_STS, PM_RESET, PM_NR_PORTS };
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-#include "vmm/file_map.h"
-#include "vmm/safe_open.h"
+#include "util/file_map.h"
+#include "util/safe_open.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "mm/guest_mem.h"
-#include "vmm/bus.h"
+#include "kvm/bus.h"
 
 #define VM_MAX_VCPUS 64
 #define VM_IRQCHIP_GSIS 24     /* GSIs 0-23 route to the PIC/IOAPIC pins */

@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "vmm/layout.h"
-#include "vmm/loader.h"
+#include "arch/x86/layout.h"
+#include "arch/x86/boot/loader.h"
 
 #define SETUP_HDR_OFFSET 0x1f1
 #define SETUP_MAGIC_OFFSET 0x202

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "vmm/exit_stats.h"
+#include "kvm/exit_stats.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/log.h"
-#include "vmm/vcpu.h"
-#include "vmm/vm.h"
+#include "util/log.h"
+#include "kvm/vcpu.h"
+#include "kvm/vm.h"
 
 #define REPORT_MAX 24		/* entries per line, largest first */
 #define LINE_MAX_LEN 1024

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* vCPU lifecycle: creation (CPUID, MSRs, LAPIC), boot register state, threads. */
-#include "vmm/vcpu.h"
+#include "kvm/vcpu.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -13,13 +13,13 @@
 #include <unistd.h>
 
 #include "security/seccomp.h"
-#include "vmm/boot.h"
-#include "vmm/clock.h"
-#include "vmm/cpuid.h"
-#include "vmm/kvm_stats.h"
-#include "vmm/log.h"
-#include "vmm/run_loop.h"
-#include "vmm/vm.h"
+#include "arch/x86/boot/boot.h"
+#include "util/clock.h"
+#include "arch/x86/cpuid.h"
+#include "kvm/kvm_stats.h"
+#include "util/log.h"
+#include "kvm/run_loop.h"
+#include "kvm/vm.h"
 
 #define VCPU_KICK_SIGNAL SIGUSR1
 

@@ -14,7 +14,7 @@
 #include <asm/bootparam.h>
 
 #include "mm/guest_mem.h"
-#include "vmm/boot.h"
+#include "arch/x86/boot/boot.h"
 
 #define BOOT_PAGE_SIZE 0x1000ULL
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "vmm/safe_open.h"
+#include "util/safe_open.h"
 
 #include <errno.h>
 #include <fcntl.h>

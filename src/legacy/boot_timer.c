@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: MIT
-#include "vmm/boot_timer.h"
+#include "legacy/boot_timer.h"
 
-#include "vmm/clock.h"
+#include "util/clock.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
-#include "vmm/kvm_stats.h"
-#include "vmm/layout.h"
-#include "vmm/log.h"
-#include "vmm/vcpu.h"
-#include "vmm/vm.h"
+#include "kvm/kvm_stats.h"
+#include "arch/x86/layout.h"
+#include "util/log.h"
+#include "kvm/vcpu.h"
+#include "kvm/vm.h"
 
 static uint64_t start_ns;
 static atomic_uint_fast64_t init_ns;

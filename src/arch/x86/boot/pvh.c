@@ -6,8 +6,8 @@
  */
 #include <string.h>
 
-#include "vmm/layout.h"
-#include "vmm/loader.h"
+#include "arch/x86/layout.h"
+#include "arch/x86/boot/loader.h"
 
 #define HVM_START_MAGIC 0x336ec578
 #define HVM_START_VERSION 1

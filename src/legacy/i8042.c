@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
-#include "vmm/i8042.h"
+#include "legacy/i8042.h"
 
 #include <string.h>
 
-#include "vmm/exit_codes.h"
-#include "vmm/layout.h"
-#include "vmm/log.h"
-#include "vmm/vm.h"
+#include "util/exit_codes.h"
+#include "arch/x86/layout.h"
+#include "util/log.h"
+#include "kvm/vm.h"
 
 #define I8042_CMD_RESET 0xfe
 

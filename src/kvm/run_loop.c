@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The vCPU run loop: KVM_RUN and a table of exit handlers. */
-#include "vmm/run_loop.h"
+#include "kvm/run_loop.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -8,12 +8,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "vmm/emul_fixup.h"
-#include "vmm/exit_codes.h"
-#include "vmm/exit_stats.h"
-#include "vmm/log.h"
-#include "vmm/vcpu.h"
-#include "vmm/vm.h"
+#include "kvm/emul_fixup.h"
+#include "util/exit_codes.h"
+#include "kvm/exit_stats.h"
+#include "util/log.h"
+#include "kvm/vcpu.h"
+#include "kvm/vm.h"
 
 #ifndef KVM_EXIT_MEMORY_FAULT
 #define KVM_EXIT_MEMORY_FAULT 39        /* Linux 6.8 (older headers: Debian 12's 6.1 lack it) */

@@ -2,8 +2,8 @@
 /* e820 memory map of the guest, shared by the zero page and the PVH memory map. */
 #include <asm/e820.h>
 
-#include "vmm/boot.h"
-#include "vmm/layout.h"
+#include "arch/x86/boot/boot.h"
+#include "arch/x86/layout.h"
 
 static int e820_add(struct boot_e820_entry *tab, unsigned int max, unsigned int *n,
 		    uint64_t addr, uint64_t size, uint32_t type)
