@@ -3,8 +3,6 @@
  * boot_setup: validates the kernel (bzImage or ELF), places the command line and initrd, then
  * writes the GDT, identity page tables, kernel, initrd, MP table and zero page / PVH start info.
  */
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "arch/x86/boot/boot.h"
@@ -25,25 +23,6 @@ static const uint64_t boot_gdt[BOOT_GDT_ENTRIES] = {
 	0x00af9b000000ffffULL,	/* 0x10: 64-bit code, L=1 */
 	0x00cf93000000ffffULL,	/* 0x18: data, read/write */
 };
-
-int boot_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-uint64_t boot_low_ram_end(const struct guest_mem *gm)
-{
-	if (gm->nr_regions == 0 || gm->regions[0].gpa != 0)
-		return 0;
-	return gm->regions[0].size;
-}
 
 static int write_gdt(struct guest_mem *gm, struct boot_entry *out)
 {

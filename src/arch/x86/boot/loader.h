@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Private interface between boot.c and the kernel loaders (bzimage.c, elf_loader.c, pvh.c).
+ * loader.c holds the helpers they share, so calls go one way: boot.c -> loaders -> loader.c.
  * Each loader first parses and validates the whole image against guest RAM (nothing written),
  * then, once boot.c has also placed the command line and initrd, copies it into guest RAM.
  */
