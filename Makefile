@@ -3,9 +3,11 @@
 #   make            build microvm, microvm-virtiofsd, the test guest
 #   make run        install missing packages, build, prepare the guest kit, boot configs/default.toml
 #   make test       install missing packages, build, run every test (unit, harness, KVM, Linux)
+#   make check-layers  fail on an #include against the layer table (scripts/check-layers.py)
 #   make bench      benchmarks (tables with medians; not tests)
 #
-# Sources are discovered by wildcard: one .c file per responsibility under src/<part>/.
+# Sources are discovered by wildcard: one .c file per responsibility under src/<part>/ (or up
+# to two folders deeper, src/arch/x86/boot/); scripts/check-layers.py says who may include whom.
 # Build outputs go to $(BUILD) (default build/); SAN=1 builds with ASan+UBSan into build/san,
 # SAN=thread with ThreadSanitizer into build/tsan.
 
@@ -101,6 +103,11 @@ unit-test-bins: $(UNIT_BINS) $(HELPER_BINS)
 
 unit-test: $(UNIT_BINS) $(HELPER_BINS)
 	@tests/run_unit.sh $(UNIT_BINS)
+
+# Include directions between the layers (the table is in scripts/check-layers.py).
+.PHONY: check-layers
+check-layers:
+	@scripts/check-layers.py
 
 integration-test: all
 	@BUILD=$(BUILD) tests/run_integration.sh

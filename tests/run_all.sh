@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Everything `make test` runs, in order; the last line is "N passed, N failed" over all phases.
+#   0. check-layers: every #include follows the layer table (scripts/check-layers.py)
 #   1. unit + harness tests (Check), gcc build
 #   2. integration tests: test guest and Linux guest under /dev/kvm, interop with real backends
 #   3. the unit tests again under ASan+UBSan (SAN=1 build)
@@ -31,6 +32,7 @@ phase() { # name, command...
 	rm -f "$log"
 }
 
+phase check-layers scripts/check-layers.py
 UNIT_BINS=$(ls "$BUILD"/tests/test_* 2>/dev/null | grep -v '\.d$' | sort)
 phase unit tests/run_unit.sh $UNIT_BINS
 phase integration tests/run_integration.sh
