@@ -460,7 +460,7 @@ static int soak(struct frontend *fe, unsigned int cycles)
 
 /*
  * The production path end to end: vu_shm_backend (a separate process) sends MAP/UNMAP on the
- * backend channel of a generic vhost-user device; microvm's monitor thread (backend_channel.c)
+ * backend channel of a generic vhost-user device; microvm's backend-channel thread (backend_channel.c)
  * receives them, runs shmem.c and replies. The region is covered by one KVM memslot here too.
  */
 static int run_real_channel(unsigned int iters)

@@ -106,7 +106,7 @@ static const struct sc_rule group_activate[] = {
 	END
 };
 
-/* vhost-user main socket: transactions, monitor fd dups. */
+/* vhost-user main socket: transactions, fd dups for the backend-channel thread. */
 static const struct sc_rule group_vhost_front[] = {
 	ALLOW(sendmsg), ALLOW(recvmsg), ALLOW(poll), ALLOW(ppoll), ALLOW(eventfd2),
 	ALLOW1(fcntl, 1, 0xffffffffULL, F_DUPFD_CLOEXEC), ALLOW1(fcntl, 1, 0xffffffffULL, F_GETFL),

@@ -7,6 +7,10 @@
  * Locking: dev->lock serialises every main-socket transaction and the connection state. The
  * backend-channel thread never takes it (a back-end blocked on a backend-channel reply must not
  * wait for us to finish a main-socket request); it only reads the fields it got at start.
+ *
+ * Names: vu_ is this front-end, the VMM side (QEMU's front-end says vhost_user_), not the back-end
+ * that libvhost-user's vu_ means: vu_dev, vu_activate, vu_chan_*. The back-end library
+ * (src/vu_backend/) says vub_; the codec both ends share (msg.h) says vu_msg_*, vu_conn, vu_call.
  */
 #ifndef MICROVM_VHOST_USER_H
 #define MICROVM_VHOST_USER_H
@@ -68,21 +72,21 @@ struct vu_dev {
 	uint16_t last_avail[VIRTIO_MAX_QUEUES]; /* GET_VRING_BASE results */
 
 	/*
-	 * Connection state, lock-free for the monitor thread: (generation << 1) | dead. A monitor
+	 * Connection state, lock-free for the backend-channel thread: (generation << 1) | dead. That
 	 * thread only marks its own generation dead, so a late report from the thread of a previous
 	 * connection cannot kill a reconnected one.
 	 */
 	atomic_uint_fast64_t state;
 
 	/*
-	 * Monitor thread (backend_channel.c), one per connection: serves the backend channel and
+	 * Backend-channel thread (backend_channel.c), one per connection: serves the channel and
 	 * watches the main socket and the vring error eventfds. It owns copies of its descriptors,
 	 * so stopping it never has to wait for it (it may be blocked in a transport callback).
 	 */
 	int chan_fd;                 /* our end of the SET_BACKEND_REQ_FD socketpair until the
 					thread takes it, -1 none */
 	int stop_fd;                 /* eventfd: stop the current thread, -1 none */
-	atomic_int threads;          /* live monitor threads (destroy waits for 0) */
+	atomic_int threads;          /* live backend-channel threads (destroy waits for 0) */
 	atomic_uint chan_requests;   /* backend requests served (tests, stats) */
 	atomic_uint chan_failures;   /* backend requests answered with failure */
 	/*
@@ -143,11 +147,11 @@ extern const struct virtio_device_ops vu_dev_ops;
 /* backend_channel.c */
 /* Creates the socketpair and sends SET_BACKEND_REQ_FD (lock held). */
 int vu_chan_setup(struct vu_dev *dev);
-/* Starts the monitor thread of the current connection (lock held). */
+/* Starts the backend-channel thread of the current connection (lock held). */
 int vu_thread_start(struct vu_dev *dev);
 /* Tells it to stop; it exits on its own (never waits). */
 void vu_thread_stop(struct vu_dev *dev);
-/* Waits until every monitor thread of dev has exited (no locks held). */
+/* Waits until every backend-channel thread of dev has exited (no locks held). */
 void vu_thread_wait_all(struct vu_dev *dev);
 /* Serves one backend-channel message already received (exposed for tests and fuzzing). */
 int vu_chan_handle(struct vu_dev *dev, struct vu_conn *chan, struct vu_msg *m);

@@ -3,7 +3,7 @@
  * Fuzz target: everything a vhost-user back-end can send to the front-end.
  *   data[0] even: reply parsing. data[1] picks the request the front-end sent; the rest of the
  *                 input is the back-end's byte stream (vu_call with REPLY_ACK on or off).
- *   data[0] odd:  backend-channel requests. The rest is the stream the monitor thread reads;
+ *   data[0] odd:  backend-channel requests. The rest is the stream the backend-channel thread reads;
  *                 each message goes through vu_chan_handle (table dispatch, SHMEM handlers,
  *                 REPLY_ACK answers) exactly as in the VMM.
  */

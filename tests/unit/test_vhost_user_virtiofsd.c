@@ -32,8 +32,8 @@ static void capture_log(void)
 }
 
 /*
- * reconnect_ms is read by the device's monitor thread (when it marks the back-end dead), so it is
- * set at creation, never written while that thread runs.
+ * reconnect_ms is read by the device's backend-channel thread (when it marks the back-end dead), so
+ * it is set at creation, never written while that thread runs.
  */
 static void setup_with(uint32_t reconnect_ms)
 {
