@@ -14,7 +14,7 @@
 #define REPORT_MAX 24		/* entries per line, largest first */
 #define LINE_MAX_LEN 1024
 
-static const char *const reason_names[] = {
+const char *const exit_stats_reason_names[EXIT_STATS_REASONS] = {
 	[KVM_EXIT_UNKNOWN] = "unknown", [KVM_EXIT_EXCEPTION] = "exception", [KVM_EXIT_IO] = "io",
 	[KVM_EXIT_HYPERCALL] = "hypercall", [KVM_EXIT_DEBUG] = "debug", [KVM_EXIT_HLT] = "hlt",
 	[KVM_EXIT_MMIO] = "mmio", [KVM_EXIT_IRQ_WINDOW_OPEN] = "irq-window",
@@ -54,8 +54,10 @@ static void count_mmio(struct exit_stats *st, uint64_t addr)
 void exit_stats_count(struct exit_stats *st, const struct kvm_run *run)
 {
 	uint32_t r = run->exit_reason;
+	uint64_t *c = &st->reason[r < EXIT_STATS_REASONS ? r : EXIT_STATS_REASONS - 1];
 
-	st->reason[r < EXIT_STATS_REASONS ? r : EXIT_STATS_REASONS - 1]++;
+	/* one writer (this vCPU); the control API reads it with relaxed loads: plain moves on x86 */
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
 	if (r == KVM_EXIT_IO)
 		st->pio[run->io.port]++;
 	else if (r == KVM_EXIT_MMIO)
@@ -113,8 +115,8 @@ static void report_reasons(struct vm *vm)
 			c += vm->vcpus[i].stats->reason[r];
 		if (!c)
 			continue;
-		if (r < sizeof(reason_names) / sizeof(reason_names[0]) && reason_names[r]) {
-			t[n].name = reason_names[r];
+		if (exit_stats_reason_names[r]) {
+			t[n].name = exit_stats_reason_names[r];
 		} else {
 			snprintf(other[r], sizeof(other[r]), "reason-%u", r);
 			t[n].name = other[r];

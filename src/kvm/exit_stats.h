@@ -3,7 +3,8 @@
  * Exit counters for `microvm -v`: every KVM_RUN return by exit reason, PIO exits by port, MMIO
  * exits by device. Each vCPU counts into its own struct (plain counters, no lock or atomic on
  * the hot path); exit_stats_report sums them after the vCPU threads are joined and logs three
- * lines at info level. Counting is off (vcpu->stats NULL) unless exit_stats_enable ran.
+ * lines at info level. Counting is off (vcpu->stats NULL) unless exit_stats_enable ran (-v, or
+ * the control API, whose vm.counters reads reason[] with relaxed loads while vCPUs run).
  */
 #ifndef MICROVM_EXIT_STATS_H
 #define MICROVM_EXIT_STATS_H
@@ -26,6 +27,9 @@ struct exit_stats {
 	} mmio[EXIT_STATS_MMIO_SLOTS];
 	uint64_t mmio_other;
 };
+
+/* "io", "mmio", ... by KVM_EXIT_* reason; NULL where KVM has no name we know. */
+extern const char *const exit_stats_reason_names[EXIT_STATS_REASONS];
 
 /* Allocates the per-vCPU counters (before the vCPUs start). 0 or -ENOMEM. */
 int exit_stats_enable(struct vm *vm);

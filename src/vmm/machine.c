@@ -176,7 +176,7 @@ int machine_run(struct machine *m, uint64_t timeout_ms)
 
 	if (main_loop_block_signals())
 		pr_warn("cannot block stop signals");
-	if (log_get_level() >= LOG_INFO && exit_stats_enable(&m->vm))
+	if ((log_get_level() >= LOG_INFO || m->cfg->api_socket) && exit_stats_enable(&m->vm))
 		pr_warn("out of memory for the exit counters");
 	term_raw_enter();
 	if (vcpus_start(&m->vm)) {

@@ -20,6 +20,7 @@
 #include "util/exit_codes.h"
 #include "util/log.h"
 #include "vmm/machine.h"
+#include "kvm/exit_stats.h"
 #include "kvm/vcpu.h"
 #include "vmm/version.h"
 
@@ -160,8 +161,12 @@ static int op_vcpu(void *ctx, unsigned int i, struct api_vcpu *out)
 	out->id = v->id;
 	out->exits = atomic_load(&v->exits);
 	out->user_exits = atomic_load(&v->user_exits);
-	/* exits by reason: fill out->reasons / reason_names / nr_reasons from the vCPU loop's
-	 * per-reason counters once it keeps them (views.c prints the non-zero ones) */
+	if (v->stats) {		/* counted while the API is on (machine_run) */
+		out->nr_reasons = EXIT_STATS_REASONS;
+		out->reason_names = exit_stats_reason_names;
+		for (unsigned int r = 0; r < EXIT_STATS_REASONS; r++)
+			out->reasons[r] = __atomic_load_n(&v->stats->reason[r], __ATOMIC_RELAXED);
+	}
 	return 0;
 }
 

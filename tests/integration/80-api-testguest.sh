@@ -58,6 +58,8 @@ expect_api GET /api/v1/vm.counters 200
 [ "$(jq_py 'j["devices"]["virtio-blk0"]["blk"]["read_bytes"] >= 512')" = True ] ||
 	fail "counters: read bytes: $REPLY"
 [ "$(jq_py 'j["vcpus"][0]["exits"] > 0')" = True ] || fail "counters: exits: $REPLY"
+[ "$(jq_py 'j["vcpus"][0]["exits_by_reason"].get("io", 0) > 0')" = True ] ||
+	fail "counters: no io exits by reason: $REPLY"
 expect_api GET /api/v1/vm.shm 200
 [ "$(jq_py 'j["devices"]')" = "[]" ] || fail "shm without regions: $REPLY"
 
