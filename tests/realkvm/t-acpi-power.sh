@@ -7,16 +7,18 @@ source "$(dirname "$0")/../integration/lib.sh"
 require_kvm
 T=${STOCK_BOOT_TIMEOUT:-300}
 STOCK=$ROOT/build/guest/stock
-[ -f "$STOCK/vmlinuz" ] && [ -f "$STOCK/initramfs.cpio.gz" ] || fail "no stock kit in $STOCK"
+[ -f "$STOCK/vmlinux" ] && [ -f "$STOCK/initramfs.cpio.gz" ] || fail "no stock kit in $STOCK"
 
-# stock_power NAME HOW
+# stock_power NAME HOW. The extracted vmlinux with 2 vCPUs (t-stock-boot boots the bzImage with
+# 1): a bzImage with 2 vCPUs under ACPI hung once before init (vCPU 0 halted after 147 exits), not
+# yet understood; it is recorded in the ACPI issue.
 stock_power() {
 	cat >"$TMP/$1.toml" <<EOT
 [machine]
 memory = "512M"
 vcpus = 2
 [kernel]
-path = "$STOCK/vmlinuz"
+path = "$STOCK/vmlinux"
 initrd = "$STOCK/initramfs.cpio.gz"
 cmdline = "console=ttyS0 quiet panic=-1 rdinit=/init microvm.test=power microvm.power=$2 microvm.power.dmesg=1 microvm.power.now=$(date +%s)"
 EOT
