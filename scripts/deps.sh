@@ -9,6 +9,7 @@ PACKAGES=(
 	qemu-system-x86 qemu-system-common                               # peer for benchmarks, virtiofsd
 	busybox-static cpio                                              # initramfs
 	flex bison bc libelf-dev libssl-dev dwarves xz-utils kmod        # kernel build
+	zstd lz4                                                         # stock kernel payloads (common.sh: vmlinux extraction)
 	python3 ca-certificates gdb                                      # tests (70-seccomp-profiles drives gdb)
 	libmicrohttpd-dev libjson-c-dev libcurl4-openssl-dev curl        # control API (src/api/), its tests
 	acpica-tools                                                     # iasl: test_acpi disassembles the ACPI tables
