@@ -127,3 +127,39 @@ int tf_vfsd_dir_create(struct tf_vfsd_dir *t, const char *tmpl)
 	}
 	return 0;
 }
+
+pid_t tf_spawn_backend(const char *name, const char *out, const char *const *args)
+{
+	const char *argv[32];
+	char exe[512];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	size_t i = 0;
+	char *slash;
+	pid_t pid;
+
+	if (n <= 0)
+		return -1;
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	if (!slash || snprintf(slash, sizeof(exe) - (size_t)(slash - exe), "/backends/%s", name) >=
+	    (int)(sizeof(exe) - (size_t)(slash - exe)) || access(exe, X_OK)) {
+		errno = ENOENT;
+		return -1;
+	}
+	argv[i++] = exe;
+	while (args[i - 1] && i < sizeof(argv) / sizeof(argv[0]) - 1) {
+		argv[i] = args[i - 1];
+		i++;
+	}
+	argv[i] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(out ? out : "/dev/null", O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
+
+		if (fd >= 0)
+			dup2(fd, 1);
+		execv(exe, (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}

@@ -8,6 +8,7 @@
 #define MICROVM_TESTS_TESTFILES_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stddef.h>
 
 /* Occurrences of needle in the file at path (0 when it cannot be read). */
@@ -43,5 +44,12 @@ struct tf_vfsd_dir {
 };
 
 int tf_vfsd_dir_create(struct tf_vfsd_dir *t, const char *tmpl);
+
+/*
+ * Starts the test back-end tests/backends/NAME (built next to the running test binary) with the
+ * NULL-terminated args after argv[0], its stdout to out (NULL: /dev/null). Returns the child's
+ * pid, or -1 with errno (ENOENT: the back-end is not built, run make all).
+ */
+pid_t tf_spawn_backend(const char *name, const char *out, const char *const *args);
 
 #endif

@@ -7,6 +7,7 @@
  * the atexit flush is part of what is checked.
  */
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "vhost_user/vhost_user.h"
 #include "util/log.h"
 #include "kvm/vm.h"
+#include "../harness/testfiles.h"
 
 #define FLOOD 1200
 
@@ -42,15 +44,10 @@ static int wait_file(const char *name, int ms)
 
 static pid_t start_backend(void)
 {
-	char exe[512], sock[128], script[128], out[128];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 64);
+	char sock[128], script[128], out[128];
 	FILE *f;
 	pid_t pid;
 
-	ck_assert_int_gt(n, 0);
-	exe[n] = 0;
-	strcpy(strrchr(exe, '/'), "/backends/vu_shm_backend");
-	ck_assert_msg(!access(exe, X_OK), "%s missing: run make all", exe);
 	path(sock, sizeof(sock), "sock");
 	path(script, sizeof(script), "script");
 	path(out, sizeof(out), "out");
@@ -61,16 +58,9 @@ static pid_t start_backend(void)
 		fprintf(f, "unmap 0 0x200000 0x200000 fail\n");	/* nothing mapped there */
 	fprintf(f, "touch %s/flooded\n", tdir);
 	fclose(f);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int fd = open(out, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
-
-		dup2(fd, 1);
-		execl(exe, exe, "--socket", sock, "--sizes", "0=16M", "--script", script,
-		      (char *)NULL);
-		_exit(127);
-	}
+	pid = tf_spawn_backend("vu_shm_backend", out, (const char *const[]){ "--socket", sock,
+				"--sizes", "0=16M", "--script", script, NULL });
+	ck_assert_msg(pid > 0, "cannot start vu_shm_backend (run make all): %s", strerror(errno));
 	return pid;
 }
 

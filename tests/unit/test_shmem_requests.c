@@ -23,6 +23,7 @@
 #include "vhost_user/shmem.h"
 #include "vhost_user/vhost_user.h"
 #include "kvm/vm.h"
+#include "../harness/testfiles.h"
 
 #define MiB (1ULL << 20)
 #define PAGE 4096ULL
@@ -523,16 +524,10 @@ static const char *script_text =
 
 static pid_t start_backend_script(const char *sizes, const char *bad_mode, const char *text)
 {
-	char exe[512], sock[128], script[128], out[128];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 64);
+	char sock[128], script[128], out[128];
 	FILE *f;
 	pid_t pid;
 
-	ck_assert_int_gt(n, 0);
-	exe[n] = 0;
-	strcpy(strrchr(exe, '/'), "/backends/vu_shm_backend");
-	ck_assert_msg(!access(exe, X_OK), "%s missing: run make all (or make %s)", exe,
-		      "build/tests/backends/vu_shm_backend");
 	step_path(sock, sizeof(sock), "sock");
 	step_path(script, sizeof(script), "script");
 	step_path(out, sizeof(out), "out");
@@ -540,20 +535,10 @@ static pid_t start_backend_script(const char *sizes, const char *bad_mode, const
 	ck_assert_ptr_nonnull(f);
 	fprintf(f, text, tdir);
 	fclose(f);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int fd = open(out, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-
-		dup2(fd, 1);
-		if (bad_mode)
-			execl(exe, exe, "--socket", sock, "--sizes", sizes, "--bad-config", bad_mode,
-			      (char *)NULL);
-		else
-			execl(exe, exe, "--socket", sock, "--sizes", sizes, "--script", script,
-			      (char *)NULL);
-		_exit(127);
-	}
+	pid = tf_spawn_backend("vu_shm_backend", out, (const char *const[]){ "--socket", sock,
+				"--sizes", sizes, bad_mode ? "--bad-config" : "--script",
+				bad_mode ? bad_mode : script, NULL });
+	ck_assert_msg(pid > 0, "cannot start vu_shm_backend (run make all): %s", strerror(errno));
 	return pid;
 }
 
