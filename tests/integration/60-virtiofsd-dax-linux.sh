@@ -6,8 +6,6 @@
 # SETUPMAPPING and REMOVEMAPPING traffic and no live mapping left, and the host file is unchanged.
 source "$(dirname "$0")/lib.sh"
 require_kvm
-VFSD="$BUILD/microvm-virtiofsd"
-[ -x "$VFSD" ] || fail "$VFSD is not built"
 require_linux_kit
 make_share 5000000
 # A file the host rewrites in place while the guest has it mapped through DAX.
@@ -15,9 +13,7 @@ head -c 3000000 /dev/urandom >"$TMP/share/changed.bin"
 before=$(sha256sum "$TMP/share/changed.bin" | cut -d' ' -f1)
 head -c 3000000 /dev/urandom >"$TMP/new.bin"
 after=$(sha256sum "$TMP/new.bin" | cut -d' ' -f1)
-"$VFSD" --socket-path "$TMP/vfsd.sock" --shared-dir "$TMP/share" --tag daxshare \
-	--cache-size 256M >"$TMP/vfsd.log" 2>&1 &
-VPID=$!
+start_dax_vfsd
 trap 'kill -9 $VPID 2>/dev/null; cleanup_tmp' EXIT
 
 BASE="$LINUX_CMDLINE"

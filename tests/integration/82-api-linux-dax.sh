@@ -9,15 +9,11 @@
 # waits for a host file: it must not see the file until resumed.
 source "$(dirname "$0")/lib.sh"
 require_kvm
-VFSD="$BUILD/microvm-virtiofsd"
-[ -x "$VFSD" ] || fail "$VFSD is not built"
 require_linux_kit
 make_share 5000000
 head -c 3000000 /dev/urandom >"$TMP/share/changed.bin"
 SOCK="$TMP/api.sock"
-"$VFSD" --socket-path "$TMP/vfsd.sock" --shared-dir "$TMP/share" --tag daxshare \
-	--cache-size 256M >"$TMP/vfsd.log" 2>&1 &
-VPID=$!
+start_dax_vfsd
 trap 'kill -9 $VPID 2>/dev/null; cleanup_tmp' EXIT
 
 CMDLINE="$LINUX_CMDLINE microvm.test=dax microvm.fs.tag=daxshare microvm.fs.expect=host.bin microvm.fs.changed=changed.bin"

@@ -121,6 +121,16 @@ make_share() {
 }
 
 # expect_virtiofs_ops TAG: the guest ran guest/tests/virtiofs.sh on share TAG and every step passed.
+# start_dax_vfsd: microvm-virtiofsd serving $TMP/share (tag daxshare, 256 MiB DAX window) on
+# $TMP/vfsd.sock, its log in $TMP/vfsd.log; VFSD is the binary, VPID the daemon's pid.
+start_dax_vfsd() {
+	VFSD="$BUILD/microvm-virtiofsd"
+	[ -x "$VFSD" ] || fail "$VFSD is not built"
+	"$VFSD" --socket-path "$TMP/vfsd.sock" --shared-dir "$TMP/share" --tag daxshare \
+		--cache-size 256M >"$TMP/vfsd.log" 2>&1 &
+	VPID=$!
+}
+
 expect_virtiofs_ops() {
 	expect_console 'MICROVM-TEST-DONE'
 	expect_no_console '^FAIL'
