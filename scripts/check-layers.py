@@ -28,7 +28,7 @@ LAYERS = {
     # arch/arch.h: the arch interface, picks one arch's layout (arch/boot.h: FILES below)
     "arch":          ["util", "arch/x86", "arch/arm64"],
     "mm":            ["util", "arch"],
-    "acpi":          ["util", "config", "arch", "arch/x86", "mm"],
+    "acpi":          ["util", "config", "arch/x86", "mm"],
     "arch/x86/boot": ["util", "arch/x86", "mm", "acpi"],
     "arch/arm64/boot": ["util", "arch/arm64", "mm"],
     "kvm":           ["util", "config", "security", "arch", "arch/x86", "arch/arm64", "mm"],
