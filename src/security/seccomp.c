@@ -87,6 +87,9 @@ static const struct sc_rule group_vcpu_ioctl[] = {
 	IOCTL(KVM_RUN), IOCTL(KVM_GET_REGS), IOCTL(KVM_SET_REGS), IOCTL(KVM_GET_SREGS),
 	IOCTL(KVM_SET_SREGS), IOCTL(KVM_GET_VCPU_EVENTS), IOCTL(KVM_SET_VCPU_EVENTS),
 	IOCTL(KVM_TRANSLATE), IOCTL(KVM_GET_FPU),
+#if defined(__aarch64__)
+	IOCTL(KVM_GET_ONE_REG),  /* the PC for an error report (arm64 has no KVM_GET_REGS) */
+#endif
 	/* shm window repairs: fault-safe probes and copies on the own process (shm_region.c) */
 	ALLOW(process_vm_readv), ALLOW(process_vm_writev),
 	ALLOW(pread64),          /* KVM stats fds: the boot timer's -v report (kvm/kvm_stats.h) */
