@@ -274,7 +274,7 @@ static void *api_thread(void *arg)
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
 	int epfd = di ? di->epoll_fd : -1;
 
-	seccomp_enter_role(SECCOMP_ROLE_API);
+	seccomp_enter_role(THREAD_ROLE_API);
 	for (;;) {
 		struct pollfd pfd[2] = { { .fd = epfd, .events = POLLIN },
 					 { .fd = s->stop_fd, .events = POLLIN } };

@@ -229,7 +229,7 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
 
-	seccomp_enter_role(SECCOMP_ROLE_VCPU);
+	seccomp_enter_role(THREAD_ROLE_VCPU);
 	vcpu_run_loop(vcpu);
 	return NULL;
 }

@@ -254,7 +254,7 @@ static void *monitor_thread(void *arg)
 	bool watching = true;
 
 	/* No-op unless the machine enabled seccomp (unit tests and the harness never do). */
-	seccomp_enter_role(SECCOMP_ROLE_BACKEND_CHANNEL);
+	seccomp_enter_role(THREAD_ROLE_BACKEND_CHANNEL);
 	while (1) {
 		unsigned int n = 0;
 

@@ -216,7 +216,7 @@ static int enter_seccomp(void)
 	 */
 	if (seccomp_mode != SECCOMP_OFF && !pthread_create(&t, NULL, noop_thread, NULL))
 		pthread_join(t, NULL);
-	r = seccomp_install(SECCOMP_ROLE_VIRTIOFSD, seccomp_mode);
+	r = seccomp_install(THREAD_ROLE_VIRTIOFSD, seccomp_mode);
 	if (r < 0 && seccomp_mode == SECCOMP_ENFORCE) {
 		pr_err("seccomp: cannot install the filter: %s (use --seccomp off on hosts without "
 		       "seccomp)", strerror(-r));
