@@ -77,6 +77,7 @@ static const struct sc_rule group_spawn[] = {
 	ALLOW(sched_getaffinity),   /* pthread_getattr_np in a new thread (sanitizer runtimes) */
 	/* the child installing its own filter: can only narrow what it may do */
 	ALLOW1(prctl, 0, 0xffffffffULL, PR_SET_NO_NEW_PRIVS),
+	ALLOW1(prctl, 0, 0xffffffffULL, PR_SET_NAME),   /* the worker names itself (util/worker.c) */
 	ALLOW1(seccomp, 0, 0xffffffffULL, SECCOMP_SET_MODE_FILTER),
 	ALLOW1(seccomp, 0, 0xffffffffULL, SECCOMP_GET_ACTION_AVAIL),
 	END

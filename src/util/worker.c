@@ -59,19 +59,46 @@ int worker_start(struct worker *w, const char *name, enum thread_role role,
 	return 0;
 }
 
-void worker_stop(struct worker *w)
+void worker_signal(struct worker *w)
 {
 	uint64_t one = 1;
 
 	if (!w->running)
 		return;
-	/* An eventfd write fails only on counter overflow, which a second stop cannot reach. */
+	/* An eventfd write fails only on counter overflow, which repeated stops cannot reach. */
 	while (write(w->stop_fd, &one, sizeof(one)) < 0 && errno == EINTR)
 		;
-	pthread_join(w->thread, NULL);
+}
+
+static void reaped(struct worker *w)
+{
 	close(w->stop_fd);
 	w->stop_fd = -1;
 	w->running = false;
+}
+
+void worker_join(struct worker *w)
+{
+	if (!w->running)
+		return;
+	pthread_join(w->thread, NULL);
+	reaped(w);
+}
+
+bool worker_try_join(struct worker *w)
+{
+	if (!w->running)
+		return true;
+	if (pthread_tryjoin_np(w->thread, NULL))
+		return false;
+	reaped(w);
+	return true;
+}
+
+void worker_stop(struct worker *w)
+{
+	worker_signal(w);
+	worker_join(w);
 }
 
 bool worker_stopping(const struct worker *w)

@@ -41,6 +41,14 @@ int worker_start(struct worker *w, const char *name, enum thread_role role,
 		 void (*fn)(struct worker *w), void *arg);
 /* Signals stop_fd and joins. No-op when the worker is not running; safe to call twice. */
 void worker_stop(struct worker *w);
+/*
+ * The two halves, for a spawner that must not wait where it asks (a vCPU holding a lock the
+ * worker may need): worker_signal asks, worker_join waits, worker_try_join reaps a worker that
+ * has already returned (true when nothing is left running).
+ */
+void worker_signal(struct worker *w);
+void worker_join(struct worker *w);
+bool worker_try_join(struct worker *w);
 /* Whether worker_stop() was called (non-blocking; for bodies that do not poll stop_fd). */
 bool worker_stopping(const struct worker *w);
 
