@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "vhost_user/vhost_user.h"
+#include "util/err.h"
 #include "util/log.h"
 #include "util/worker.h"
 
@@ -153,7 +154,7 @@ int vu_chan_handle(struct vu_dev *dev, struct vu_conn *chan, struct vu_msg *m)
 	if (m->hdr.flags & VHOST_USER_NEED_REPLY_MASK) {
 		s = chan_reply(chan, m, r);
 		if (s)
-			pr_warn_rl("%s", chan->err);
+			pr_warn_rl("%s: backend channel: %s", dev->name, chan->err);
 	}
 	if (r)
 		chan_log_failure(dev, why);
@@ -167,8 +168,7 @@ int vu_chan_setup(struct vu_dev *dev)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		r = -errno;
-		snprintf(dev->conn.err, sizeof(dev->conn.err), "%s: socketpair: %s", dev->name,
-			 strerror(errno));
+		err_fmt(dev->conn.err, sizeof(dev->conn.err), 0, "socketpair: %s", strerror(errno));
 		return r;
 	}
 	vu_msg_init(&m, VHOST_USER_SET_BACKEND_REQ_FD, 0);
@@ -198,6 +198,15 @@ static void chan_thread_free(struct chan_thread *mon)
 	free(mon);
 }
 
+/* The channel failed (its reason in chan.err): the back-end is gone. */
+static void chan_lost(struct chan_thread *mon)
+{
+	char why[sizeof(mon->chan.err) + 24];
+
+	snprintf(why, sizeof(why), "backend channel: %s", mon->chan.err);
+	vu_dev_mark_dead_gen(mon->dev, mon->gen, why);
+}
+
 /* Serves up to CHAN_BURST messages. Returns -1 when the channel is unusable. */
 static int serve_channel(struct chan_thread *mon)
 {
@@ -222,12 +231,8 @@ static int serve_channel(struct chan_thread *mon)
 			else
 				continue;
 		}
-		if (r) {
-			vu_dev_mark_dead_gen(mon->dev, mon->gen, mon->chan.err);
-			return -1;
-		}
-		if (vu_chan_handle(mon->dev, &mon->chan, &m)) {
-			vu_dev_mark_dead_gen(mon->dev, mon->gen, mon->chan.err);
+		if (r || vu_chan_handle(mon->dev, &mon->chan, &m)) {
+			chan_lost(mon);
 			return -1;
 		}
 	}
