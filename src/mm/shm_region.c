@@ -376,7 +376,7 @@ int shm_region_unmap(struct shm_region *r, uint64_t shm_offset, uint64_t len, ch
 	return ret;
 }
 
-unsigned int shm_region_unmap_all(struct shm_region *r)
+int shm_region_unmap_all(struct shm_region *r)
 {
 	unsigned int n;
 	int ret;
@@ -388,9 +388,8 @@ unsigned int shm_region_unmap_all(struct shm_region *r)
 	/* One mmap over the whole range drops every mapping and every scratch page. */
 	ret = hole_map(r->hva, r->size);
 	if (ret) {
-		pr_err_rl("shm region %u: cannot reset the range: %s", r->id, strerror(-ret));
 		pthread_mutex_unlock(&r->lock);
-		return 0;
+		return ret;
 	}
 	tdestroy(r->tree, mapping_free);
 	r->tree = NULL;
@@ -398,7 +397,7 @@ unsigned int shm_region_unmap_all(struct shm_region *r)
 	r->stats.total_unmaps += n;
 	atomic_fetch_sub(&global_live, n);
 	pthread_mutex_unlock(&r->lock);
-	return n;
+	return (int)n;
 }
 
 void shm_region_get_stats(struct shm_region *r, struct shm_region_stats *out)

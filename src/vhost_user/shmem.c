@@ -129,9 +129,15 @@ void vu_shmem_reset(struct vu_dev *dev)
 {
 	unsigned int i, n = 0, nr = vu_shmem_count(dev);
 
-	for (i = 0; i < nr; i++)
-		if (dev->vdev.shm[i])
-			n += shm_region_unmap_all(dev->vdev.shm[i]);
+	for (i = 0; i < nr; i++) {
+		int r = dev->vdev.shm[i] ? shm_region_unmap_all(dev->vdev.shm[i]) : 0;
+
+		if (r < 0)
+			pr_err_rl("%s: shm region %u: cannot drop its mappings: %s", dev->name,
+				  dev->vdev.shm[i]->id, strerror(-r));
+		else
+			n += (unsigned int)r;
+	}
 	if (n)
 		pr_info_rl("%s: dropped %u shared memory mappings", dev->name, n);
 }
