@@ -22,8 +22,8 @@ static int load_image(struct guest_mem *gm, const uint8_t *data, size_t size,
 
 	if (image_parse(data, size, &info, err, errlen))
 		return -1;
-	/* the kernel, its bss and the last 2 MiB (DTB) must fit */
-	if (info.text_offset + info.image_size + SZ_2M > ram) {
+	/* the kernel, its bss and the last 2 MiB (DTB) must fit (image_size first: no overflow) */
+	if (info.image_size > ram || info.text_offset + info.image_size + SZ_2M > ram) {
 		snprintf(err, errlen, "arm64 Image needs %llu MiB from the start of RAM, RAM is %llu MiB",
 			 (unsigned long long)((info.text_offset + info.image_size + SZ_2M) >> 20),
 			 (unsigned long long)(ram >> 20));
