@@ -13,7 +13,7 @@ PACKAGES=(
 	python3 ca-certificates gdb                                      # tests (70-seccomp-profiles drives gdb)
 	libmicrohttpd-dev libjson-c-dev libcurl4-openssl-dev curl        # control API (src/api/), its tests
 	acpica-tools                                                     # iasl: test_acpi disassembles the ACPI tables
-	qemu-system-arm                                                  # the arm64 lane's L1 (tests/arm64)
+	qemu-system-arm gcc-aarch64-linux-gnu                            # the arm64 lane (tests/arm64: L1, kvm-probe)
 )
 
 missing=()

@@ -2,10 +2,12 @@
 # The arm64 lane's kit, from Debian arm64 packages only, fetched without touching the host's apt
 # state (a private lists/cache dir, APT::Architecture=arm64, no lock; BRIEF s.8) and unpacked
 # with dpkg-deb -x: linux-image-arm64's kernel (an uncompressed arm64 Image with an EFI stub,
-# used for L1 and L2), its virtio-pci/virtio-blk/virtiofs modules (for L2) and busybox-static.
+# used for L1 and L2), its virtio-pci/virtio-blk/virtiofs modules (for L2), busybox-static and
+# linux-libc-dev (the arm64 KVM headers tests/arm64/kvm-probe.c is built against, freestanding,
+# with aarch64-linux-gnu-gcc).
 # Cached in $MICROVM_CACHE/arm64-l1-<hash of the inputs>/:
 #   Image       the kernel (L1 and L2)
-#   base.cpio   L1's initramfs without the per-run part: busybox, /init (l1-init),
+#   base.cpio   L1's initramfs without the per-run part: busybox, /init (l1-init), /bin/kvm-probe,
 #               /lane/Image, /lane/l2.cpio (busybox, the modules, l2-init as /init)
 #   l2-config   FUSE_DAX=y|n, what the L2 kernel can do
 # Published as OUTDIR/{Image,base.cpio,l2-config,version}. The per-run part (the arm64 microvm
@@ -74,9 +76,10 @@ KROOT=$kdir/root
 KDIR=$(echo "$KROOT"/lib/modules/*)
 KVER=${KDIR##*/}
 bb=$(a64_fetch busybox-static)
+hdr=$(a64_fetch linux-libc-dev)
 
-key=$( { echo "$KPKG $(basename "$bb") $l2mods"; cat tests/arm64/build-kit.sh tests/arm64/l1-init \
-	tests/arm64/l2-init guest/scripts/common.sh; } | sha256sum | cut -c1-16)
+key=$( { echo "$KPKG $(basename "$bb") $(basename "$hdr") $l2mods"
+	cat tests/arm64/build-kit.sh tests/arm64/l1-init tests/arm64/l2-init tests/arm64/kvm-probe.c guest/scripts/common.sh; } | sha256sum | cut -c1-16)
 dir=$MICROVM_CACHE/arm64-l1-$key
 if [ ! -f "$dir/base.cpio" ]; then
 	log "building the arm64 lane kit $key ($KPKG)"
@@ -100,6 +103,13 @@ if [ ! -f "$dir/base.cpio" ]; then
 	newroot "$stage/l2" tests/arm64/l2-init
 	install_modules "$stage/l2"
 	newroot "$stage/l1" tests/arm64/l1-init
+	dpkg-deb -x "$hdr" "$stage/hdr"
+	inc=$stage/hdr/usr/include
+	aarch64-linux-gnu-gcc -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-stack-protector \
+		-fno-pie -no-pie -static -nostdlib -nostdinc \
+		-isystem "$(aarch64-linux-gnu-gcc -print-file-name=include)" -isystem "$inc" \
+		-isystem "$inc/aarch64-linux-gnu" tests/arm64/kvm-probe.c -o "$stage/l1/bin/kvm-probe" ||
+		die "cannot build kvm-probe (gcc-aarch64-linux-gnu: scripts/deps.sh)"
 	mkdir -p "$stage/l1/lane"
 	mkcpio "$stage/l2" >"$stage/l1/lane/l2.cpio"
 	cp "$kimg" "$stage/l1/lane/Image"

@@ -6,9 +6,13 @@
 # skips: a missing arm64 build, no KVM in L1, an L1 that hangs (ARM64_TIMEOUT, default 840 s)
 # or a test without a result counts as a failure.
 #   ARM64_FILTER=substr   only the tests whose name contains substr
+#   ARM64_TESTS=GLOB      the scripts of tests/arm64/tests to run (default t-*.sh; make
+#                         bench-arm64 runs b-*.sh)
 #   ARM64_BUILD=DIR       the arm64 microvm build (default $BUILD/arm64: make ARCH=arm64)
 #   ARM64_WORK=DIR        kit, plan, console and logs (default $BUILD/arm64-lane)
 #   ARM64_SHOW=1          print every test's output, not only a failing test's tail
+#   ARM64_MACHINE=M       QEMU's -M (default virt,virtualization=on,gic-version=3; without
+#                         virtualization=on L1 has no KVM and every test must fail)
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -73,7 +77,7 @@ done
 cp tests/arm64/lib.sh tests/arm64/l1-run.sh "$st/lane/"
 cp -L "$work/kit/l2-config" "$st/lane/l2-config"
 : >"$st/lane/plan"
-for t in tests/arm64/tests/t-*.sh; do
+for t in tests/arm64/tests/${ARM64_TESTS:-t-*.sh}; do
 	n=${t##*/}
 	[ -z "${ARM64_FILTER:-}" ] || [[ $n == *"$ARM64_FILTER"* ]] || continue
 	cp "$t" "$st/lane/tests/"
@@ -85,7 +89,7 @@ cat "$work/kit/base.cpio" "$run/run.cpio" >"$run/l1.cpio"
 console=$run/console
 l1=$SECONDS
 timeout --foreground -k 10 "${ARM64_TIMEOUT:-840}" qemu-system-aarch64 \
-	-M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on -accel tcg -smp 1 -m 2G \
+	-M "${ARM64_MACHINE:-virt,virtualization=on,gic-version=3}" -cpu max,pauth-impdef=on -accel tcg -smp 1 -m 2G \
 	-nographic -no-reboot -kernel "$work/kit/Image" -initrd "$run/l1.cpio" \
 	-append "console=ttyAMA0 rdinit=/init panic=-1 quiet" \
 	</dev/null >"$console" 2>"$run/qemu.err" &
@@ -105,7 +109,7 @@ while IFS= read -r line; do
 	ARM64-RESULT\ *)
 		read -r _ res name secs _ <<<"$line"
 		section "$name"
-		grep -E '^(time to init|exits)' "$run/tail" | sed 's/^/    /'
+		grep -E '^(time to init|exits|bench)' "$run/tail" | sed 's/^/    /'
 		result "$res" "$name" "$secs" "$run/tail"
 		echo "$name" >>"$run/done" ;;
 	esac
