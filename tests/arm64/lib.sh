@@ -78,9 +78,9 @@ expect_console() { tr -d '\r' <"$LAST.console" | grep -q -E -- "$1" || fail "con
 expect_no_console() { ! tr -d '\r' <"$LAST.console" | grep -q -E -- "$1" || fail "console has '$1'"; }
 expect_status() { [ "$VM_STATUS" = "$1" ] || fail "microvm exited $VM_STATUS, expected $1"; }
 console_value() { tr -d '\r' <"$LAST.console" | sed -n "s/^$1 //p" | head -n1; }
-# boot_time: seconds from microvm's start to L2-INIT-START (measured by start_vm/await).
 l2_ok() { # the common checks of an L2 run that ended with poweroff/reboot
 	expect_console '^L2-INIT-START'
+	echo "${LAST##*/}: guest $(tr -d '\r' <"$LAST.console" | grep -m1 '^L2-INIT-START'), microvm ran $VM_SECS s"
 	expect_console '^L2-DONE'
 	expect_no_console '^FAIL'
 }
