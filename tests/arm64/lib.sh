@@ -76,6 +76,7 @@ await_console() {
 }
 expect_console() { tr -d '\r' <"$LAST.console" | grep -q -E -- "$1" || fail "console lacks '$1'"; }
 expect_no_console() { ! tr -d '\r' <"$LAST.console" | grep -q -E -- "$1" || fail "console has '$1'"; }
+expect_err() { grep -q -E -- "$1" "$LAST.err" || fail "microvm stderr lacks '$1'"; }
 expect_status() { [ "$VM_STATUS" = "$1" ] || fail "microvm exited $VM_STATUS, expected $1"; }
 console_value() { tr -d '\r' <"$LAST.console" | sed -n "s/^$1 //p" | head -n1; }
 l2_ok() { # the common checks of an L2 run that ended with poweroff/reboot

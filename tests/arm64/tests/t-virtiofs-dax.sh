@@ -2,10 +2,10 @@
 # ([[vhost_user_fs]] cache_size, --cache-size) and the guest mounting with -o dax=always: the
 # guest's sha256 of host.bin equals L1's and its write reaches the share.
 # Debian's arm64 kernels are built without CONFIG_ZONE_DEVICE, hence without CONFIG_FUSE_DAX
-# (/lane/l2-config says which): with FUSE_DAX=y the mount must show dax=always and the daemon
-# must have served SETUPMAPPING; with FUSE_DAX=n the option is accepted and ignored by the
-# kernel, so the mount must show no dax and the daemon no SETUPMAPPING (I/O goes through FUSE
-# READ/WRITE over the virtqueue).
+# (/lane/l2-config says which): with FUSE_DAX=y the dax=always mount must succeed, show
+# dax=always, and the daemon must have served SETUPMAPPING; with FUSE_DAX=n the kernel must
+# refuse dax=always (EINVAL: virtio_fs_fill_super finds no dax device), the guest then mounts
+# without DAX, and the daemon must have served no SETUPMAPPING (I/O through FUSE READ/WRITE).
 . /lane/lib.sh
 require_kvm
 [ -x "$VFSD" ] || fail "$VFSD missing (make ARCH=arm64)"
@@ -23,6 +23,7 @@ run_vm fs "$TMP/fs.toml" "l2.test=fs l2.fs.tag=daxshare"
 l2_ok
 expect_console "^l2: host.bin sha256 $want"
 expect_console '^PASS: umount'
+expect_err 'shm region 0 at exit: 0 live mappings'
 expect_status 0
 [ "$(cat "$TMP/share/guest.txt" 2>/dev/null)" = "written by L2" ] || fail "guest.txt not in the share"
 for _ in $(seq 1 50); do kill -0 $VPID 2>/dev/null || break; sleep 0.1; done
@@ -33,11 +34,13 @@ echo "$(tr -d '\r' <"$LAST.console" | grep '^l2: mount')"
 setup=$(echo "$stats" | sed -n -E 's/.*setupmapping ([0-9]+).*/\1/p')
 [ -n "$setup" ] || fail "no stats line from microvm-virtiofsd: $(tail -n 5 "$TMP/vfsd.log")"
 if [ "$FUSE_DAX" = y ]; then
+	expect_no_console '^l2: dax=always refused'
 	expect_console '^l2: mount .*dax=always'
 	[ "$setup" -gt 0 ] || fail "dax=always but no SETUPMAPPING"
 	pass "virtio-fs DAX: dax=always, sha256 matches, $setup SETUPMAPPING ($VM_SECS s)"
 else
+	expect_console '^l2: dax=always refused'
 	expect_no_console '^l2: mount .*dax'
 	[ "$setup" -eq 0 ] || fail "SETUPMAPPING from a kernel without FUSE_DAX"
-	pass "virtio-fs (window offered; the stock arm64 kernel has no FUSE_DAX, so no dax): sha256 matches, write reached the share ($VM_SECS s)"
+	pass "virtio-fs (DAX window offered; the stock arm64 kernel has no FUSE_DAX and refuses dax=always): sha256 matches, write reached the share ($VM_SECS s)"
 fi
