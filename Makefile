@@ -50,6 +50,38 @@ ifneq ($(wildcard src/virtiofsd/main_virtiofsd.c),)
 PROGS += $(BUILD)/microvm-virtiofsd
 endif
 
+# Arch (src/arch/arch.h): x86_64 natively; `make ARCH=arm64` cross-builds microvm and
+# microvm-virtiofsd into build/arm64/ with Debian's gcc-aarch64-linux-gnu, statically, against an
+# arm64 sysroot of Debian libraries (scripts/arm64-sysroot.sh: fetched without touching the host's
+# apt state). That build has no API server or ctl client (src/api/server_none.c): Debian ships no
+# static GnuTLS/Kerberos, which libmicrohttpd and libcurl link.
+ARCH ?= x86_64
+ARM64_ONLY := src/arch/arm64/vcpu.c src/arch/arm64/gic.c src/arch/arm64/boot/% src/kvm/arch_arm64.c \
+	src/api/server_none.c
+X86_ONLY := src/arch/x86/% src/acpi/% src/legacy/i8042.c src/legacy/acpi_pm.c src/legacy/boot_timer.c \
+	src/kvm/emul_fixup.c src/kvm/arch_x86.c src/vmm/machine_acpi.c src/api/server.c src/api/ctl.c
+ifeq ($(ARCH),arm64)
+ARM64_SYSROOT := $(shell scripts/arm64-sysroot.sh)
+ARM64_LIBDIR := $(ARM64_SYSROOT)/usr/lib/aarch64-linux-gnu
+CC := aarch64-linux-gnu-gcc
+BUILD := build/arm64
+CFLAGS += -isystem $(ARM64_SYSROOT)/usr/include -isystem $(ARM64_SYSROOT)/usr/include/aarch64-linux-gnu
+LDFLAGS += -static -L$(ARM64_LIBDIR)
+LDLIBS := -lseccomp -lfdt -lz -ljson-c -lm
+LIB_SRCS := $(filter-out $(X86_ONLY),$(LIB_SRCS))
+PROGS := $(BUILD)/microvm $(BUILD)/microvm-virtiofsd
+.PHONY: arm64
+arm64: $(PROGS)
+.DEFAULT_GOAL := arm64
+else ifneq ($(ARCH),x86_64)
+$(error ARCH=$(ARCH): x86_64 or arm64)
+else
+LIB_SRCS := $(filter-out $(ARM64_ONLY),$(LIB_SRCS))
+LDLIBS += -lfdt -lz
+endif
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB := $(BUILD)/libmicrovm.a
+
 # Guest-driver harness (tests/harness/*.c) is linked into unit tests and harness tests.
 HARNESS_SRCS := $(wildcard tests/harness/*.c)
 HARNESS_OBJS := $(HARNESS_SRCS:%.c=$(BUILD)/%.o)

@@ -16,22 +16,26 @@ import re
 import sys
 
 # layer: what it may include besides itself, bottom to top.
-BELOW_VMM = ["util", "config", "security", "arch/x86", "mm", "acpi", "arch/x86/boot", "kvm",
-             "legacy", "pci", "virtio", "vhost_user"]
+BELOW_VMM = ["util", "config", "security", "arch", "arch/x86", "arch/arm64", "mm", "acpi",
+             "arch/x86/boot", "arch/arm64/boot", "kvm", "legacy", "pci", "virtio", "vhost_user"]
 SHARED_RING = ["vhost_user/msg.h", "virtio/virtqueue.h", "virtio/virtio_dev.h"]
 LAYERS = {
     "util":          [],
     "config":        ["util"],
     "security":      ["util", "config"],
     "arch/x86":      ["util"],
-    "mm":            ["util", "arch/x86"],
+    "arch/arm64":    ["util"],
+    # arch/arch.h: the arch interface, picks one arch's layout (arch/boot.h: FILES below)
+    "arch":          ["util", "arch/x86", "arch/arm64"],
+    "mm":            ["util", "arch"],
     "acpi":          ["util", "config", "arch/x86", "mm"],
     "arch/x86/boot": ["util", "arch/x86", "mm", "acpi"],
-    "kvm":           ["util", "config", "security", "arch/x86", "mm", "arch/x86/boot"],
-    "legacy":        ["util", "config", "arch/x86", "mm", "acpi", "kvm"],
-    "pci":           ["util", "config", "arch/x86", "mm", "kvm"],
-    "virtio":        ["util", "config", "security", "arch/x86", "mm", "kvm", "pci"],
-    "vhost_user":    ["util", "config", "security", "arch/x86", "mm", "kvm", "pci", "virtio"],
+    "arch/arm64/boot": ["util", "arch/arm64", "mm"],
+    "kvm":           ["util", "config", "security", "arch", "arch/x86", "arch/arm64", "mm"],
+    "legacy":        ["util", "config", "arch", "arch/x86", "mm", "acpi", "kvm"],
+    "pci":           ["util", "config", "arch", "mm", "kvm"],
+    "virtio":        ["util", "config", "security", "arch", "mm", "kvm", "pci"],
+    "vhost_user":    ["util", "config", "security", "arch", "mm", "kvm", "pci", "virtio"],
     "api":           BELOW_VMM,
     "vmm":           BELOW_VMM + ["api"],
     # The two programs: utilities, guest RAM regions, the vhost-user codec and the split ring.
@@ -44,6 +48,7 @@ LAYERS = {
 }
 # Files the programs share: they may include no more than the programs may.
 FILES = {
+    "arch/boot.h":         ["arch/x86/boot", "arch/arm64/boot"],
     "vhost_user/msg.h":    [],
     "vhost_user/msg.c":    ["util", "vhost_user/msg.h"],
     "virtio/virtio_dev.h": [],

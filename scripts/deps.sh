@@ -13,7 +13,9 @@ PACKAGES=(
 	python3 ca-certificates gdb                                      # tests (70-seccomp-profiles drives gdb)
 	libmicrohttpd-dev libjson-c-dev libcurl4-openssl-dev curl        # control API (src/api/), its tests
 	acpica-tools                                                     # iasl: test_acpi disassembles the ACPI tables
-	qemu-system-arm gcc-aarch64-linux-gnu                            # the arm64 lane (tests/arm64: L1, kvm-probe)
+	zlib1g-dev device-tree-compiler                                  # arm64 Image.gz (zlib), test_fdt runs dtc
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-libc-dev-arm64-cross  # make ARCH=arm64
+	qemu-system-arm                                                  # the arm64 lane (L1 under TCG)
 )
 
 missing=()

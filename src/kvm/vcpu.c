@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* vCPU lifecycle: creation (CPUID, MSRs, LAPIC), boot register state, threads. */
+/* vCPU lifecycle: creation (the arch part: arch_vcpu_init), threads, pause, stop. */
 #include "kvm/vcpu.h"
 
 #include <errno.h>
@@ -13,9 +13,8 @@
 #include <unistd.h>
 
 #include "security/seccomp.h"
-#include "arch/x86/boot/boot.h"
+#include "arch/arch.h"
 #include "util/clock.h"
-#include "arch/x86/cpuid.h"
 #include "kvm/kvm_stats.h"
 #include "util/log.h"
 #include "kvm/run_loop.h"
@@ -23,76 +22,7 @@
 
 #define VCPU_KICK_SIGNAL SIGUSR1
 
-#define MSR_IA32_TSC            0x10
-#define MSR_IA32_SYSENTER_CS    0x174
-#define MSR_IA32_SYSENTER_ESP   0x175
-#define MSR_IA32_SYSENTER_EIP   0x176
-#define MSR_IA32_MISC_ENABLE    0x1a0
-#define MSR_MTRR_DEF_TYPE       0x2ff
-#define MSR_STAR                0xc0000081
-#define MSR_LSTAR               0xc0000082
-#define MSR_CSTAR               0xc0000083
-#define MSR_SYSCALL_MASK        0xc0000084
-#define MSR_KERNEL_GS_BASE      0xc0000102
-
-static int setup_msrs(struct vcpu *vcpu)
-{
-	static const struct { uint32_t index; uint64_t data; } init[] = {
-		{ MSR_IA32_SYSENTER_CS, 0 }, { MSR_IA32_SYSENTER_ESP, 0 }, { MSR_IA32_SYSENTER_EIP, 0 },
-		{ MSR_STAR, 0 }, { MSR_CSTAR, 0 }, { MSR_KERNEL_GS_BASE, 0 }, { MSR_SYSCALL_MASK, 0 },
-		{ MSR_LSTAR, 0 }, { MSR_IA32_TSC, 0 },
-		{ MSR_IA32_MISC_ENABLE, 1 },                /* fast strings */
-		{ MSR_MTRR_DEF_TYPE, (1 << 11) | 6 },       /* MTRRs enabled, default write-back */
-	};
-	const unsigned int n = sizeof(init) / sizeof(init[0]);
-	struct kvm_msrs *msrs = calloc(1, sizeof(*msrs) + n * sizeof(msrs->entries[0]));
-	int ret;
-
-	if (!msrs)
-		return -ENOMEM;
-	msrs->nmsrs = n;
-	for (unsigned int i = 0; i < n; i++) {
-		msrs->entries[i].index = init[i].index;
-		msrs->entries[i].data = init[i].data;
-	}
-	ret = ioctl(vcpu->fd, KVM_SET_MSRS, msrs);
-	free(msrs);
-	if (ret < 0)
-		return -errno;
-	if ((unsigned int)ret != n)
-		pr_debug("vcpu%u: KVM accepted %d of %u MSRs", vcpu->id, ret, n);
-	return 0;
-}
-
-/* LINT0 = ExtINT (the PIC), LINT1 = NMI, as firmware leaves them. */
-static int setup_lapic(struct vcpu *vcpu)
-{
-	struct kvm_lapic_state lapic;
-	uint32_t *lint0 = (uint32_t *)&lapic.regs[0x350];
-	uint32_t *lint1 = (uint32_t *)&lapic.regs[0x360];
-
-	if (ioctl(vcpu->fd, KVM_GET_LAPIC, &lapic) < 0)
-		return -errno;
-	*lint0 = (*lint0 & ~0x700U) | 0x700;   /* delivery mode ExtINT */
-	*lint1 = (*lint1 & ~0x700U) | 0x400;   /* delivery mode NMI */
-	if (ioctl(vcpu->fd, KVM_SET_LAPIC, &lapic) < 0)
-		return -errno;
-	return 0;
-}
-
-static int setup_fpu(struct vcpu *vcpu)
-{
-	struct kvm_fpu fpu;
-
-	memset(&fpu, 0, sizeof(fpu));
-	fpu.fcw = 0x37f;
-	fpu.mxcsr = 0x1f80;
-	if (ioctl(vcpu->fd, KVM_SET_FPU, &fpu) < 0)
-		return -errno;
-	return 0;
-}
-
-static int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id, struct kvm_cpuid2 *cpuid)
+static int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id)
 {
 	int ret;
 
@@ -120,17 +50,7 @@ static int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id, struct
 		pr_err("mmap kvm_run of vcpu %u: %s", id, strerror(errno));
 		return ret;
 	}
-	cpuid_set_topology(cpuid, id, vm->nr_vcpus);
-	if (ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) < 0) {
-		ret = -errno;
-		pr_err("KVM_SET_CPUID2 on vcpu %u: %s", id, strerror(errno));
-		return ret;
-	}
-	ret = setup_msrs(vcpu);
-	if (!ret)
-		ret = setup_lapic(vcpu);
-	if (!ret)
-		ret = setup_fpu(vcpu);
+	ret = arch_vcpu_init(vcpu);
 	if (ret)
 		pr_err("cannot initialise vcpu %u: %s", id, strerror(-ret));
 	return ret;
@@ -138,7 +58,6 @@ static int vcpu_create(struct vm *vm, struct vcpu *vcpu, unsigned int id, struct
 
 int vcpus_create(struct vm *vm, unsigned int nr)
 {
-	struct kvm_cpuid2 *cpuid;
 	int max, ret = 0;
 
 	max = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
@@ -149,15 +68,9 @@ int vcpus_create(struct vm *vm, unsigned int nr)
 		       max > 0 && max < VM_MAX_VCPUS ? max : VM_MAX_VCPUS);
 		return -EINVAL;
 	}
-	cpuid = cpuid_get_supported(vm->kvm_fd);
-	if (!cpuid) {
-		pr_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
-		return -errno;
-	}
 	vm->vcpus = calloc(nr, sizeof(*vm->vcpus));
 	if (!vm->vcpus) {
 		pr_err("out of memory for %u vCPUs", nr);
-		free(cpuid);
 		return -ENOMEM;
 	}
 	vm->nr_vcpus = nr;
@@ -166,58 +79,8 @@ int vcpus_create(struct vm *vm, unsigned int nr)
 	for (unsigned int i = 0; i < nr; i++)
 		vm->vcpus[i].fd = vm->vcpus[i].stats_fd = -1;
 	for (unsigned int i = 0; i < nr && !ret; i++)
-		ret = vcpu_create(vm, &vm->vcpus[i], i, cpuid);
-	free(cpuid);
-	return ret;
-}
-
-static struct kvm_segment flat_segment(uint16_t selector, uint8_t type, bool code64)
-{
-	return (struct kvm_segment){
-		.base = 0, .limit = 0xffffffff, .selector = selector, .type = type,
-		.present = 1, .dpl = 0, .db = code64 ? 0 : 1, .s = 1, .l = code64 ? 1 : 0, .g = 1,
-	};
-}
-
-int vcpu_boot_setup(struct vcpu *vcpu, const struct boot_entry *be)
-{
-	struct kvm_sregs sregs;
-	struct kvm_regs regs;
-	struct kvm_segment data = flat_segment(0x18, 3, false);
-
-	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
-		return -errno;
-	sregs.gdt.base = be->gdt_base;
-	sregs.gdt.limit = be->gdt_limit;
-	sregs.idt.base = 0;
-	sregs.idt.limit = 0;
-	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
-	sregs.tr = (struct kvm_segment){ .selector = 0, .limit = 0xffff, .type = 11, .present = 1 };
-	sregs.ldt = (struct kvm_segment){ .selector = 0, .limit = 0xffff, .type = 2, .present = 1 };
-	memset(&regs, 0, sizeof(regs));
-	regs.rflags = 0x2;
-	regs.rip = be->rip;
-	if (be->protocol == BOOT_LINUX64) {
-		sregs.cs = flat_segment(0x10, 11, true);
-		sregs.cr0 = 0x80050033;     /* PG WP NE ET MP PE */
-		sregs.cr3 = be->cr3;
-		sregs.cr4 = 0x20;           /* PAE */
-		sregs.efer = 0x500;         /* LME LMA */
-		regs.rsi = be->rsi;
-		regs.rsp = regs.rbp = 0x8ff0;
-	} else {
-		sregs.cs = flat_segment(0x08, 11, false);
-		sregs.cr0 = 0x11;           /* ET PE, paging off */
-		sregs.cr3 = 0;
-		sregs.cr4 = 0;
-		sregs.efer = 0;
-		regs.rbx = be->rbx;
-	}
-	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0)
-		return -errno;
-	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0)
-		return -errno;
-	return 0;
+		ret = vcpu_create(vm, &vm->vcpus[i], i);
+	return ret ? ret : arch_vcpus_created(vm);
 }
 
 static void kick_handler(int sig)
@@ -368,25 +231,18 @@ void vcpus_dump(struct vm *vm)
 	static const char *const mp_states[] = {
 		[KVM_MP_STATE_RUNNABLE] = "runnable", [KVM_MP_STATE_UNINITIALIZED] = "waiting for INIT",
 		[KVM_MP_STATE_INIT_RECEIVED] = "INIT received", [KVM_MP_STATE_HALTED] = "halted",
-		[KVM_MP_STATE_SIPI_RECEIVED] = "SIPI received",
+		[KVM_MP_STATE_SIPI_RECEIVED] = "SIPI received", [KVM_MP_STATE_STOPPED] = "stopped",
 	};
 
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *vcpu = &vm->vcpus[i];
 		struct kvm_mp_state mp = { 0 };
-		struct kvm_regs regs;
-		struct kvm_sregs sregs;
 
-		if (vcpu->fd < 0 || ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 ||
-		    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
+		if (vcpu->fd < 0)
 			continue;
 		ioctl(vcpu->fd, KVM_GET_MP_STATE, &mp);
-		pr_info("vcpu%u: %s, rip 0x%llx rsp 0x%llx rflags 0x%llx cr0 0x%llx cr3 0x%llx, %lu exits",
-			i, mp.mp_state < sizeof(mp_states) / sizeof(mp_states[0]) && mp_states[mp.mp_state] ?
-			mp_states[mp.mp_state] : "?", (unsigned long long)regs.rip,
-			(unsigned long long)regs.rsp, (unsigned long long)regs.rflags,
-			(unsigned long long)sregs.cr0, (unsigned long long)sregs.cr3,
-			atomic_load(&vcpu->exits));
+		arch_vcpu_dump(vcpu, mp.mp_state < sizeof(mp_states) / sizeof(mp_states[0]) &&
+			       mp_states[mp.mp_state] ? mp_states[mp.mp_state] : "?");
 	}
 }
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The KVM VM: fds, irqchip, PIT, guest RAM memslots, GSI routing, irqfd/ioeventfd. */
+/* The KVM VM: fds, the arch's irqchip (arch_vm_init), guest RAM memslots, GSI routing, irqfd/ioeventfd. */
 #include "kvm/vm.h"
 
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "arch/arch.h"
 #include "util/log.h"
 
 #ifndef KVM_CAP_MEMORY_FAULT_INFO
@@ -67,18 +68,6 @@ int vm_init_harness(struct vm *vm, uint64_t ram_size)
 
 static int commit_routes(struct vm *vm);
 
-static int set_identity_and_tss(struct vm *vm)
-{
-	/* Intel VMX needs these below 4 GiB, outside RAM; harmless elsewhere. */
-	uint64_t identity = 0xfeffc000;
-
-	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0 && errno != EINVAL)
-		pr_debug("KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
-	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, 0xfeffd000UL) < 0)
-		pr_debug("KVM_SET_TSS_ADDR: %s", strerror(errno));
-	return 0;
-}
-
 static int register_ram(struct vm *vm)
 {
 	for (unsigned int i = 0; i < vm->mem.nr_regions; i++) {
@@ -97,7 +86,6 @@ static int register_ram(struct vm *vm)
 
 int vm_init(struct vm *vm, uint64_t ram_size)
 {
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	int ret, n;
 
 	memset(vm, 0, sizeof(*vm));
@@ -117,7 +105,7 @@ int vm_init(struct vm *vm, uint64_t ram_size)
 		ret = -ENOTSUP;
 		goto fail;
 	}
-	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, arch_vm_type());
 	if (vm->vm_fd < 0) {
 		ret = -errno;
 		pr_err("KVM_CREATE_VM: %s", strerror(errno));
@@ -139,17 +127,9 @@ int vm_init(struct vm *vm, uint64_t ram_size)
 		       strerror(-ret));
 		goto fail;
 	}
-	set_identity_and_tss(vm);
-	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
-		ret = -errno;
-		pr_err("KVM_CREATE_IRQCHIP: %s", strerror(errno));
+	ret = arch_vm_init(vm);
+	if (ret < 0)
 		goto fail;
-	}
-	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
-		ret = -errno;
-		pr_err("KVM_CREATE_PIT2: %s", strerror(errno));
-		goto fail;
-	}
 	ret = register_ram(vm);
 	if (ret < 0) {
 		pr_err("cannot register guest RAM with KVM: %s", strerror(-ret));
@@ -298,7 +278,7 @@ int vm_memslot_set(struct vm *vm, int slot, uint64_t gpa, uint64_t size, void *h
 
 int vm_irq_line(struct vm *vm, uint32_t irq, int level)
 {
-	struct kvm_irq_level l = { .irq = irq, .level = (uint32_t)level };
+	struct kvm_irq_level l = { .irq = arch_irq_line(irq), .level = (uint32_t)level };
 
 	if (vm->vm_fd < 0)
 		return 0;
@@ -319,26 +299,7 @@ static int commit_routes(struct vm *vm)
 	table = calloc(1, sizeof(*table) + (VM_MAX_GSI + 24) * sizeof(table->entries[0]));
 	if (!table)
 		return -ENOMEM;
-	/*
-	 * Legacy pins, as the MP table describes them: GSI n -> PIC pin n % 8 for n < 16 and
-	 * IOAPIC pin n, except the PIT's GSI 0 which is wired to IOAPIC pin 2 (GSI 2 is the
-	 * PIC cascade and has no IOAPIC route), like QEMU/KVM's interrupt source override.
-	 */
-	for (uint32_t gsi = 0; gsi < VM_IRQCHIP_GSIS; gsi++) {
-		if (gsi < 16) {
-			table->entries[n++] = (struct kvm_irq_routing_entry){
-				.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
-				.u.irqchip = { .irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
-					       .pin = gsi % 8 },
-			};
-		}
-		if (gsi == 2)
-			continue;
-		table->entries[n++] = (struct kvm_irq_routing_entry){
-			.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi == 0 ? 2 : gsi },
-		};
-	}
+	n = arch_irq_routes(table->entries);
 	for (uint32_t gsi = VM_IRQCHIP_GSIS; gsi < VM_MAX_GSI; gsi++)
 		if (vm->gsi_used[gsi] && vm->routes[gsi].type == KVM_IRQ_ROUTING_MSI)
 			table->entries[n++] = vm->routes[gsi];
@@ -366,7 +327,7 @@ int vm_gsi_alloc(struct vm *vm)
 	return gsi;
 }
 
-int vm_gsi_set_msi(struct vm *vm, int gsi, uint64_t addr, uint32_t data)
+int vm_gsi_set_msi(struct vm *vm, int gsi, uint64_t addr, uint32_t data, uint32_t devid)
 {
 	int ret;
 
@@ -377,6 +338,7 @@ int vm_gsi_set_msi(struct vm *vm, int gsi, uint64_t addr, uint32_t data)
 		.gsi = (uint32_t)gsi, .type = KVM_IRQ_ROUTING_MSI,
 		.u.msi = { .address_lo = (uint32_t)addr, .address_hi = (uint32_t)(addr >> 32), .data = data },
 	};
+	arch_msi_route_devid(&vm->routes[gsi], devid);
 	ret = commit_routes(vm);
 	pthread_mutex_unlock(&vm->gsi_lock);
 	return ret;

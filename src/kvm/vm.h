@@ -62,7 +62,7 @@ struct vm {
 	unsigned int parked;       /* vCPUs parked, under pause_lock */
 };
 
-/* Opens /dev/kvm, creates the VM, irqchip, PIT, allocates RAM and its memslots. 0 or -errno. */
+/* Opens /dev/kvm, creates the VM, the arch's irqchip (arch_vm_init), RAM and its memslots. 0 or -errno. */
 int vm_init(struct vm *vm, uint64_t ram_size);
 /* RAM and buses only, no KVM: for the guest-driver harness. */
 int vm_init_harness(struct vm *vm, uint64_t ram_size);
@@ -89,9 +89,12 @@ int vm_repair_memory(struct vm *vm, uint64_t gpa);
 /* Level of a legacy IRQ line (IOAPIC pin / PIC). */
 int vm_irq_line(struct vm *vm, uint32_t irq, int level);
 
-/* MSI routes: allocate a GSI (>= VM_IRQCHIP_GSIS), point it at an MSI message, free it. */
+/*
+ * MSI routes: allocate a GSI (>= VM_IRQCHIP_GSIS), point it at an MSI message from the PCI
+ * requester id devid (bus << 8 | devfn: arm64's ITS needs it, x86 ignores it), free it.
+ */
 int vm_gsi_alloc(struct vm *vm);
-int vm_gsi_set_msi(struct vm *vm, int gsi, uint64_t addr, uint32_t data);
+int vm_gsi_set_msi(struct vm *vm, int gsi, uint64_t addr, uint32_t data, uint32_t devid);
 void vm_gsi_free(struct vm *vm, int gsi);
 
 /* irqfd: writes to fd inject gsi. ioeventfd: guest writes of len bytes at addr signal fd. */

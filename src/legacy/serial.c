@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "arch/x86/layout.h"
+#include "arch/arch.h"
 #include "util/log.h"
 #include "kvm/vm.h"
 
@@ -42,7 +42,8 @@ int serial_init(struct serial *s, struct vm *vm, int out_fd)
 	s->msr = MSR_DEFAULT;
 	s->mcr = 0x08; /* OUT2 */
 	pthread_mutex_init(&s->lock, NULL);
-	return bus_register(&vm->pio_bus, PORT_SERIAL0, 8, &serial_ops, s, "serial0");
+	/* x86: ports 0x3f8-0x3ff; arm64: the same registers as bytes over MMIO (ns16550a) */
+	return bus_register(&vm->ARCH_SERIAL_BUS, ARCH_SERIAL_ADDR, 8, &serial_ops, s, "serial0");
 }
 
 /*

@@ -6,7 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "arch/x86/layout.h"
+#include "arch/arch.h"
 
 int guest_mem_init(struct guest_mem *gm, uint64_t size)
 {
@@ -28,7 +28,8 @@ int guest_mem_init(struct guest_mem *gm, uint64_t size)
 	}
 	gm->size = size;
 	low = size < LAYOUT_LOW_RAM_MAX ? size : LAYOUT_LOW_RAM_MAX;
-	gm->regions[0] = (struct guest_mem_region){ .gpa = 0, .size = low, .fd_offset = 0, .hva = gm->base };
+	gm->regions[0] = (struct guest_mem_region){ .gpa = LAYOUT_RAM_BASE, .size = low, .fd_offset = 0,
+						    .hva = gm->base };
 	gm->nr_regions = 1;
 	if (size > low) {
 		gm->regions[1] = (struct guest_mem_region){
@@ -92,7 +93,7 @@ int guest_mem_write(const struct guest_mem *gm, uint64_t gpa, const void *buf, u
 uint64_t guest_mem_layout_end(uint64_t size)
 {
 	if (size <= LAYOUT_LOW_RAM_MAX)
-		return size;
+		return LAYOUT_RAM_BASE + size;
 	return LAYOUT_HIGH_RAM_START + (size - LAYOUT_LOW_RAM_MAX);
 }
 

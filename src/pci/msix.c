@@ -40,7 +40,8 @@ static void update_route(struct msix *m, struct msix_vector *v)
 {
 	uint64_t addr = (uint64_t)v->addr_hi << 32 | v->addr_lo;
 
-	if (vm_gsi_set_msi(m->vm, v->gsi, addr, v->data) < 0)
+	/* requester id: bus 0, function 0 of the device's slot */
+	if (vm_gsi_set_msi(m->vm, v->gsi, addr, v->data, (uint32_t)m->pdev->slot << 3) < 0)
 		pr_warn_rl("msix: %s: cannot route vector to MSI 0x%llx/0x%x", m->pdev->name,
 			   (unsigned long long)addr, v->data);
 	v->routed = true;

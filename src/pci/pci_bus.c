@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arch/x86/layout.h"
+#include "arch/arch.h"
 #include "util/log.h"
 #include "kvm/vm.h"
 
@@ -90,6 +90,7 @@ void pci_cfg_access(struct pci_bus *bus, unsigned int slot, uint32_t offset, voi
 	pthread_mutex_unlock(&bus->lock);
 }
 
+#if ARCH_HAS_PIO /* x86 only: arm64 reaches config space through ECAM alone */
 /* 0xCF8: the address latch, 32-bit accesses only (byte accesses are other chipset ports). */
 static void cf8_read(void *opaque, uint64_t offset, void *data, uint32_t len)
 {
@@ -144,6 +145,35 @@ static void cfc_write(void *opaque, uint64_t offset, const void *data, uint32_t 
 	cfc_access(opaque, offset, (void *)data, len, true);
 }
 
+static const struct bus_ops cf8_ops = { .read = cf8_read, .write = cf8_write };
+static const struct bus_ops cfc_ops = { .read = cfc_read, .write = cfc_write };
+
+static int register_pio(struct pci_bus *bus)
+{
+	if (bus_register(&bus->vm->pio_bus, PORT_PCI_CONFIG_ADDR, 4, &cf8_ops, bus, "pci-cf8") < 0 ||
+	    bus_register(&bus->vm->pio_bus, PORT_PCI_CONFIG_DATA, 4, &cfc_ops, bus, "pci-cfc") < 0)
+		return -1;
+	return 0;
+}
+
+static void unregister_pio(struct pci_bus *bus)
+{
+	bus_unregister(&bus->vm->pio_bus, PORT_PCI_CONFIG_ADDR, bus);
+	bus_unregister(&bus->vm->pio_bus, PORT_PCI_CONFIG_DATA, bus);
+}
+#else
+static int register_pio(struct pci_bus *bus)
+{
+	(void)bus;
+	return 0;
+}
+
+static void unregister_pio(struct pci_bus *bus)
+{
+	(void)bus;
+}
+#endif
+
 static void ecam_access(struct pci_bus *bus, uint64_t offset, void *data, uint32_t len, bool wr)
 {
 	unsigned int slot = (offset >> 15) & 0x1f, fn = (offset >> 12) & 0x7;
@@ -166,8 +196,6 @@ static void ecam_write(void *opaque, uint64_t offset, const void *data, uint32_t
 	ecam_access(opaque, offset, (void *)data, len, true);
 }
 
-static const struct bus_ops cf8_ops = { .read = cf8_read, .write = cf8_write };
-static const struct bus_ops cfc_ops = { .read = cfc_read, .write = cfc_write };
 static const struct bus_ops ecam_ops = { .read = ecam_read, .write = ecam_write };
 
 void pci_dev_init(struct pci_dev *dev, const char *name, uint16_t vendor, uint16_t device,
@@ -236,8 +264,7 @@ struct pci_bus *pci_bus_create(struct vm *vm)
 	pci_mmio64_window(guest_mem_end(&vm->mem), &bus->mmio64_base, &bus->mmio64_end);
 	bus->mmio64_next = bus->mmio64_base;
 	host_bridge_init(bus);
-	if (bus_register(&vm->pio_bus, PORT_PCI_CONFIG_ADDR, 4, &cf8_ops, bus, "pci-cf8") < 0 ||
-	    bus_register(&vm->pio_bus, PORT_PCI_CONFIG_DATA, 4, &cfc_ops, bus, "pci-cfc") < 0 ||
+	if (register_pio(bus) < 0 ||
 	    bus_register(&vm->mmio_bus, LAYOUT_PCI_ECAM_BASE, LAYOUT_PCI_ECAM_SIZE, &ecam_ops, bus,
 			 "pci-ecam") < 0) {
 		pr_err("pci: cannot register configuration ports (already taken)");
@@ -260,8 +287,7 @@ void pci_bus_destroy(struct pci_bus *bus)
 		if (dev->ops && dev->ops->destroy)
 			dev->ops->destroy(dev);
 	}
-	bus_unregister(&bus->vm->pio_bus, PORT_PCI_CONFIG_ADDR, bus);
-	bus_unregister(&bus->vm->pio_bus, PORT_PCI_CONFIG_DATA, bus);
+	unregister_pio(bus);
 	bus_unregister(&bus->vm->mmio_bus, LAYOUT_PCI_ECAM_BASE, bus);
 	pthread_mutex_destroy(&bus->lock);
 	free(bus);

@@ -6,11 +6,13 @@
  * aligned after RAM and ends LAYOUT_PCI_MMIO64_SIZE later or at the guest's physical address
  * limit (CPUID 0x80000008, the host's: KVM passes it through), whichever is lower.
  */
-#include <cpuid.h>
 #include <errno.h>
 
 #include "pci/pci.h"
-#include "arch/x86/layout.h"
+#include "arch/arch.h"
+#if !defined(__aarch64__)
+#include <cpuid.h>
+#endif
 
 #define BAR_MIN_SIZE 4096ULL
 
@@ -34,6 +36,13 @@ int pci_window_alloc(uint64_t *next, uint64_t end, uint64_t size, uint64_t *out)
 	return 0;
 }
 
+#if defined(__aarch64__)
+/* arm64: the IPA size the VM is created with (KVM's default, VM type 0). */
+static unsigned int phys_bits(void)
+{
+	return LAYOUT_IPA_BITS;
+}
+#else
 /* Guest-physical address bits: CPUID 0x80000008 EAX[7:0], 36 if the leaf is missing. */
 static unsigned int phys_bits(void)
 {
@@ -44,6 +53,7 @@ static unsigned int phys_bits(void)
 		return 36;
 	return a & 0xff;
 }
+#endif
 
 void pci_mmio64_window(uint64_t ram_end, uint64_t *base, uint64_t *end)
 {

@@ -87,6 +87,9 @@ static const struct sc_rule group_vcpu_ioctl[] = {
 	IOCTL(KVM_RUN), IOCTL(KVM_GET_REGS), IOCTL(KVM_SET_REGS), IOCTL(KVM_GET_SREGS),
 	IOCTL(KVM_SET_SREGS), IOCTL(KVM_GET_VCPU_EVENTS), IOCTL(KVM_SET_VCPU_EVENTS),
 	IOCTL(KVM_TRANSLATE), IOCTL(KVM_GET_FPU),
+#if defined(__aarch64__)
+	IOCTL(KVM_GET_ONE_REG),  /* the PC for an error report (arm64 has no KVM_GET_REGS) */
+#endif
 	/* shm window repairs: fault-safe probes and copies on the own process (shm_region.c) */
 	ALLOW(process_vm_readv), ALLOW(process_vm_writev),
 	ALLOW(pread64),          /* KVM stats fds: the boot timer's -v report (kvm/kvm_stats.h) */
@@ -169,6 +172,9 @@ static const struct sc_rule group_main[] = {
 	/* /proc/self/status for the -v memory report: read-only, never creating */
 	ALLOW1(openat, 2, O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, O_RDONLY),
 	IOCTL(KVM_GET_REGS), IOCTL(KVM_GET_SREGS), IOCTL(KVM_GET_MP_STATE), /* vcpus_dump */
+#if defined(__aarch64__)
+	IOCTL(KVM_GET_ONE_REG),  /* vcpus_dump: arm64 reads PC/SP/PSTATE one register at a time */
+#endif
 	END
 };
 
@@ -375,6 +381,13 @@ static int add_rule(scmp_filter_ctx ctx, const struct sc_rule *r)
 	struct scmp_arg_cmp cmp[2];
 	uint32_t action = r->err ? SCMP_ACT_ERRNO((uint32_t)r->err) : SCMP_ACT_ALLOW;
 
+	/*
+	 * Syscalls this arch does not have (arm64 has no open, poll, epoll_wait, unlink, renameat,
+	 * ...: only their *at/p* forms, which the groups list too): SCMP_SYS gives libseccomp's
+	 * negative pseudo number; nothing to allow.
+	 */
+	if (r->nr < 0)
+		return 0;
 	for (unsigned int i = 0; i < r->nargs; i++)
 		cmp[i] = (struct scmp_arg_cmp){ .arg = r->a[i].arg, .op = SCMP_CMP_MASKED_EQ,
 						.datum_a = r->a[i].mask, .datum_b = r->a[i].val };

@@ -11,7 +11,7 @@
 
 #include "vhost_user/shmem.h"
 #include "virtio/virtio_pci.h"
-#include "arch/x86/layout.h"
+#include "arch/arch.h"
 #include "util/log.h"
 
 #define REQ_FMT "SHMEM_%s shmid=%u fd_offset=0x%llx shm_offset=0x%llx len=0x%llx flags=0x%llx: %s"

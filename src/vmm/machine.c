@@ -8,6 +8,7 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "arch/arch.h"
 #include "config/config.h"
 #include "security/privileges.h"
 #include "security/seccomp.h"
@@ -66,7 +67,7 @@ static int load_boot(struct machine *m, const struct vm_config *cfg)
 	}
 	pr_debug("kernel loaded at 0x%llx-0x%llx, entry 0x%llx (%s)",
 		 (unsigned long long)m->boot.kernel_start, (unsigned long long)m->boot.kernel_end,
-		 (unsigned long long)m->boot.rip, m->boot.protocol == BOOT_PVH ? "PVH" : "64-bit");
+		 (unsigned long long)m->boot.rip, BOOT_PROTOCOL_NAME(&m->boot));
 	ret = 0;
 out:
 	file_map_close(&kernel);
@@ -107,8 +108,8 @@ int machine_create(struct machine *m, const struct vm_config *cfg, uint64_t t0_n
 	ret = load_boot(m, cfg);
 	if (ret)
 		return ret;
-	if (serial_init(&m->serial, &m->vm, STDOUT_FILENO) || i8042_init(&m->vm) ||
-	    boot_timer_init(&m->vm, t0_ns)) {
+	if (serial_init(&m->serial, &m->vm, STDOUT_FILENO) ||
+	    (ARCH_HAS_PIO && (i8042_init(&m->vm) || boot_timer_init(&m->vm, t0_ns)))) {
 		pr_err("cannot register the legacy devices");
 		return EXIT_HOST_ERROR;
 	}

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "arch/x86/boot/boot.h"
+#include "arch/boot.h"
 #include "legacy/serial.h"
 #include "kvm/vm.h"
 

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "arch/arch.h"
 #include "api/api.h"
 #include "config/config.h"
 #include "vhost_user/shmem.h"
@@ -71,8 +72,8 @@ static int op_reboot(void *ctx)
 
 int machine_power_button(struct machine *m)
 {
-	if (!m->cfg->acpi)
-		return -ENOTSUP;	/* MP table only: no GED, no button */
+	if (!ARCH_HAS_ACPI || !m->cfg->acpi)
+		return -ENOTSUP;	/* MP table or device tree only: no GED, no button */
 	return acpi_pm_power_button(&m->vm);
 }
 

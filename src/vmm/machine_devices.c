@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/arch.h"
 #include "config/config.h"
 #include "pci/pci.h"
 #include "vhost_user/vhost_user.h"
@@ -104,7 +105,8 @@ int machine_devices_create(struct machine *m, const struct vm_config *cfg)
 		if (ret)
 			return ret;
 	}
-	return cfg->acpi ? machine_acpi_setup(m, cfg->vcpus, md->pci) : 0;
+	/* arm64: the device tree (boot_setup) describes the machine, [machine] acpi is x86's */
+	return ARCH_HAS_ACPI && cfg->acpi ? machine_acpi_setup(m, cfg->vcpus, md->pci) : 0;
 }
 
 unsigned int machine_nr_devices(struct machine *m)

@@ -48,6 +48,9 @@ struct boot_entry {
 	uint64_t initrd_size;
 };
 
+/* For messages: which protocol boot_setup picked. */
+#define BOOT_PROTOCOL_NAME(be) ((be)->protocol == BOOT_PVH ? "PVH" : "64-bit")
+
 /* GDT selectors written by boot_setup. */
 #define BOOT_GDT_CODE32  0x08
 #define BOOT_GDT_CODE64  0x10
