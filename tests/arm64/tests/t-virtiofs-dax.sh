@@ -35,12 +35,12 @@ setup=$(echo "$stats" | sed -n -E 's/.*setupmapping ([0-9]+).*/\1/p')
 [ -n "$setup" ] || fail "no stats line from microvm-virtiofsd: $(tail -n 5 "$TMP/vfsd.log")"
 if [ "$FUSE_DAX" = y ]; then
 	expect_no_console '^l2: dax=always refused'
-	expect_console '^l2: mount .*dax=always'
+	expect_console '^l2: mount [^ ]+ /mnt virtiofs [^ ]*dax=always'
 	[ "$setup" -gt 0 ] || fail "dax=always but no SETUPMAPPING"
 	pass "virtio-fs DAX: dax=always, sha256 matches, $setup SETUPMAPPING ($VM_SECS s)"
 else
 	expect_console '^l2: dax=always refused'
-	expect_no_console '^l2: mount .*dax'
+	expect_no_console '^l2: mount [^ ]+ /mnt virtiofs [^ ]*dax'
 	[ "$setup" -eq 0 ] || fail "SETUPMAPPING from a kernel without FUSE_DAX"
 	pass "virtio-fs (DAX window offered; the stock arm64 kernel has no FUSE_DAX and refuses dax=always): sha256 matches, write reached the share ($VM_SECS s)"
 fi
