@@ -12,7 +12,7 @@ for i in $(seq 1 $runs); do
 	VM_STDIN=$TMP/in start_vm "b$i" "$TMP/b.toml" "l2.test=boot l2.wait=1"
 	await_console '^L2-WAIT'
 	line="$AWAIT_SECS"
-	for s in exits mmio_exit_user mmio_exit_kernel hvc_exit_stat wfi_exit_stat irq_exits; do
+	for s in exits mmio_exit_user mmio_exit_kernel hvc_exit_stat wfi_exit_stat; do
 		v=$(cat /sys/kernel/debug/kvm/*-*/$s 2>/dev/null | head -n1)
 		line="$line ${v:--}"
 	done
@@ -25,7 +25,7 @@ done
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 echo "bench: | stock arm64 L2, 1 vCPU, medians of $runs | microvm | BRIEF s.8 test VMM | ratio |"
 col=1
-for n in "time to init (s)" exits mmio_exit_user mmio_exit_kernel hvc_exit_stat wfi_exit_stat irq_exits; do
+for n in "time to init (s)" exits mmio_exit_user mmio_exit_kernel hvc_exit_stat wfi_exit_stat; do
 	m=$(cut -d' ' -f$col "$TMP/res" | median)
 	case "$n" in
 	"time to init (s)") ref=7.5 ;; mmio_exit_user) ref=1500 ;; *) ref=- ;;

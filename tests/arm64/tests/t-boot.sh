@@ -16,7 +16,7 @@ stats=
 for d in /sys/kernel/debug/kvm/*-*; do
 	[ -d "$d" ] || continue
 	for s in exits mmio_exit_user mmio_exit_kernel hvc_exit_stat wfe_exit_stat wfi_exit_stat \
-		irq_exits signal_exits halt_wakeup; do
+		signal_exits halt_wakeup; do
 		[ -f "$d/$s" ] && stats="$stats $s=$(cat "$d/$s")"
 	done
 done
