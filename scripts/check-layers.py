@@ -31,11 +31,11 @@ LAYERS = {
     "acpi":          ["util", "config", "arch/x86", "mm"],
     "arch/x86/boot": ["util", "arch/x86", "mm", "acpi"],
     "arch/arm64/boot": ["util", "arch/arm64", "mm"],
-    "kvm":           ["util", "config", "security", "arch", "arch/x86", "arch/arm64", "mm"],
+    "kvm":           ["util", "config", "arch", "arch/x86", "arch/arm64", "mm"],
     "legacy":        ["util", "config", "arch", "arch/x86", "mm", "acpi", "kvm"],
     "pci":           ["util", "config", "arch", "mm", "kvm"],
     "virtio":        ["util", "config", "security", "arch", "mm", "kvm", "pci"],
-    "vhost_user":    ["util", "config", "security", "arch", "mm", "kvm", "pci", "virtio"],
+    "vhost_user":    ["util", "config", "arch", "mm", "kvm", "pci", "virtio"],
     "api":           BELOW_VMM,
     "vmm":           BELOW_VMM + ["api"],
     # The two programs: utilities, guest RAM regions, the vhost-user codec and the split ring.

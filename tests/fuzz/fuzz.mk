@@ -12,9 +12,9 @@ FUZZ_DIR := build/fuzz
 FUZZ_SECONDS ?= 20
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Isrc -D_GNU_SOURCE -Wall -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
-FUZZ_LIBS := -lseccomp -lpthread -lm $(API_LIBS)
+FUZZ_LIBS := -lseccomp -lpthread -lm $(API_LIBS) -lfdt -lz
 
-FUZZ_LIB_SRCS := $(filter-out $(PROG_SRCS),$(wildcard src/*/*.c src/*/*/*.c src/*/*/*/*.c))
+FUZZ_LIB_SRCS := $(filter-out $(PROG_SRCS) $(ARM64_ONLY),$(wildcard src/*/*.c src/*/*/*.c src/*/*/*/*.c))
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_DIR)/%.o)
 FUZZ_LIB := $(FUZZ_DIR)/libmicrovm.a
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
