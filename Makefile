@@ -155,6 +155,19 @@ test-realkvm: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) tests/realkvm/run.sh
 
+# The arm64 lane (tests/arm64/README.md): the arm64 build (make ARCH=arm64, into $(BUILD)/arm64)
+# boots Debian's stock arm64 kernel under KVM in L1 (qemu-system-aarch64 TCG with EL2).
+ARM64_BUILD ?= $(BUILD)/arm64
+.PHONY: test-arm64 bench-arm64 arm64-lane-bins
+arm64-lane-bins:
+	@$(MAKE) --no-print-directory ARCH=arm64 BUILD=$(ARM64_BUILD) $(ARM64_BUILD)/microvm $(ARM64_BUILD)/microvm-virtiofsd
+test-arm64: deps
+	@$(MAKE) --no-print-directory arm64-lane-bins
+	@BUILD=$(BUILD) ARM64_BUILD=$(ARM64_BUILD) tests/arm64/run.sh
+bench-arm64: deps
+	@$(MAKE) --no-print-directory arm64-lane-bins
+	@BUILD=$(BUILD) ARM64_BUILD=$(ARM64_BUILD) ARM64_TESTS='b-*.sh' ARM64_WORK=$(BUILD)/arm64-bench tests/arm64/run.sh
+
 run: deps
 	@$(MAKE) --no-print-directory all guest-kit
 	$(BUILD)/microvm run --config configs/default.toml

@@ -8,6 +8,7 @@
 #   5. valgrind memcheck on the unit tests (zero leaks)
 #   6. every fuzz target for FUZZ_SECONDS each
 #   (after 2) the real-KVM lane: tests/realkvm in L1 (kvm_amd nested in QEMU TCG), <= 15 min
+#   (after it) the arm64 lane: tests/arm64, make ARCH=arm64 under KVM in qemu-system-aarch64 TCG
 set -u
 cd "$(dirname "$0")/.."
 export BUILD=${BUILD:-build}
@@ -23,8 +24,8 @@ phase() { # name, command...
 	"$@" 2>&1 | tee "$log"
 	local rc=${PIPESTATUS[0]}
 	local p f
-	p=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1 | sed -E 's/.*: ([0-9]+) passed.*/\1/')
-	f=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1 | sed -E 's/.* ([0-9]+) failed.*/\1/')
+	p=$(grep -E '^[a-z0-9-]+: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1 | sed -E 's/.*: ([0-9]+) passed.*/\1/')
+	f=$(grep -E '^[a-z0-9-]+: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1 | sed -E 's/.* ([0-9]+) failed.*/\1/')
 	p=${p:-0}; f=${f:-0}
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 	total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
@@ -37,6 +38,7 @@ UNIT_BINS=$(ls "$BUILD"/tests/test_* 2>/dev/null | grep -v '\.d$' | sort)
 phase unit tests/run_unit.sh $UNIT_BINS
 phase integration tests/run_integration.sh
 phase realkvm tests/realkvm/run.sh
+phase arm64 bash -c "$MAKE arm64-lane-bins >/dev/null && tests/arm64/run.sh"
 if [ "${MICROVM_QUICK:-0}" != 1 ]; then
 	phase sanitizers bash -c "$MAKE SAN=1 BUILD=build/san unit-test-bins >/dev/null && CK_TIMEOUT_MULTIPLIER=3 tests/run_unit.sh \$(ls build/san/tests/test_* | grep -v '\.d\$' | sort)"
 	TSAN_TESTS="test_blk test_msix test_pci_kvm test_seccomp test_shm_region test_shmem_requests
