@@ -36,6 +36,7 @@ enum seccomp_role {
 	SECCOMP_ROLE_BACKEND_CHANNEL,
 	SECCOMP_ROLE_VIRTIOFSD,      /* microvm-virtiofsd: every thread */
 	SECCOMP_ROLE_API,            /* control API thread (src/api/server.c) */
+	SECCOMP_ROLE_NET_IO,         /* virtio-net queue-pair I/O thread (src/virtio/net.c) */
 	SECCOMP_ROLE_COUNT,
 };
 
