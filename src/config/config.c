@@ -106,7 +106,7 @@ static const struct field vu_fields[] = {
 /* [[net]] (the MAC's syntax is checked when the device is created: src/virtio/net_config.c) */
 static const struct field net_fields[] = {
 	{ "tap", K_STR, NET(tap), 1, 15, 0, F_REQUIRED | F_UNIQUE },   /* IFNAMSIZ - 1 */
-	{ "mac", K_STR, NET(mac), 17, 17, 0, F_UNIQUE },
+	{ "mac", K_STR, NET(mac), 1, 17, 0, F_UNIQUE },
 	{ "mtu", K_U32, NET(mtu), 68, 65535, 0, 0 },
 	{ "queues", K_U32, NET(queues), 1, 8, 0, 0 },
 };
