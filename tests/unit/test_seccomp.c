@@ -200,6 +200,25 @@ static int role_allowed(struct child_job *job)
 		close(sfd);
 		return 0;
 	}
+	case SECCOMP_ROLE_NET_IO: {
+		/* virtio-net pair thread: epoll on a kick and the "TAP", writev/readv frames */
+		int sv[2], ep = epoll_create1(EPOLL_CLOEXEC), r = -1;
+		struct epoll_event ev = { .events = EPOLLIN };
+		char a[4] = "abc", b[4];
+		struct iovec wi = { a, 3 }, ri = { b, 3 };
+
+		if (ep < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) ||
+		    seccomp_install(job->role, job->mode))
+			return -1;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, sv[1], &ev) == 0 && writev(sv[0], &wi, 1) == 3 &&
+		    epoll_wait(ep, &ev, 1, 1000) == 1 && readv(sv[1], &ri, 1) == 3 &&
+		    epoll_ctl(ep, EPOLL_CTL_DEL, sv[1], NULL) == 0)
+			r = 0;
+		close(sv[0]);
+		close(sv[1]);
+		close(ep);
+		return r;
+	}
 	case SECCOMP_ROLE_API: {
 		/* control API: the listening socket and MHD's epoll set exist; serve one client,
 		 * kick a "vCPU" (SIGUSR1), remove the socket file */
@@ -378,12 +397,14 @@ static const char *const forbidden_name[SECCOMP_ROLE_COUNT] = {
 	[SECCOMP_ROLE_MAIN] = "ioctl", [SECCOMP_ROLE_VCPU] = "openat",
 	[SECCOMP_ROLE_DEVICE_IO] = "socket", [SECCOMP_ROLE_BACKEND_CHANNEL] = "ioctl",
 	[SECCOMP_ROLE_VIRTIOFSD] = "socket", [SECCOMP_ROLE_API] = "ioctl",
+	[SECCOMP_ROLE_NET_IO] = "ioctl",     /* a KVM ioctl: only TUNSETQUEUE passes */
 };
 
 static const int forbidden_nr[SECCOMP_ROLE_COUNT] = {
 	[SECCOMP_ROLE_MAIN] = SYS_ioctl, [SECCOMP_ROLE_VCPU] = SYS_openat,
 	[SECCOMP_ROLE_DEVICE_IO] = SYS_socket, [SECCOMP_ROLE_BACKEND_CHANNEL] = SYS_ioctl,
 	[SECCOMP_ROLE_VIRTIOFSD] = SYS_socket, [SECCOMP_ROLE_API] = SYS_ioctl,
+	[SECCOMP_ROLE_NET_IO] = SYS_ioctl,
 };
 
 static void expect_trap(enum seccomp_role role, const char *action, const char *name, int nr)
