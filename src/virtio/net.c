@@ -12,11 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "kvm/vm.h"
-#include "security/seccomp.h"
 #include "util/log.h"
 #include "virtio/net_priv.h"
 
@@ -82,20 +80,13 @@ static int net_set_features(struct virtio_device *dev, uint64_t f)
 	return 0;
 }
 
-static int watch(int epfd, int fd, uint32_t events, uint64_t token)
-{
-	struct epoll_event ev = { .events = events, .data.u64 = token };
-
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
-}
-
 static void set_tap_polled(struct net_pair *p, bool on)
 {
 	if (p->tap_polled == on)
 		return;
 	if (on)
-		p->tap_polled = watch(p->epfd, p->tap_fd, EPOLLIN, TOK_TAP) == 0;
-	else if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, p->tap_fd, NULL) == 0)
+		p->tap_polled = fd_loop_add(&p->loop, p->tap_fd, EPOLLIN, TOK_TAP) == 0;
+	else if (fd_loop_del(&p->loop, p->tap_fd) == 0)
 		p->tap_polled = false;
 }
 
@@ -128,13 +119,39 @@ static void ctrl_process(struct net *n, struct net_pair *p)
 	}
 }
 
-static void *io_thread(void *arg)
+/* The kick fds of the pair (and pair 0: the control queue) in the worker's loop. */
+static int watch_queues(struct net_pair *p)
 {
-	struct net_pair *p = arg;
+	struct net *n = p->n;
+	struct virtio_device *dev = &n->vdev;
+	int r = fd_loop_init(&p->loop, p->worker.stop_fd);
+
+	if (r == 0 && p->rx_ok)
+		r = fd_loop_add(&p->loop, dev->queues[2 * p->idx].kick_fd, EPOLLIN, TOK_RX_KICK);
+	if (r == 0 && p->tx_ok)
+		r = fd_loop_add(&p->loop, dev->queues[2 * p->idx + 1].kick_fd, EPOLLIN, TOK_TX_KICK);
+	if (r == 0 && p->idx == 0 && n->ctrl_ok)
+		r = fd_loop_add(&p->loop, dev->queues[2 * n->pairs].kick_fd, EPOLLIN, TOK_CTRL_KICK);
+	return r;
+}
+
+/*
+ * One worker per queue pair (role "net I/O"): each pair has its own TAP queue fd, so pairs
+ * never share a lock or an fd; pair 0's worker also serves the control queue.
+ */
+static void io_thread(struct worker *w)
+{
+	struct net_pair *p = w->arg;
 	struct net *n = p->n;
 	bool tx_pending = true, rx_pending = true;
+	int r = watch_queues(p);
 
-	seccomp_enter_role(SECCOMP_ROLE_NET_IO);
+	if (r < 0) {
+		pr_err_rl("%s: I/O thread %u: epoll: %s", n->name, p->idx, strerror(-r));
+		fd_loop_fini(&p->loop);
+		virtio_device_needs_reset(&n->vdev);
+		return;
+	}
 	if (p->idx == 0 && n->ctrl_ok)
 		ctrl_process(n, p);
 	for (;;) {
@@ -142,31 +159,27 @@ static void *io_thread(void *arg)
 		int cnt;
 
 		if (tx_pending && p->tx_ok) {
-			int r = net_tx_process(p);
-
+			r = net_tx_process(p);
 			if (r < 0)
 				queue_broken(p, &p->tx_ok, "TX");
 			tx_pending = r > 0;
 		}
 		if (rx_pending && p->rx_ok) {
-			int r = net_rx_process(p);
-
+			r = net_rx_process(p);
 			if (r < 0)
 				queue_broken(p, &p->rx_ok, "RX");
 			set_tap_polled(p, r > 0);
 			rx_pending = false;
 		}
-		cnt = epoll_wait(p->epfd, ev, 8, tx_pending ? 0 : -1);
-		if (cnt < 0 && errno == EINTR)
-			continue;
+		cnt = fd_loop_wait(&p->loop, ev, 8, tx_pending ? 0 : -1);
+		if (cnt == -ECANCELED)
+			break;
 		if (cnt < 0) {
-			pr_err_rl("%s: epoll_wait: %s", n->name, strerror(errno));
-			return NULL;
+			pr_err_rl("%s: I/O thread %u: epoll_wait: %s", n->name, p->idx, strerror(-cnt));
+			break;
 		}
 		for (int k = 0; k < cnt; k++) {
 			switch (ev[k].data.u64) {
-			case TOK_STOP:
-				return NULL;
 			case TOK_RX_KICK:
 				drain(n->vdev.queues[2 * p->idx].kick_fd);
 				rx_pending = true;
@@ -185,22 +198,13 @@ static void *io_thread(void *arg)
 			}
 		}
 	}
+	fd_loop_fini(&p->loop);
+	p->tap_polled = false;
 }
 
 static void pair_stop(struct net_pair *p)
 {
-	uint64_t one = 1;
-
-	if (p->running) {
-		if (write(p->stop_fd, &one, sizeof(one)) != sizeof(one))
-			pr_err_rl("%s: cannot stop I/O thread %u", p->n->name, p->idx);
-		pthread_join(p->thread, NULL);
-		drain(p->stop_fd);
-		p->running = false;
-	}
-	if (p->epfd >= 0)
-		close(p->epfd);
-	p->epfd = -1;
+	worker_stop(&p->worker);
 	p->tap_polled = false;
 	virtq_elem_free(&p->elem);
 	virtq_elem_free(&p->relem);
@@ -214,29 +218,20 @@ static int pair_start(struct net *n, struct net_pair *p)
 {
 	struct virtio_device *dev = &n->vdev;
 	struct virtio_queue *rxq = &dev->queues[2 * p->idx], *txq = &dev->queues[2 * p->idx + 1];
+	char name[16];
 	uint16_t maxq;
-	int r;
+	int r = 0;
 
 	if (!rxq->enabled && !txq->enabled)
 		return 0;
-	p->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (p->epfd < 0)
-		return -errno;
-	r = watch(p->epfd, p->stop_fd, EPOLLIN, TOK_STOP);
-	if (r == 0 && rxq->enabled) {
+	if (rxq->enabled) {
 		r = virtq_init(&p->rx, &n->vm->mem, rxq, dev->guest_features, dev->name);
-		if (r == 0)
-			r = watch(p->epfd, rxq->kick_fd, EPOLLIN, TOK_RX_KICK);
 		p->rx_ok = r == 0;
 	}
 	if (r == 0 && txq->enabled) {
 		r = virtq_init(&p->tx, &n->vm->mem, txq, dev->guest_features, dev->name);
-		if (r == 0)
-			r = watch(p->epfd, txq->kick_fd, EPOLLIN, TOK_TX_KICK);
 		p->tx_ok = r == 0;
 	}
-	if (r == 0 && p->idx == 0 && n->ctrl_ok)
-		r = watch(p->epfd, dev->queues[2 * n->pairs].kick_fd, EPOLLIN, TOK_CTRL_KICK);
 	maxq = rxq->size > txq->size ? rxq->size : txq->size;
 	if (p->idx == 0 && n->ctrl_ok && dev->queues[2 * n->pairs].size > maxq)
 		maxq = dev->queues[2 * n->pairs].size;
@@ -244,12 +239,10 @@ static int pair_start(struct net *n, struct net_pair *p)
 		r = virtq_elem_alloc(&p->elem, &(struct virtq){ .size = maxq });
 	if (r == 0)
 		r = virtq_elem_alloc(&p->relem, &(struct virtq){ .size = maxq });
+	snprintf(name, sizeof(name), "net%.6s-q%u", n->name + strlen("virtio-net"), p->idx);
 	if (r == 0)
-		r = -pthread_create(&p->thread, NULL, io_thread, p);
-	if (r < 0)
-		return r;
-	p->running = true;
-	return 0;
+		r = worker_start(&p->worker, name, THREAD_ROLE_NET_IO, io_thread, p);
+	return r;
 }
 
 static void net_reset(struct virtio_device *dev)
@@ -280,7 +273,7 @@ static int net_activate(struct virtio_device *dev)
 		r = net_tap_queue_enable(n->pair[i].tap_fd, i == 0);
 	for (unsigned int i = 0; i < n->pairs && r == 0; i++)
 		r = pair_start(n, &n->pair[i]);
-	if (r == 0 && !n->pair[0].running)
+	if (r == 0 && !n->pair[0].worker.running)
 		r = -EINVAL;   /* pair 0 not enabled */
 	if (r < 0)
 		net_reset(dev);
@@ -321,8 +314,6 @@ static void net_free(struct net *n)
 	for (unsigned int i = 0; i < NET_MAX_PAIRS; i++) {
 		if (n->pair[i].tap_fd >= 0)
 			close(n->pair[i].tap_fd);
-		if (n->pair[i].stop_fd >= 0)
-			close(n->pair[i].stop_fd);
 	}
 	free(n);
 }
@@ -357,23 +348,16 @@ struct virtio_device *virtio_net_create(struct vm *vm, const struct net_config *
 		return NULL;
 	}
 	for (unsigned int i = 0; i < NET_MAX_PAIRS; i++) {
-		n->pair[i] = (struct net_pair){ .n = n, .idx = i, .tap_fd = -1, .stop_fd = -1,
-						.epfd = -1 };
+		n->pair[i] = (struct net_pair){ .n = n, .idx = i, .tap_fd = -1,
+						.worker.stop_fd = -1 };
 	}
 	if (net_tap_open(cfg->tap, cfg->queues, fds, err, errlen) < 0) {
 		net_free(n);
 		return NULL;
 	}
 	n->pairs = cfg->queues;
-	for (unsigned int i = 0; i < n->pairs; i++) {
+	for (unsigned int i = 0; i < n->pairs; i++)
 		n->pair[i].tap_fd = fds[i];
-		n->pair[i].stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (n->pair[i].stop_fd < 0) {
-			snprintf(err, errlen, "eventfd: %s", strerror(errno));
-			net_free(n);
-			return NULL;
-		}
-	}
 	n->vm = vm;
 	n->mtu = (uint16_t)cfg->mtu;
 	n->active_pairs = 1;

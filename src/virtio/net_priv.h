@@ -4,12 +4,13 @@
 #define MICROVM_VIRTIO_NET_PRIV_H
 
 #include <linux/virtio_net.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "util/fd_loop.h"
+#include "util/worker.h"
 #include "virtio/net.h"
 #include "virtio/net_config.h"
 #include "virtio/virtqueue.h"
@@ -36,10 +37,9 @@ struct net_pair {
 	struct net *n;
 	unsigned int idx;
 	int tap_fd;
-	/* thread state, valid while running */
-	bool running;
-	pthread_t thread;
-	int stop_fd, epfd;
+	/* thread state, valid while the worker runs */
+	struct worker worker;
+	struct fd_loop loop;           /* the worker's: stop fd, kicks, the TAP */
 	bool tap_polled;               /* TAP fd in the epoll set (stopped while no RX buffers) */
 	bool rx_ok, tx_ok;             /* queue enabled and not broken */
 	struct virtq rx, tx;
