@@ -311,6 +311,11 @@ static double device(const struct shape *s, bool tx, uint64_t *frames)
 		virtio_net_get_stats(h->devs[0].dev, st);
 		cnt = st[tx ? NET_STAT_TX_FRAMES : NET_STAT_RX_FRAMES];
 		bytes = st[tx ? NET_STAT_TX_BYTES : NET_STAT_RX_BYTES];
+		if (getenv("NET_BENCH_VERBOSE"))
+			fprintf(stderr, "net_bench: %s %s: frames %llu dropped %llu no_buffers %llu\n",
+				tx ? "tx" : "rx", s->key, (unsigned long long)cnt,
+				(unsigned long long)st[NET_STAT_RX_DROPPED],
+				(unsigned long long)st[NET_STAT_RX_NO_BUFFERS]);
 		if (st[NET_STAT_TX_ERRORS] || st[NET_STAT_TX_BAD_HDR])
 			fprintf(stderr, "net_bench: %s: %llu TX errors, %llu bad headers\n", s->key,
 				(unsigned long long)st[NET_STAT_TX_ERRORS],

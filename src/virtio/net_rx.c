@@ -115,7 +115,6 @@ int net_rx_process(struct net_pair *p)
 	bool mrg = f & (1ULL << VIRTIO_NET_F_MRG_RXBUF);
 	bool csum = f & (1ULL << VIRTIO_NET_F_GUEST_CSUM);
 	uint64_t max = net_rx_max_frame(f, n->mtu);
-	uint64_t small = net_rx_max_frame(0, n->mtu);
 	unsigned int frames = 0;
 	int ret = 1;
 
@@ -130,7 +129,13 @@ int net_rx_process(struct net_pair *p)
 			ret = -1;
 			break;
 		}
-		if (!p->nchains || (mrg && end == FILL_EMPTY && p->rx_space < small)) {
+		/*
+		 * With MRG_RXBUF, wait (for the RX kick) until the posted buffers hold the largest
+		 * frame: reading now could cut one short. Unless the guest's whole ring is already
+		 * ours: then it cannot post more, and what does not fit is dropped.
+		 */
+		if (!p->nchains ||
+		    (mrg && end == FILL_EMPTY && p->rx_space < max && p->nchains < p->rx.size)) {
 			net_stat_add(n, NET_STAT_RX_NO_BUFFERS, 1);
 			ret = 0;        /* wait for the guest's RX kick */
 			break;
