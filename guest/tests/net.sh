@@ -38,4 +38,7 @@ nc -w 10 "$host" 5556 < /dev/null > /tmp/rx
 set -- $(sha256sum /tmp/rx)
 echo "net: rx sha256 $1 bytes $(wc -c < /tmp/rx)"
 check "TCP host->guest: data arrived" test -s /tmp/rx
+read -r rxp < /sys/class/net/eth0/statistics/rx_packets
+read -r txp < /sys/class/net/eth0/statistics/tx_packets
+echo "net: eth0 rx_packets $rxp tx_packets $txp"
 done_test
