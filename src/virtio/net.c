@@ -101,7 +101,7 @@ static void ctrl_process(struct net *n, struct net_pair *p)
 {
 	uint32_t written;
 	bool pushed = false;
-	int r;
+	int r = 0;
 
 	while (n->ctrl_ok && (r = virtq_pop(&n->ctrl, &p->elem)) > 0) {
 		if (!net_ctrl_handle(n, &p->elem, &written)) {
