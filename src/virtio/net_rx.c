@@ -118,7 +118,8 @@ int net_rx_process(struct net_pair *p)
 	unsigned int frames = 0;
 	int ret = 1;
 
-	while (frames < RX_BATCH) {
+	/* bounded work per call: frames delivered, and also frames dropped / buffers refused */
+	for (unsigned int iter = 0; frames < RX_BATCH && iter < 4 * RX_BATCH; iter++) {
 		enum fill_end end = fill(p, max, !mrg);
 		const struct iovec *iov;
 		uint64_t cap;
@@ -143,6 +144,20 @@ int net_rx_process(struct net_pair *p)
 		iov = p->riov;
 		cnt = mrg ? (int)p->niov : p->rchain[0].iov_cnt;
 		cap = mrg ? p->rx_space : p->rchain[0].len;
+		if (cap < NET_HDR_LEN + NET_ETH_HLEN) {
+			/* buffers that cannot hold a header and an Ethernet frame (a readv of nothing
+			 * would return 0 forever): handed back empty without MRG_RXBUF; with it, all
+			 * the guest's buffers are ours and too small: wait for its kick */
+			net_stat_add(n, NET_STAT_RX_DROPPED, 1);
+			if (mrg) {
+				ret = 0;
+				break;
+			}
+			virtq_push(&p->rx, p->rchain[0].head, 0);
+			consume(p, 1);
+			frames++;
+			continue;
+		}
 		do
 			r = readv(p->tap_fd, iov, cnt);
 		while (r < 0 && errno == EINTR);
