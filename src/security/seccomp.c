@@ -143,6 +143,7 @@ static const struct sc_rule group_device_io[] = {
 /* virtio-net queue-pair thread: epoll on kicks and the TAP, frames in and out of the TAP,
  * TUNSETQUEUE for the control queue's VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET (pair 0's thread). */
 static const struct sc_rule group_net_io[] = {
+	ALLOW(epoll_create1),    /* the worker builds its own poll set (fd_loop_init) */
 	ALLOW(epoll_wait), ALLOW(epoll_pwait), ALLOW(epoll_ctl), ALLOW(readv), ALLOW(writev),
 	IOCTL(TUNSETQUEUE),
 	END

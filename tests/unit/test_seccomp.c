@@ -202,15 +202,17 @@ static int role_allowed(struct child_job *job)
 	}
 	case THREAD_ROLE_NET_IO: {
 		/* virtio-net pair thread: epoll on a kick and the "TAP", writev/readv frames */
-		int sv[2], ep = epoll_create1(EPOLL_CLOEXEC), r = -1;
+		int sv[2], ep, r = -1;
 		struct epoll_event ev = { .events = EPOLLIN };
 		char a[4] = "abc", b[4];
 		struct iovec wi = { a, 3 }, ri = { b, 3 };
 
-		if (ep < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) ||
+		/* the kick fds and the TAP exist; the worker makes its epoll set under its filter */
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) ||
 		    seccomp_install(job->role, job->mode))
 			return -1;
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, sv[1], &ev) == 0 && writev(sv[0], &wi, 1) == 3 &&
+		ep = epoll_create1(EPOLL_CLOEXEC);
+		if (ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, sv[1], &ev) == 0 && writev(sv[0], &wi, 1) == 3 &&
 		    epoll_wait(ep, &ev, 1, 1000) == 1 && readv(sv[1], &ri, 1) == 3 &&
 		    epoll_ctl(ep, EPOLL_CTL_DEL, sv[1], NULL) == 0)
 			r = 0;
