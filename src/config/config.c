@@ -52,6 +52,7 @@ struct section {
 #define DISK(f) offsetof(struct disk_config, f)
 #define FS(f) offsetof(struct vhost_user_fs_config, f)
 #define VU(f) offsetof(struct vhost_user_config, f)
+#define NET(f) offsetof(struct net_config, f)
 
 static const struct field machine_fields[] = {
 	{ "memory", K_SIZE, CFG(memory), CONFIG_MEM_MIN, CONFIG_MEM_MAX, CONFIG_MEM_ALIGN, 0 },
@@ -102,6 +103,30 @@ static const struct field vu_fields[] = {
 	{ "reconnect_ms", K_U32, VU(reconnect_ms), 0, MS_MAX, 0, 0 },
 	{ "connect_timeout_ms", K_U32, VU(connect_timeout_ms), 0, MS_MAX, 0, 0 },
 };
+
+/* [[net]] (the MAC's syntax is checked when the device is created: src/virtio/net_config.c) */
+static const struct field net_fields[] = {
+	{ "tap", K_STR, NET(tap), 1, 15, 0, F_REQUIRED | F_UNIQUE },   /* IFNAMSIZ - 1 */
+	{ "mac", K_STR, NET(mac), 1, 17, 0, F_UNIQUE },
+	{ "mtu", K_U32, NET(mtu), 68, 65535, 0, 0 },
+	{ "queues", K_U32, NET(queues), 1, 8, 0, 0 },
+};
+
+static void net_init(void *p)
+{
+	struct net_config *n = p;
+
+	n->mtu = 1500;
+	n->queues = 1;
+}
+
+static void net_fini(void *p)
+{
+	struct net_config *n = p;
+
+	free(n->tap);
+	free(n->mac);
+}
 
 static void disk_init(void *p)
 {
@@ -161,6 +186,8 @@ static const struct section sections[] = {
 	  CFG(fs), CFG(nr_fs), fs_init, fs_fini, MAX_DEVICES },
 	{ "vhost_user", vu_fields, NF(vu_fields), true, sizeof(struct vhost_user_config),
 	  CFG(vhost_user), CFG(nr_vhost_user), vu_init, vu_fini, MAX_DEVICES },
+	{ "net", net_fields, NF(net_fields), true, sizeof(struct net_config),
+	  CFG(nets), CFG(nr_nets), net_init, net_fini, MAX_DEVICES },
 };
 
 static const char *const seccomp_names[] = {

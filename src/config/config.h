@@ -44,6 +44,14 @@ struct vhost_user_config {
 	uint32_t connect_timeout_ms;
 };
 
+/* [[net]]: built-in virtio-net over a TAP (src/virtio/net.h). */
+struct net_config {
+	char *tap;                   /* interface name; opened, or created when microvm may */
+	char *mac;                   /* NULL = derived from the config path and the index */
+	uint32_t mtu;                /* default 1500 (68..65535) */
+	uint32_t queues;             /* queue pairs, default 1 (1..8; > 1: IFF_MULTI_QUEUE) */
+};
+
 struct vm_config {
 	char *source;                /* config file path, for messages */
 	/* [machine] */
@@ -62,6 +70,8 @@ struct vm_config {
 	unsigned int nr_fs;
 	struct vhost_user_config *vhost_user;
 	unsigned int nr_vhost_user;
+	struct net_config *nets;
+	unsigned int nr_nets;
 	/* [security] */
 	enum seccomp_mode seccomp;   /* default enforce */
 	uint32_t uid;                /* run as this user after opening /dev/kvm and loading the */

@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/ioctl.h>
+#include <linux/if_tun.h>
 #include <unistd.h>
 
 #include "util/exit_codes.h"
@@ -142,6 +143,21 @@ static const struct sc_rule group_device_io[] = {
 	END
 };
 
+/* virtio-net queue-pair thread: epoll on kicks and the TAP, frames in and out of the TAP,
+ * TUNSETQUEUE for the control queue's VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET (pair 0's thread). */
+static const struct sc_rule group_net_io[] = {
+	ALLOW(epoll_create1),    /* the worker builds its own poll set (fd_loop_init) */
+	ALLOW(epoll_wait), ALLOW(epoll_pwait), ALLOW(epoll_ctl), ALLOW(readv), ALLOW(writev),
+	IOCTL(TUNSETQUEUE),
+	END
+};
+
+/* virtio-net on the vCPU: FEATURES_OK sets the TAP offloads, DRIVER_OK detaches spare queues. */
+static const struct sc_rule group_net_vcpu[] = {
+	IOCTL(TUNSETOFFLOAD), IOCTL(TUNSETVNETHDRSZ), IOCTL(TUNSETQUEUE),
+	END
+};
+
 /* microvm-virtiofsd, vhost-user side: front-end messages, guest memory, ring workers. */
 static const struct sc_rule group_vub[] = {
 	ALLOW(accept4),          /* the next front-end after a liveness probe */
@@ -197,13 +213,13 @@ enum {
 	G_BASE = 1 << 0, G_SPAWN = 1 << 1, G_VCPU_IOCTL = 1 << 2, G_VM_IOCTL = 1 << 3,
 	G_ACTIVATE = 1 << 4, G_VHOST_FRONT = 1 << 5, G_BACKEND_CHANNEL = 1 << 6,
 	G_DEVICE_IO = 1 << 7, G_MAIN = 1 << 8, G_VUB = 1 << 9, G_FS = 1 << 10,
-	G_RECONNECT = 1 << 11, G_API = 1 << 12,
+	G_RECONNECT = 1 << 11, G_API = 1 << 12, G_NET_IO = 1 << 13, G_NET_VCPU = 1 << 14,
 };
 
 static const struct sc_rule *const groups[] = {
 	group_base, group_spawn, group_vcpu_ioctl, group_vm_ioctl, group_activate,
 	group_vhost_front, group_backend_channel, group_device_io, group_main, group_vub, group_fs,
-	group_reconnect, group_api,
+	group_reconnect, group_api, group_net_io, group_net_vcpu,
 };
 #define NR_GROUPS (sizeof(groups) / sizeof(groups[0]))
 
@@ -222,7 +238,8 @@ static const struct {
 	[THREAD_ROLE_MAIN] = { "main", false, G_BASE | G_MAIN | G_VM_IOCTL | G_VHOST_FRONT, 0,
 				G_SPAWN | G_RECONNECT, 1u << THREAD_ROLE_BACKEND_CHANNEL },
 	[THREAD_ROLE_VCPU] = { "vCPU", false, G_BASE | G_VCPU_IOCTL | G_VM_IOCTL | G_ACTIVATE |
-				G_VHOST_FRONT | G_SPAWN, 1u << THREAD_ROLE_DEVICE_IO,
+				G_VHOST_FRONT | G_SPAWN | G_NET_VCPU,
+				1u << THREAD_ROLE_DEVICE_IO | 1u << THREAD_ROLE_NET_IO,
 				G_RECONNECT, 1u << THREAD_ROLE_BACKEND_CHANNEL },
 	[THREAD_ROLE_DEVICE_IO] = { "device I/O", false, G_BASE | G_DEVICE_IO, 0, 0, 0 },
 	[THREAD_ROLE_BACKEND_CHANNEL] = { "backend-channel", false, G_BASE | G_BACKEND_CHANNEL, 0,
@@ -230,6 +247,7 @@ static const struct {
 	/* one filter for the whole process: workers are created after it and inherit it */
 	[THREAD_ROLE_VIRTIOFSD] = { "virtiofsd", true, G_BASE | G_SPAWN | G_VUB | G_FS, 0, 0, 0 },
 	[THREAD_ROLE_API] = { "API", false, G_BASE | G_API, 0, 0, 0 },
+	[THREAD_ROLE_NET_IO] = { "net I/O", false, G_BASE | G_NET_IO, 0, 0, 0 },
 };
 
 static atomic_bool reconnect = true;

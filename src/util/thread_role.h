@@ -13,6 +13,7 @@ enum thread_role {
 	THREAD_ROLE_BACKEND_CHANNEL,
 	THREAD_ROLE_VIRTIOFSD,      /* microvm-virtiofsd: every thread */
 	THREAD_ROLE_API,            /* control API thread (src/api/server.c) */
+	THREAD_ROLE_NET_IO,         /* virtio-net queue-pair I/O thread (src/virtio/net.c) */
 	THREAD_ROLE_COUNT,
 };
 

@@ -129,6 +129,8 @@ static int op_device(void *ctx, unsigned int i, struct api_device *out)
 		out->blk.read_bytes = st.read_bytes;
 		out->blk.write_bytes = st.write_bytes;
 		out->blk.io_errors = st.io_errors;
+	} else if (kind == MACHINE_DEV_NET) {
+		out->kind = "virtio-net";     /* counters: virtio_net_get_stats (not in the API yet) */
 	} else {
 		struct vu_dev *vu = to_vu_dev(dev);
 

@@ -17,6 +17,7 @@
 #include "pci/pci.h"
 #include "vhost_user/vhost_user.h"
 #include "virtio/blk.h"
+#include "virtio/net.h"
 #include "virtio/virtio_pci.h"
 #include "util/exit_codes.h"
 #include "util/log.h"
@@ -56,7 +57,7 @@ static int add_device(struct machine_devices *md, struct virtio_device *dev,
 
 int machine_devices_create(struct machine *m, const struct vm_config *cfg)
 {
-	unsigned int total = cfg->nr_disks + cfg->nr_fs + cfg->nr_vhost_user;
+	unsigned int total = cfg->nr_disks + cfg->nr_fs + cfg->nr_vhost_user + cfg->nr_nets;
 	struct machine_devices *md = calloc(1, sizeof(*md) + total * sizeof(md->list[0]));
 	struct virtio_device *dev;
 	char err[512];
@@ -102,6 +103,17 @@ int machine_devices_create(struct machine *m, const struct vm_config *cfg)
 		}
 		ret = add_device(md, dev, vhost_user_device_destroy, cfg->vhost_user[i].socket,
 				 MACHINE_DEV_VHOST_USER);
+		if (ret)
+			return ret;
+	}
+	/* [[net]]: built-in virtio-net over a TAP (src/virtio/net.h); MAC seed: the config path */
+	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
+		dev = virtio_net_create(&m->vm, &cfg->nets[i], cfg->source, i, err, sizeof(err));
+		if (!dev) {
+			pr_err("net '%s': %s", cfg->nets[i].tap, err);
+			return EXIT_CONFIG_ERROR;
+		}
+		ret = add_device(md, dev, virtio_net_destroy, cfg->nets[i].tap, MACHINE_DEV_NET);
 		if (ret)
 			return ret;
 	}

@@ -264,4 +264,35 @@ int hblk_submit(struct hblk *b, unsigned int q, uint32_t type, uint64_t sector, 
 /* Waits for one completion: head, *status set. */
 int hblk_complete(struct hblk *b, unsigned int q, int timeout_ms, uint8_t *status);
 
+/* ---- virtio-net driver (harness_net.c) ---- */
+struct net_config;
+struct virtio_net_hdr_mrg_rxbuf;
+/* virtio-net on TAP cfg->tap (src/virtio/net.h; MAC seed "harness"). Returns the slot. */
+int harness_add_net(struct harness *h, const struct net_config *cfg);
+struct hnet {
+	struct hvirtio v;
+	unsigned int nr_queues;
+	uint64_t tx_area;            /* 128 KiB: header + frame of hnet_send */
+	uint64_t *rx_gpa[VIRTIO_MAX_QUEUES];  /* buffer gpa per RX head */
+	uint32_t rx_size[VIRTIO_MAX_QUEUES];
+};
+/* hvirtio_init + negotiate features (must be offered) + queues 0..nr_queues-1 + DRIVER_OK. */
+int hnet_init(struct hnet *n, struct harness *h, unsigned int slot, uint64_t features,
+	      unsigned int nr_queues);
+void hnet_cleanup(struct hnet *n);
+/* Posts count device-writable buffers of size bytes on RX queue q (one chain each) and kicks. */
+int hnet_post_rx(struct hnet *n, unsigned int q, unsigned int count, uint32_t size);
+/*
+ * Waits for one frame on RX queue q: copies the header to *hdr and the frame (after the header,
+ * gathered over num_buffers chains) to buf. Returns the frame length or -errno (-ETIMEDOUT).
+ */
+int hnet_recv(struct hnet *n, unsigned int q, struct virtio_net_hdr_mrg_rxbuf *hdr, void *buf,
+	      size_t max, int timeout_ms);
+/*
+ * Sends header + frame on TX queue q as a chain of 1 + nsegs readable buffers, kicks and waits
+ * for it to be used. 0 or -errno.
+ */
+int hnet_send(struct hnet *n, unsigned int q, const struct virtio_net_hdr_mrg_rxbuf *hdr,
+	      const void *frame, size_t len, unsigned int nsegs, int timeout_ms);
+
 #endif

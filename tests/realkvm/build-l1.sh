@@ -1,6 +1,6 @@
 #!/bin/bash
 # The real-KVM lane's L1 kit, from Debian packages only (apt-get download + dpkg-deb -x):
-# Debian's stock kernel (linux-image-amd64), its kvm/kvm-amd, 9p, virtio-pci and overlay modules
+# Debian's stock kernel (linux-image-amd64), its kvm/kvm-amd, 9p, virtio-pci, overlay and tun modules
 # (dependencies from each module's .modinfo), busybox-static and tests/realkvm/l1-init as /init.
 # Cached in $MICROVM_CACHE/l1-<hash of the inputs>/ {vmlinuz, l1.cpio}; published as OUTDIR/vmlinuz
 # and OUTDIR/l1.cpio (symlinks).
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 . guest/scripts/common.sh
 
 out=${1:-build/realkvm}
-mods="irqbypass kvm ccp kvm-amd netfs fscache 9pnet 9p virtio_ring virtio virtio_pci 9pnet_virtio overlay"
+mods="irqbypass kvm ccp kvm-amd netfs fscache 9pnet 9p virtio_ring virtio virtio_pci 9pnet_virtio overlay tun"
 cache_init
 
 debian_kernel linux-image-amd64

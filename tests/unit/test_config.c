@@ -89,6 +89,30 @@ START_TEST(test_array_defaults)
 }
 END_TEST
 
+START_TEST(test_net_section)
+{
+	struct vm_config cfg;
+
+	expect_ok(&cfg, "[[net]]\ntap = \"tap0\"\n"
+		  "[[net]]\ntap = \"tap1\"\nmac = \"02:00:00:00:00:09\"\nmtu = 9000\nqueues = 8\n");
+	ck_assert_uint_eq(cfg.nr_nets, 2);
+	ck_assert_str_eq(cfg.nets[0].tap, "tap0");
+	ck_assert_ptr_null(cfg.nets[0].mac);
+	ck_assert_uint_eq(cfg.nets[0].mtu, 1500);
+	ck_assert_uint_eq(cfg.nets[0].queues, 1);
+	ck_assert_str_eq(cfg.nets[1].mac, "02:00:00:00:00:09");
+	ck_assert_uint_eq(cfg.nets[1].mtu, 9000);
+	ck_assert_uint_eq(cfg.nets[1].queues, 8);
+	config_free(&cfg);
+	expect_err("[[net]]\ntap = \"t\"\nmtu = 67\n",
+		   "vm.toml:3:7: 'mtu' = 67 is out of range (68..65535)");
+	expect_err("[[net]]\ntap = \"t\"\nqueues = 9\n",
+		   "vm.toml:3:10: 'queues' = 9 is out of range (1..8)");
+	expect_err("[[net]]\ntap = \"0123456789abcdef\"\n",
+		   "vm.toml:2:7: 'tap' is too long (16 bytes, max 15)");
+}
+END_TEST
+
 START_TEST(test_every_key)
 {
 	struct vm_config cfg;
@@ -748,6 +772,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_array_defaults);
 	tcase_add_test(tc, test_every_key);
+	tcase_add_test(tc, test_net_section);
 	tcase_add_loop_test(tc, test_bad_config, 0, sizeof(bad_configs) / sizeof(bad_configs[0]));
 	tcase_add_test(tc, test_cmdline_limit);
 	tcase_add_test(tc, test_device_limit);

@@ -200,6 +200,27 @@ static int role_allowed(struct child_job *job)
 		close(sfd);
 		return 0;
 	}
+	case THREAD_ROLE_NET_IO: {
+		/* virtio-net pair thread: epoll on a kick and the "TAP", writev/readv frames */
+		int sv[2], ep, r = -1;
+		struct epoll_event ev = { .events = EPOLLIN };
+		char a[4] = "abc", b[4];
+		struct iovec wi = { a, 3 }, ri = { b, 3 };
+
+		/* the kick fds and the TAP exist; the worker makes its epoll set under its filter */
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) ||
+		    seccomp_install(job->role, job->mode))
+			return -1;
+		ep = epoll_create1(EPOLL_CLOEXEC);
+		if (ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, sv[1], &ev) == 0 && writev(sv[0], &wi, 1) == 3 &&
+		    epoll_wait(ep, &ev, 1, 1000) == 1 && readv(sv[1], &ri, 1) == 3 &&
+		    epoll_ctl(ep, EPOLL_CTL_DEL, sv[1], NULL) == 0)
+			r = 0;
+		close(sv[0]);
+		close(sv[1]);
+		close(ep);
+		return r;
+	}
 	case THREAD_ROLE_API: {
 		/* control API: the listening socket and MHD's epoll set exist; serve one client,
 		 * kick a "vCPU" (SIGUSR1), remove the socket file */
@@ -378,12 +399,14 @@ static const char *const forbidden_name[THREAD_ROLE_COUNT] = {
 	[THREAD_ROLE_MAIN] = "ioctl", [THREAD_ROLE_VCPU] = "openat",
 	[THREAD_ROLE_DEVICE_IO] = "socket", [THREAD_ROLE_BACKEND_CHANNEL] = "ioctl",
 	[THREAD_ROLE_VIRTIOFSD] = "socket", [THREAD_ROLE_API] = "ioctl",
+	[THREAD_ROLE_NET_IO] = "ioctl",     /* a KVM ioctl: only TUNSETQUEUE passes */
 };
 
 static const int forbidden_nr[THREAD_ROLE_COUNT] = {
 	[THREAD_ROLE_MAIN] = SYS_ioctl, [THREAD_ROLE_VCPU] = SYS_openat,
 	[THREAD_ROLE_DEVICE_IO] = SYS_socket, [THREAD_ROLE_BACKEND_CHANNEL] = SYS_ioctl,
 	[THREAD_ROLE_VIRTIOFSD] = SYS_socket, [THREAD_ROLE_API] = SYS_ioctl,
+	[THREAD_ROLE_NET_IO] = SYS_ioctl,
 };
 
 static void expect_trap(enum thread_role role, const char *action, const char *name, int nr)
