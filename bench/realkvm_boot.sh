@@ -12,6 +12,6 @@ cd "$(dirname "$0")/.."
 	{ echo "make guest-kit-stock failed"; exit 1; }
 [ -n "${REALKVM_SKIP_KIT:-}" ] || guest/scripts/build-stock.sh build/guest/stock-cloud linux-image-cloud-amd64 >/dev/null ||
 	{ echo "the cloud kernel kit failed to build"; exit 1; }
-REALKVM_SKIP_KIT=1 REALKVM_WORK=$PWD/build/realkvm/bench REALKVM_SHOW=1 REALKVM_TIMEOUT=${REALKVM_BENCH_L1_TIMEOUT:-1500} \
-	REALKVM_PLAN="bench/realkvm_boot_l1.sh 1400" tests/realkvm/run.sh |
+REALKVM_SKIP_KIT=1 REALKVM_WORK=$PWD/build/realkvm/bench REALKVM_SHOW=1 REALKVM_TIMEOUT=${REALKVM_BENCH_L1_TIMEOUT:-2500} \
+	REALKVM_PLAN="bench/realkvm_boot_l1.sh 2400" tests/realkvm/run.sh |
 	grep -v -E '^realkvm: [0-9]+ passed' | sed -E 's/^    //'

@@ -169,6 +169,7 @@ static const struct sc_rule group_main[] = {
 	/* /proc/self/status for the -v memory report: read-only, never creating */
 	ALLOW1(openat, 2, O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, O_RDONLY),
 	IOCTL(KVM_GET_REGS), IOCTL(KVM_GET_SREGS), IOCTL(KVM_GET_MP_STATE), /* vcpus_dump */
+	ALLOW(mincore),          /* -v memory report: guest RAM resident (anonymous RAM) */
 	END
 };
 
