@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum kind { K_SIZE, K_U32, K_BOOL, K_STR, K_PATH, K_SECCOMP, K_QUIRKS };
+enum kind { K_SIZE, K_U32, K_BOOL, K_STR, K_PATH, K_SECCOMP, K_QUIRKS, K_BACKING };
 
 #define F_REQUIRED	0x1	/* must be present (array-of-tables entries) */
 #define F_POW2		0x2	/* power of two */
@@ -59,6 +59,7 @@ static const struct field machine_fields[] = {
 	{ "vcpus", K_U32, CFG(vcpus), 1, CONFIG_VCPUS_MAX, 0, 0 },
 	{ "host_quirks", K_QUIRKS, CFG(host_quirks), 0, 0, 0, 0 },
 	{ "acpi", K_BOOL, CFG(acpi), 0, 0, 0, 0 },
+	{ "memory_backing", K_BACKING, CFG(memory_backing), 0, 0, 0, 0 },
 };
 
 static const struct field kernel_fields[] = {
@@ -196,6 +197,11 @@ static const char *const seccomp_names[] = {
 
 static const char *const quirks_names[] = {
 	[HOST_QUIRKS_AUTO] = "auto", [HOST_QUIRKS_NONE] = "none", [HOST_QUIRKS_KVM_PVM] = "kvm_pvm",
+};
+
+static const char *const backing_names[] = {
+	[MEMORY_BACKING_AUTO] = "auto", [MEMORY_BACKING_ANONYMOUS] = "anonymous",
+	[MEMORY_BACKING_MEMFD] = "memfd", [MEMORY_BACKING_HUGETLB] = "hugetlb",
 };
 
 struct ctx {
@@ -450,6 +456,26 @@ static int set_quirks(struct ctx *c, const struct field *f, const struct toml_no
 		    near ? near : "", near ? "\"?)" : "");
 }
 
+int config_parse_memory_backing(const char *s, enum memory_backing *b)
+{
+	for (size_t i = 0; i < NF(backing_names); i++) {
+		if (!strcmp(s, backing_names[i])) {
+			*b = (enum memory_backing)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int set_backing(struct ctx *c, const struct field *f, const struct toml_node *n,
+		       void *dst)
+{
+	if (config_parse_memory_backing(n->v.s, dst) == 0)
+		return 0;
+	return cerr(c, n->line, n->col, "'%s' must be \"auto\", \"anonymous\", \"memfd\" or "
+		    "\"hugetlb\", got \"%.40s\"", f->key, n->v.s);
+}
+
 /* Relative paths are relative to the directory of the config file. */
 static char *resolve(const struct ctx *c, const char *path)
 {
@@ -503,6 +529,8 @@ static int set_field(struct ctx *c, const struct field *f, const struct toml_nod
 			return set_seccomp(c, f, n, dst);
 		if (f->kind == K_QUIRKS)
 			return set_quirks(c, f, n, dst);
+		if (f->kind == K_BACKING)
+			return set_backing(c, f, n, dst);
 		return set_string(c, f, n, dst);
 	}
 }
@@ -826,6 +854,12 @@ int config_validate(const struct vm_config *cfg, char *err, size_t errlen)
 	else if (cfg->cmdline && strlen(cfg->cmdline) > CONFIG_CMDLINE_MAX)
 		snprintf(err, errlen, "%s: cmdline is too long (%zu bytes, max %d)", src,
 			 strlen(cfg->cmdline), CONFIG_CMDLINE_MAX);
+	else if (cfg->memory_backing == MEMORY_BACKING_ANONYMOUS && (cfg->nr_fs || cfg->nr_vhost_user))
+		snprintf(err, errlen, "%s: memory_backing \"anonymous\" cannot be shared with a "
+			 "vhost-user back-end: use \"memfd\", \"hugetlb\" or \"auto\"", src);
+	else if (cfg->memory_backing == MEMORY_BACKING_HUGETLB && cfg->memory % (2ULL << 20))
+		snprintf(err, errlen, "%s: memory_backing \"hugetlb\" needs memory in 2M units, got %s",
+			 src, v);
 	else if ((cfg->uid == CONFIG_ID_KEEP) != (cfg->gid == CONFIG_ID_KEEP))
 		snprintf(err, errlen, "%s: [security] needs both 'uid' and 'gid' to drop privileges",
 			 src);

@@ -11,6 +11,11 @@ enum seccomp_mode { SECCOMP_ENFORCE, SECCOMP_LOG, SECCOMP_OFF };
 /* [machine] host_quirks: which host-KVM workarounds go on the guest command line. */
 enum host_quirks { HOST_QUIRKS_AUTO, HOST_QUIRKS_NONE, HOST_QUIRKS_KVM_PVM };
 
+/* [machine] memory_backing: guest RAM (src/mm/guest_mem.h). auto = anonymous (transparent huge
+ * pages) unless a vhost-user device needs the RAM fd, then memfd. */
+enum memory_backing { MEMORY_BACKING_AUTO, MEMORY_BACKING_ANONYMOUS, MEMORY_BACKING_MEMFD,
+		      MEMORY_BACKING_HUGETLB };
+
 struct disk_config {
 	char *path;
 	bool readonly;
@@ -59,6 +64,7 @@ struct vm_config {
 	uint32_t vcpus;              /* default 1 */
 	enum host_quirks host_quirks; /* default auto (detected at run time, src/vmm/host_quirks.c) */
 	bool acpi;                   /* default true: ACPI tables besides the MP table */
+	enum memory_backing memory_backing; /* default auto */
 	/* [kernel] */
 	char *kernel;                /* path (resolved relative to the config file) */
 	char *initrd;                /* NULL = none */
@@ -112,6 +118,8 @@ int config_set_str(char **field, const char *value);
 int config_parse_seccomp_mode(const char *s, enum seccomp_mode *mode);
 /* "auto" | "none" | "kvm_pvm" -> *q; else -EINVAL. */
 int config_parse_host_quirks(const char *s, enum host_quirks *q);
+/* "auto" | "anonymous" | "memfd" | "hugetlb" -> *b; else -EINVAL. */
+int config_parse_memory_backing(const char *s, enum memory_backing *b);
 /* The name of a host_quirks value ("auto", "none", "kvm_pvm"). */
 const char *config_host_quirks_name(enum host_quirks q);
 

@@ -25,7 +25,7 @@ struct vm_mem_owner {
 	void *opaque;
 };
 
-static int vm_common_init(struct vm *vm, uint64_t ram_size)
+static int vm_common_init(struct vm *vm, uint64_t ram_size, enum guest_mem_backing backing)
 {
 	int ret;
 
@@ -41,7 +41,7 @@ static int vm_common_init(struct vm *vm, uint64_t ram_size)
 	vm->gsi_used = calloc(VM_MAX_GSI, 1);
 	if (!vm->routes || !vm->gsi_used)
 		return -ENOMEM;
-	ret = guest_mem_init(&vm->mem, ram_size);
+	ret = guest_mem_init_backed(&vm->mem, ram_size, backing);
 	if (ret < 0)
 		return ret;
 	return 0;
@@ -60,7 +60,7 @@ int vm_init_harness(struct vm *vm, uint64_t ram_size)
 	vm->slot_used = calloc(vm->max_memslots, 1);
 	if (!vm->slot_used)
 		return -ENOMEM;
-	ret = vm_common_init(vm, ram_size);
+	ret = vm_common_init(vm, ram_size, GUEST_MEM_MEMFD);
 	if (ret < 0)
 		vm_destroy(vm);
 	return ret;
@@ -84,7 +84,7 @@ static int register_ram(struct vm *vm)
 	return 0;
 }
 
-int vm_init(struct vm *vm, uint64_t ram_size)
+int vm_init(struct vm *vm, uint64_t ram_size, enum guest_mem_backing backing)
 {
 	int ret, n;
 
@@ -121,10 +121,12 @@ int vm_init(struct vm *vm, uint64_t ram_size)
 		ret = -ENOMEM;
 		goto fail;
 	}
-	ret = vm_common_init(vm, ram_size);
+	ret = vm_common_init(vm, ram_size, backing);
 	if (ret < 0) {
-		pr_err("cannot allocate %llu bytes of guest RAM: %s", (unsigned long long)ram_size,
-		       strerror(-ret));
+		pr_err("cannot allocate %llu bytes of %s guest RAM: %s%s", (unsigned long long)ram_size,
+		       guest_mem_backing_name(backing), strerror(-ret),
+		       backing == GUEST_MEM_HUGETLB && ret == -ENOMEM ?
+		       " (too few 2 MiB pages reserved: /proc/sys/vm/nr_hugepages)" : "");
 		goto fail;
 	}
 	ret = arch_vm_init(vm);

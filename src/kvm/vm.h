@@ -62,9 +62,10 @@ struct vm {
 	unsigned int parked;       /* vCPUs parked, under pause_lock */
 };
 
-/* Opens /dev/kvm, creates the VM, the arch's irqchip (arch_vm_init), RAM and its memslots. 0 or -errno. */
-int vm_init(struct vm *vm, uint64_t ram_size);
-/* RAM and buses only, no KVM: for the guest-driver harness. */
+/* Opens /dev/kvm, creates the VM, the arch's irqchip (arch_vm_init), RAM (backing:
+ * mm/guest_mem.h) and its memslots. 0 or -errno. */
+int vm_init(struct vm *vm, uint64_t ram_size, enum guest_mem_backing backing);
+/* RAM (memfd) and buses only, no KVM: for the guest-driver harness. */
 int vm_init_harness(struct vm *vm, uint64_t ram_size);
 void vm_destroy(struct vm *vm);
 

@@ -192,6 +192,7 @@ static const struct sc_rule group_main[] = {
 #if defined(__aarch64__)
 	IOCTL(KVM_GET_ONE_REG),  /* vcpus_dump: arm64 reads PC/SP/PSTATE one register at a time */
 #endif
+	ALLOW(mincore),          /* -v memory report: guest RAM resident (anonymous RAM) */
 	END
 };
 

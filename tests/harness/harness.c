@@ -21,7 +21,7 @@ static struct harness *create(uint64_t ram_size, bool kvm)
 
 	if (!h)
 		return NULL;
-	ret = kvm ? vm_init(&h->vm, ram_size) : vm_init_harness(&h->vm, ram_size);
+	ret = kvm ? vm_init(&h->vm, ram_size, GUEST_MEM_MEMFD) : vm_init_harness(&h->vm, ram_size);
 	if (ret < 0) {
 		fprintf(stderr, "harness: %s: %s\n", kvm ? "vm_init" : "vm_init_harness",
 			strerror(-ret));

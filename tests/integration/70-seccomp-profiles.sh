@@ -31,19 +31,27 @@ run_vm boot-default 60 run --config "$TMP/default.toml" --cmdline "$TESTS"
 expect_status 0
 pass "test guest + virtio-blk boots under seccomp enforce (default), log and off"
 
-# gdb_role NAME SRC ROLE CONFIG [CALL]: stops the role's thread on the line after its
-# seccomp_enter_role(ROLE) call, prints its filter count, calls CALL (default getppid()) there,
-# continues.
+# gdb_role NAME ROLE CONFIG [CALL]: stops a thread of the role right after it entered its
+# seccomp filter (main: the line after worker_enter_role(THREAD_ROLE_MAIN) in machine.c; a worker:
+# util/worker.c where the init hook has run and the body is called, on the worker of that role),
+# prints its filter count, calls CALL (default getppid()) there, continues.
 gdb_role() {
-	local name=$1 src=$2 role=$3 cfg=$4 call=${5:-getppid()} line
-	line=$(grep -n "seccomp_enter_role($role)" "$ROOT/$src" | head -n 1 | cut -d: -f1)
-	[ -n "$line" ] || fail "$src has no seccomp_enter_role($role)"
+	local name=$1 role=$2 cfg=$3 call=${4:-getppid()} where
+	if [ "$role" = THREAD_ROLE_MAIN ]; then
+		where=$(grep -n "worker_enter_role($role)" "$ROOT/src/vmm/machine.c" | head -n 1 | cut -d: -f1)
+		[ -n "$where" ] || fail "src/vmm/machine.c has no worker_enter_role($role)"
+		where="machine.c:$((where + 1))"
+	else
+		where=$(grep -n 'w->fn(w);' "$ROOT/src/util/worker.c" | head -n 1 | cut -d: -f1)
+		[ -n "$where" ] || fail "src/util/worker.c has no w->fn(w) call"
+		where="worker.c:$where if w->role == $role"
+	fi
 	LAST="$TMP/gdb-$name"
 	: >"$LAST.console"
 	# gdb itself sometimes dumps core when the inferior dies in a called function: keep none
 	(cd "$TMP" && ulimit -c 0 && timeout -k 5 90 gdb -q -batch -nx -ex 'set pagination off' -ex 'set confirm off' \
 		-ex 'handle SIGUSR1 nostop noprint pass' \
-		-ex "break $(basename "$src"):$((line + 1))" \
+		-ex "break $where" \
 		-ex "run run --config $cfg --cmdline $TESTS </dev/null >$LAST.console" \
 		-ex 'python t = gdb.selected_thread().ptid[1]; print("FILTERS", [l.split()[1] for l in open("/proc/%d/status" % t) if l.startswith("Seccomp_filters")][0])' \
 		-ex "call (int)$call" -ex 'continue' "$MICROVM" >"$LAST.err" 2>&1)
@@ -61,18 +69,18 @@ expect_trap() { # name role-name filters [syscall nr]
 	pass "$2 thread: $3 filter(s); forbidden $sc -> SIGSYS report, exit (status 1)"
 }
 
-gdb_role main src/vmm/machine.c THREAD_ROLE_MAIN "$TMP/enforce.toml"
+gdb_role main THREAD_ROLE_MAIN "$TMP/enforce.toml"
 expect_trap main main 1
-gdb_role vcpu src/kvm/vcpu.c THREAD_ROLE_VCPU "$TMP/enforce.toml"
+gdb_role vcpu THREAD_ROLE_VCPU "$TMP/enforce.toml"
 expect_trap vcpu vCPU 1
-gdb_role blk src/virtio/blk.c THREAD_ROLE_DEVICE_IO "$TMP/enforce.toml"
+gdb_role blk THREAD_ROLE_DEVICE_IO "$TMP/enforce.toml"
 expect_trap blk "device I/O" 2
 # The control API thread (created by main before main's filter): its own filter only.
 write_config "$TMP/api.toml" "$TESTGUEST" "${DISK[@]}" '[api]' "socket = \"$TMP/api.sock\""
-gdb_role api src/api/server.c THREAD_ROLE_API "$TMP/api.toml"
+gdb_role api THREAD_ROLE_API "$TMP/api.toml"
 expect_trap api API 1
 # No vhost-user device with reconnect_ms: a vCPU may not open a socket (AF_UNIX = 1).
-gdb_role vcpu-socket src/kvm/vcpu.c THREAD_ROLE_VCPU "$TMP/enforce.toml" 'socket(1, 1, 0)'
+gdb_role vcpu-socket THREAD_ROLE_VCPU "$TMP/enforce.toml" 'socket(1, 1, 0)'
 expect_trap vcpu-socket vCPU 1 socket 41
 
 mkdir -p "$TMP/share"
@@ -82,16 +90,16 @@ VFSD=$!
 trap 'kill -9 $VFSD 2>/dev/null; cleanup_tmp' EXIT
 write_config "$TMP/fs.toml" "$TESTGUEST" '[[vhost_user_fs]]' "socket = \"$TMP/vfsd.sock\"" \
 	'tag = "share"' 'connect_timeout_ms = 5000'
-gdb_role chan src/vhost_user/backend_channel.c THREAD_ROLE_BACKEND_CHANNEL "$TMP/fs.toml"
+gdb_role chan THREAD_ROLE_BACKEND_CHANNEL "$TMP/fs.toml"
 expect_trap chan backend-channel 1
 
-gdb_role vcpu-log src/kvm/vcpu.c THREAD_ROLE_VCPU "$TMP/log.toml"
+gdb_role vcpu-log THREAD_ROLE_VCPU "$TMP/log.toml"
 expect_err '^FILTERS 1$'
 expect_err 'exited normally\]'
 grep -q 'forbidden syscall' "$LAST.err" && fail "log mode reported a forbidden syscall"
 pass "log mode: the forbidden call returns, the guest finishes (exit 0)"
 
-gdb_role vcpu-off src/kvm/vcpu.c THREAD_ROLE_VCPU "$TMP/off.toml"
+gdb_role vcpu-off THREAD_ROLE_VCPU "$TMP/off.toml"
 expect_err '^FILTERS 0$'
 expect_err 'exited normally\]'
 pass "off: no filter installed"

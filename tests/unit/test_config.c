@@ -118,7 +118,7 @@ START_TEST(test_every_key)
 	struct vm_config cfg;
 
 	expect_ok(&cfg,
-		  "[machine]\nmemory = \"2G\"\nvcpus = 4\nacpi = false\n"
+		  "[machine]\nmemory = \"2G\"\nvcpus = 4\nacpi = false\nmemory_backing = \"hugetlb\"\n"
 		  "[kernel]\npath = \"/boot/vmlinuz\"\ninitrd = \"/boot/initrd\"\n"
 		  "cmdline = \"console=ttyS0 quiet\"\n"
 		  "[[disk]]\npath = \"/a.img\"\nreadonly = true\nid = \"12345678901234567890\"\n"
@@ -132,6 +132,7 @@ START_TEST(test_every_key)
 	ck_assert_uint_eq(cfg.memory, 2ULL << 30);
 	ck_assert_uint_eq(cfg.vcpus, 4);
 	ck_assert(!cfg.acpi);
+	ck_assert_int_eq(cfg.memory_backing, MEMORY_BACKING_HUGETLB);
 	ck_assert_str_eq(cfg.kernel, "/boot/vmlinuz");
 	ck_assert_str_eq(cfg.initrd, "/boot/initrd");
 	ck_assert_str_eq(cfg.cmdline, "console=ttyS0 quiet");
@@ -358,6 +359,10 @@ static const struct {
 	  "vm.toml:3:12: 'readonly' must be a boolean, got string" },
 	{ "[kernel]\npath = 1\n", "vm.toml:2:8: 'path' must be a string, got integer" },
 	{ "[machine]\nacpi = 1\n", "vm.toml:2:8: 'acpi' must be a boolean, got integer" },
+	{ "[machine]\nmemory_backing = \"thp\"\n", "vm.toml:2:18: 'memory_backing' must be "
+	  "\"auto\", \"anonymous\", \"memfd\" or \"hugetlb\", got \"thp\"" },
+	{ "[machine]\nmemory_backing = 2\n",
+	  "vm.toml:2:18: 'memory_backing' must be a string, got integer" },
 	{ "[kernel]\ncmdline = { a = 1 }\n", "vm.toml:2:11: 'cmdline' must be a string, got table" },
 	{ "[security]\nseccomp = false\n", "vm.toml:2:11: 'seccomp' must be a string, got boolean" },
 	{ "machine = 1\n", "vm.toml:1:11: 'machine' must be a table ([machine]), got integer" },
@@ -742,6 +747,22 @@ START_TEST(test_validate)
 	ck_assert_int_eq(config_set_str(&cfg.initrd, NULL), 0);
 	ck_assert_ptr_null(cfg.initrd);
 	config_free(&cfg);
+
+	/* memory_backing: anonymous RAM has no fd for a vhost-user back-end; hugetlb is 2M pages */
+	expect_ok(&cfg, "[machine]\nmemory_backing = \"anonymous\"\n[kernel]\npath = \"/k\"\n"
+		  "[[vhost_user_fs]]\nsocket = \"/s\"\ntag = \"t\"\n");
+	ck_assert_int_lt(config_validate(&cfg, err, sizeof(err)), 0);
+	ck_assert_str_eq(err, "vm.toml: memory_backing \"anonymous\" cannot be shared with a "
+			 "vhost-user back-end: use \"memfd\", \"hugetlb\" or \"auto\"");
+	cfg.memory_backing = MEMORY_BACKING_AUTO;
+	ck_assert_int_eq(config_validate(&cfg, err, sizeof(err)), 0);
+	cfg.memory_backing = MEMORY_BACKING_HUGETLB;
+	cfg.memory = (64ULL << 20) + 4096;
+	ck_assert_int_lt(config_validate(&cfg, err, sizeof(err)), 0);
+	ck_assert_str_eq(err, "vm.toml: memory_backing \"hugetlb\" needs memory in 2M units, got 65540K");
+	config_free(&cfg);
+	config_init(&cfg);
+	ck_assert_int_eq(cfg.memory_backing, MEMORY_BACKING_AUTO);
 
 	/* a config that was never parsed */
 	config_init(&cfg);

@@ -93,6 +93,55 @@ START_TEST(test_memfd_shared)
 }
 END_TEST
 
+/* Every backing maps RAM at a 2 MiB-aligned host address (KVM's 2 MiB nested-paging entries). */
+START_TEST(test_backings)
+{
+	static const enum guest_mem_backing b[] = { GUEST_MEM_ANON, GUEST_MEM_MEMFD };
+	struct guest_mem gm;
+	uint8_t buf[4];
+
+	for (unsigned int i = 0; i < 2; i++) {
+		/* not a multiple of 2 MiB: the mapping is rounded up, the guest sees 17 MiB + 4K */
+		ck_assert_int_eq(guest_mem_init_backed(&gm, (17 << 20) + 4096, b[i]), 0);
+		ck_assert_int_eq(gm.backing, b[i]);
+		ck_assert_uint_eq((uintptr_t)gm.base & ((2 << 20) - 1), 0);
+		ck_assert_uint_eq(gm.map_size, 18 << 20);
+		ck_assert_uint_eq(guest_mem_end(&gm), (17 << 20) + 4096);
+		ck_assert(b[i] == GUEST_MEM_ANON ? gm.fd == -1 : gm.fd >= 0);
+		ck_assert_uint_eq(guest_mem_resident_kib(&gm), 0);
+		ck_assert_int_eq(guest_mem_write(&gm, 17 << 20, "ram!", 4), 0);
+		ck_assert_int_eq(guest_mem_read(&gm, 17 << 20, buf, 4), 0);
+		ck_assert_mem_eq(buf, "ram!", 4);
+		ck_assert_uint_ge(guest_mem_resident_kib(&gm), 4);
+		ck_assert_ptr_null(guest_mem_ptr(&gm, (17 << 20) + 4096, 1));
+		guest_mem_destroy(&gm);
+		ck_assert_int_eq(gm.fd, -1);
+		ck_assert_ptr_null(gm.base);
+	}
+	ck_assert_int_eq(guest_mem_init_backed(&gm, 16 << 20, (enum guest_mem_backing)7), -EINVAL);
+}
+END_TEST
+
+/* hugetlb: 2 MiB units only; without enough reserved pages mmap fails (-ENOMEM) instead of the
+ * guest's first touch raising SIGBUS later. */
+START_TEST(test_hugetlb)
+{
+	struct guest_mem gm;
+	int ret;
+
+	ck_assert_int_eq(guest_mem_init_backed(&gm, (16 << 20) + 4096, GUEST_MEM_HUGETLB), -EINVAL);
+	ret = guest_mem_init_backed(&gm, 16 << 20, GUEST_MEM_HUGETLB);
+	ck_assert_msg(ret == 0 || ret == -ENOMEM, "hugetlb init: %d", ret);
+	if (ret == 0) {	/* the host has 8 free 2 MiB pages reserved */
+		ck_assert(gm.fd >= 0);
+		ck_assert_uint_eq((uintptr_t)gm.base & ((2 << 20) - 1), 0);
+		ck_assert_int_eq(guest_mem_write(&gm, 0, "x", 1), 0);
+	}
+	guest_mem_destroy(&gm);
+	ck_assert_ptr_null(gm.base);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("guest_mem");
@@ -105,6 +154,8 @@ int main(void)
 	tcase_add_test(tc, test_bounds);
 	tcase_add_test(tc, test_invalid_sizes);
 	tcase_add_test(tc, test_memfd_shared);
+	tcase_add_test(tc, test_backings);
+	tcase_add_test(tc, test_hugetlb);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
