@@ -3,6 +3,7 @@
  * [[vhost_user_net]]: virtio-net (virtio id 1) whose data path is a vhost-user back-end, for
  * example DPDK's vhost PMD (dpdk-testpmd --vdev net_vhost0,iface=SOCK).
  *
+ * The config space helpers (virtio/net_config.c) are the built-in TAP device's.
  * Split of the device, as in QEMU's vhost-user-net: the back-end gets the data queues (RX 2k,
  * TX 2k+1 for pair k) and processes them in guest RAM. The VMM owns
  *  - the config space {mac, status = LINK_UP, max_virtqueue_pairs, mtu} (back-ends such as
@@ -17,7 +18,6 @@
  * passed through when it offers them. GET_QUEUE_NUM counts queue pairs for net (DPDK answers
  * its queues= and QEMU compares it with its pairs), so the session compares it with queues.
  */
-#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +29,7 @@
 #include <linux/virtio_ids.h>
 
 #include "vhost_user/net.h"
+#include "virtio/net_config.h"
 #include "util/log.h"
 
 /* Data-path features the back-end implements and the guest may use (bits 0..23). */
@@ -44,18 +45,14 @@
 			    (1ull << VIRTIO_NET_F_MTU) | (1ull << VIRTIO_NET_F_CTRL_VQ))
 #define DEVICE_BITS ((1ull << 24) - 1)
 
-static void net_config_read(struct vu_dev *dev, uint32_t offset, void *data, uint32_t len)
+static void vun_config_read(struct vu_dev *dev, uint32_t offset, void *data, uint32_t len)
 {
 	struct vu_net *n = dev->kind_priv;
 
-	if (offset > sizeof(n->cfg) || len > sizeof(n->cfg) - offset) {
-		memset(data, 0, len);
-		return;
-	}
-	memcpy(data, (const uint8_t *)&n->cfg + offset, len);
+	net_config_read(&n->cfg, offset, data, len);
 }
 
-static void net_config_write(struct vu_dev *dev, uint32_t offset, const void *data, uint32_t len)
+static void vun_config_write(struct vu_dev *dev, uint32_t offset, const void *data, uint32_t len)
 {
 	(void)data;
 	/* mac is writable only for legacy drivers; the modern transport has none. */
@@ -160,8 +157,8 @@ static void net_destroy(struct vu_dev *dev)
 
 static const struct vu_dev_kind net_kind = {
 	.name = "virtio-net",
-	.config_read = net_config_read,
-	.config_write = net_config_write,
+	.config_read = vun_config_read,
+	.config_write = vun_config_write,
 	.want_protocol = net_want_protocol,
 	.destroy = net_destroy,
 	.local_features = NET_LOCAL_FEATURES,
@@ -173,63 +170,21 @@ static const struct vu_dev_kind net_kind = {
 	.stop = net_stop,
 };
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* "52:54:00:12:34:56": unicast, not all zeros. 0 or -EINVAL. */
-int vu_net_parse_mac(const char *s, uint8_t mac[6])
-{
-	uint8_t any = 0;
-
-	if (strlen(s) != 17)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++) {
-		int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
-
-		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
-			return -EINVAL;
-		mac[i] = (uint8_t)(hi << 4 | lo);
-		any |= mac[i];
-	}
-	if (!any || (mac[0] & 1))
-		return -EINVAL;
-	return 0;
-}
-
-/* Default: locally administered unicast 52:54:xx:xx:xx:xx from a hash of the socket path. */
-static void default_mac(const char *socket, uint8_t mac[6])
-{
-	uint32_t h = 2166136261u;
-
-	for (const char *p = socket; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	mac[0] = 0x52;
-	mac[1] = 0x54;
-	memcpy(mac + 2, &h, 4);
-}
-
-static int net_check(const struct vhost_user_net_config *cfg, uint8_t mac[6], char *err,
-		     size_t errlen)
+static int net_check(const struct vhost_user_net_config *cfg, uint8_t mac[NET_MAC_LEN],
+		     char *err, size_t errlen)
 {
 	if (!cfg->socket || !cfg->socket[0]) {
 		snprintf(err, errlen, "vhost_user_net: socket is required");
 		return -EINVAL;
 	}
-	if (cfg->mac && vu_net_parse_mac(cfg->mac, mac)) {
-		snprintf(err, errlen, "mac '%.32s' is not a unicast address like 52:54:00:12:34:56",
-			 cfg->mac);
+	char why[128];
+
+	if (cfg->mac && net_mac_parse(cfg->mac, mac, why, sizeof(why))) {
+		snprintf(err, errlen, "mac: %s", why);
 		return -EINVAL;
 	}
 	if (!cfg->mac)
-		default_mac(cfg->socket, mac);
+		net_mac_default(cfg->socket, 0, mac);
 	if (cfg->queues < 1 || cfg->queues > VU_NET_MAX_PAIRS) {
 		snprintf(err, errlen, "queues must be 1 to %d (queue pairs)", VU_NET_MAX_PAIRS);
 		return -EINVAL;
@@ -239,8 +194,8 @@ static int net_check(const struct vhost_user_net_config *cfg, uint8_t mac[6], ch
 		snprintf(err, errlen, "queue_size %u is not a power of two <= 32768", cfg->queue_size);
 		return -EINVAL;
 	}
-	if (cfg->mtu && (cfg->mtu < 68 || cfg->mtu > 65535)) {
-		snprintf(err, errlen, "mtu %u is not in 68..65535", cfg->mtu);
+	if (cfg->mtu && (cfg->mtu < NET_MTU_MIN || cfg->mtu > NET_MTU_MAX)) {
+		snprintf(err, errlen, "mtu %u is not in %d..%d", cfg->mtu, NET_MTU_MIN, NET_MTU_MAX);
 		return -EINVAL;
 	}
 	return 0;
@@ -257,7 +212,7 @@ struct virtio_device *vhost_user_net_create(struct vm *vm, const struct vhost_us
 	const char *base;
 	struct vu_dev *dev;
 	struct vu_net *n;
-	uint8_t mac[6];
+	uint8_t mac[NET_MAC_LEN];
 	char name[48];
 
 	if (net_check(cfg, mac, err, errlen))
@@ -275,10 +230,7 @@ struct virtio_device *vhost_user_net_create(struct vm *vm, const struct vhost_us
 		free(n);
 		return NULL;
 	}
-	memcpy(n->cfg.mac, mac, sizeof(mac));
-	n->cfg.status = htole16(VIRTIO_NET_S_LINK_UP);
-	n->cfg.max_virtqueue_pairs = htole16((uint16_t)cfg->queues);
-	n->cfg.mtu = htole16((uint16_t)cfg->mtu);
+	net_config_build(&n->cfg, mac, (uint16_t)cfg->queues, (uint16_t)cfg->mtu);
 	n->pairs = cfg->queues;
 	n->mtu = cfg->mtu;
 	n->curr_pairs = 1;

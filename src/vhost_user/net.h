@@ -42,8 +42,6 @@ static inline unsigned int vu_net_ctrl_index(const struct vu_net *n)
 	return 2 * n->pairs;
 }
 
-/* "52:54:00:12:34:56" (unicast, not zero) into mac. 0 or -EINVAL. */
-int vu_net_parse_mac(const char *s, uint8_t mac[6]);
 /* Starts the control-queue thread if the guest negotiated CTRL_VQ and enabled that queue. */
 int vu_net_ctrl_start(struct vu_dev *dev);
 /* Stops and joins it (no-op when not running). dev->lock must NOT be held. */
