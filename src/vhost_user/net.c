@@ -9,14 +9,14 @@
  *  - the config space {mac, status = LINK_UP, max_virtqueue_pairs, mtu} (back-ends such as
  *    DPDK have no CONFIG protocol feature for net),
  *  - the features MAC, STATUS, MTU, CTRL_VQ: offered by the VMM, never sent in SET_FEATURES;
- *    MQ is offered when queues > 1 and the back-end has it, and is sent (DPDK drops every pair
- *    but the first when SET_FEATURES lacks MQ),
+ *    MQ is offered when queues > 1 and the back-end has it, and is sent (DPDK's vhost library
+ *    frees the vrings of every pair but the first on a SET_FEATURES without MQ),
  *  - the control queue (index 2 * queues, only with queues > 1): VQ_PAIRS_SET becomes
  *    SET_VRING_ENABLE on the back-end's queue pairs (net_ctrl.c). DPDK 22.11's vhost library
  *    does not process a control queue for vhost-user; it expects the front-end to do it.
  * Data-path features (checksum, TSO/UFO, MRG_RXBUF) and the ring features are the back-end's,
- * passed through when it offers them. GET_QUEUE_NUM counts queue pairs for net (DPDK answers
- * its queues= and QEMU compares it with its pairs), so the session compares it with queues.
+ * passed through when it offers them. GET_QUEUE_NUM counts queue pairs for net (QEMU compares
+ * it with its pairs; DPDK 22.11 answers its maximum, 128), so the session compares it with queues.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -173,12 +173,12 @@ static const struct vu_dev_kind net_kind = {
 static int net_check(const struct vhost_user_net_config *cfg, uint8_t mac[NET_MAC_LEN],
 		     char *err, size_t errlen)
 {
+	char why[128];
+
 	if (!cfg->socket || !cfg->socket[0]) {
 		snprintf(err, errlen, "vhost_user_net: socket is required");
 		return -EINVAL;
 	}
-	char why[128];
-
 	if (cfg->mac && net_mac_parse(cfg->mac, mac, why, sizeof(why))) {
 		snprintf(err, errlen, "mac: %s", why);
 		return -EINVAL;

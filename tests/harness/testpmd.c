@@ -59,8 +59,8 @@ int testpmd_start(struct testpmd *t, const char *sock, unsigned int queues, cons
 		snprintf(rxq, sizeof(rxq), "--rxq=%s", q);
 		snprintf(txq, sizeof(txq), "--txq=%s", q);
 		execl(TESTPMD, TESTPMD, "-l", "0-1", "--no-huge", "-m", "256", "--no-pci",
-		      "--no-shconf", "--no-telemetry", "--file-prefix", t->prefix, "--vdev", vdev, "--", "--forward-mode=macswap",
-		      "--nb-cores=1", rxq, txq, "--total-num-mbufs=4096", (char *)NULL);
+		      "--no-shconf", "--no-telemetry", "--file-prefix", t->prefix, "--vdev", vdev,
+		      "--", "--forward-mode=macswap", "--nb-cores=1", rxq, txq, "--total-num-mbufs=4096", (char *)NULL);
 		_exit(127);
 	}
 	close(p[0]);

@@ -4,7 +4,8 @@
  * PMD is librte-net-vhost23; scripts/deps.sh installs both): DPDK is the socket's server
  * (client=0), forwards every frame back on the queue pair it came from (macswap: source and
  * destination MAC swapped), runs without huge pages and without shared files (--no-huge
- * --no-shconf --no-telemetry, a unique --file-prefix whose empty directory is removed), one forwarding lcore.
+ * --no-shconf --no-telemetry, a unique --file-prefix whose empty directory is removed), one
+ * forwarding lcore.
  */
 #ifndef MICROVM_TESTS_TESTPMD_H
 #define MICROVM_TESTS_TESTPMD_H

@@ -109,6 +109,20 @@ START_TEST(test_queue_num_too_small)
 }
 END_TEST
 
+/* For net, GET_QUEUE_NUM counts queue pairs (DPDK, QEMU): 2 serves queues = 2 (5 virtqueues). */
+START_TEST(test_queue_num_counts_pairs)
+{
+	struct virtio_device *dev;
+	char err[256];
+
+	spawn((const char *const[]){ "--features", "1c0400003", "--queue-num", "2", NULL });
+	dev = create(2, 0, err, sizeof(err));
+	ck_assert_msg(dev != NULL, "%s", err);
+	ck_assert_uint_eq(to_vu_dev(dev)->backend_queues, 2);
+	vhost_user_device_destroy(dev);
+}
+END_TEST
+
 /* A huge GET_QUEUE_NUM is capped, not used as a size. */
 START_TEST(test_queue_num_huge)
 {
@@ -355,6 +369,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_queue_num_too_small);
+	tcase_add_test(tc, test_queue_num_counts_pairs);
 	tcase_add_test(tc, test_queue_num_huge);
 	tcase_add_test(tc, test_multiqueue_needs_mq);
 	tcase_add_test(tc, test_get_queue_num_misbehaviour);
