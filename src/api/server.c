@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
-#include "security/seccomp.h"
+#include "util/worker.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -41,10 +41,8 @@ struct api_server {
 	struct api_vmm vmm;
 	char *path;
 	int listen_fd;
-	int stop_fd;
 	struct MHD_Daemon *mhd;
-	pthread_t thread;
-	bool running;
+	struct worker worker;      /* the API thread; its stop_fd ends the poll loop */
 	struct conn_slot conns[API_MAX_CONNECTIONS + 4];
 };
 
@@ -268,16 +266,15 @@ static void enforce_deadlines(struct api_server *s)
 	}
 }
 
-static void *api_thread(void *arg)
+static void api_thread(struct worker *w)
 {
-	struct api_server *s = arg;
+	struct api_server *s = w->arg;
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
 	int epfd = di ? di->epoll_fd : -1;
 
-	seccomp_enter_role(SECCOMP_ROLE_API);
 	for (;;) {
 		struct pollfd pfd[2] = { { .fd = epfd, .events = POLLIN },
-					 { .fd = s->stop_fd, .events = POLLIN } };
+					 { .fd = w->stop_fd, .events = POLLIN } };
 		MHD_UNSIGNED_LONG_LONG to;
 		int wait_ms = 500;     /* deadline checks */
 
@@ -296,7 +293,6 @@ static void *api_thread(void *arg)
 	s->mhd = NULL;
 	/* the socket file goes with the thread: main's filter has no unlink */
 	unlink(s->path);
-	return NULL;
 }
 
 struct api_server *api_server_open(const char *path, const struct api_vmm *vmm, char *err,
@@ -312,7 +308,6 @@ struct api_server *api_server_open(const char *path, const struct api_vmm *vmm, 
 		return NULL;
 	}
 	s->vmm = *vmm;
-	s->stop_fd = -1;
 	for (unsigned int i = 0; i < sizeof(s->conns) / sizeof(s->conns[0]); i++)
 		s->conns[i].fd = -1;
 	ret = bind_socket(path, err, errlen);
@@ -323,9 +318,7 @@ struct api_server *api_server_open(const char *path, const struct api_vmm *vmm, 
 		return NULL;
 	}
 	s->listen_fd = ret;
-	s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (s->stop_fd >= 0)
-		s->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_SUPPRESS_DATE_NO_CLOCK, 0, NULL, NULL, on_request, s,
+	s->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_SUPPRESS_DATE_NO_CLOCK, 0, NULL, NULL, on_request, s,
 			MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->listen_fd,
 			MHD_OPTION_CONNECTION_LIMIT, (unsigned int)API_MAX_CONNECTIONS,
 			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)API_IDLE_TIMEOUT_S,
@@ -346,26 +339,19 @@ struct api_server *api_server_open(const char *path, const struct api_vmm *vmm, 
 
 int api_server_start(struct api_server *s, char *err, size_t errlen)
 {
-	int ret = pthread_create(&s->thread, NULL, api_thread, s);
+	int ret = worker_start(&s->worker, "api", THREAD_ROLE_API, api_thread, s);
 
-	if (ret) {
-		snprintf(err, errlen, "cannot start the API thread: %s", strerror(ret));
-		return -ret;
-	}
-	s->running = true;
-	return 0;
+	if (ret)
+		snprintf(err, errlen, "cannot start the API thread: %s", strerror(-ret));
+	return ret;
 }
 
 void api_server_stop(struct api_server *s)
 {
-	uint64_t one = 1;
-
 	if (!s)
 		return;
-	if (s->running) {
-		if (write(s->stop_fd, &one, sizeof(one)) < 0)
-			pr_warn("api: cannot wake the API thread: %s", strerror(errno));
-		pthread_join(s->thread, NULL);
+	if (s->worker.running) {
+		worker_stop(&s->worker);
 	} else {
 		if (s->mhd)
 			MHD_stop_daemon(s->mhd);
@@ -373,8 +359,6 @@ void api_server_stop(struct api_server *s)
 			close(s->listen_fd);
 		unlink(s->path);
 	}
-	if (s->stop_fd >= 0)
-		close(s->stop_fd);
 	free(s->path);
 	free(s);
 }

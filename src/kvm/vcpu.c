@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <linux/kvm.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -12,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "security/seccomp.h"
 #include "arch/x86/boot/boot.h"
 #include "util/clock.h"
 #include "arch/x86/cpuid.h"
@@ -225,13 +225,9 @@ static void kick_handler(int sig)
 	(void)sig;
 }
 
-static void *vcpu_thread(void *arg)
+static void vcpu_thread(struct worker *w)
 {
-	struct vcpu *vcpu = arg;
-
-	seccomp_enter_role(SECCOMP_ROLE_VCPU);
-	vcpu_run_loop(vcpu);
-	return NULL;
+	vcpu_run_loop(w->arg);
 }
 
 int vcpus_start(struct vm *vm)
@@ -241,14 +237,17 @@ int vcpus_start(struct vm *vm)
 	sigemptyset(&sa.sa_mask);
 	sigaction(VCPU_KICK_SIGNAL, &sa, NULL); /* no SA_RESTART: KVM_RUN returns EINTR */
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
-		int ret = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]);
+		char name[16];
+		int ret;
 
+		snprintf(name, sizeof(name), "vcpu%u", i);
+		ret = worker_start(&vm->vcpus[i].worker, name, THREAD_ROLE_VCPU, vcpu_thread,
+				   &vm->vcpus[i]);
 		if (ret) {
-			pr_err("cannot start vcpu %u thread: %s", i, strerror(ret));
+			pr_err("cannot start vcpu %u thread: %s", i, strerror(-ret));
 			vm_request_stop(vm, 1);
-			return -ret;
+			return ret;
 		}
-		vm->vcpus[i].started = 1;
 	}
 	return 0;
 }
@@ -278,10 +277,10 @@ static void kick_all(struct vm *vm)
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *vcpu = &vm->vcpus[i];
 
-		if (!vcpu->started)
+		if (!vcpu->worker.running)
 			continue;
 		__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELAXED);
-		pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+		pthread_kill(vcpu->worker.thread, VCPU_KICK_SIGNAL);
 	}
 }
 
@@ -350,16 +349,16 @@ void vcpus_stop(struct vm *vm)
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *vcpu = &vm->vcpus[i];
 
-		if (!vcpu->started)
+		if (!vcpu->worker.running)
 			continue;
+		/*
+		 * The stop request is set: immediate_exit makes the next KVM_RUN return at once,
+		 * the signal (no SA_RESTART) ends the current one or any blocking syscall.
+		 */
 		if (vcpu->run)
 			__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_RELAXED);
-		/* Kick until it leaves KVM_RUN; the signal is harmless once it has. */
-		while (pthread_tryjoin_np(vcpu->thread, NULL) == EBUSY) {
-			pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
-			usleep(1000);
-		}
-		vcpu->started = 0;
+		pthread_kill(vcpu->worker.thread, VCPU_KICK_SIGNAL);
+		worker_join(&vcpu->worker);
 	}
 }
 

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/worker.h"
+
 struct vm;
 struct boot_entry;
 struct kvm_run;
@@ -20,8 +22,7 @@ struct vcpu {
 	int stats_fd;              /* KVM's own counters (kvm/kvm_stats.h), -1 if none */
 	struct kvm_run *run;
 	size_t run_size;
-	pthread_t thread;
-	int started;
+	struct worker worker;       /* its thread (util/worker.h); kicked with VCPU_KICK_SIGNAL */
 	atomic_ulong exits;        /* all KVM_RUN returns */
 	atomic_ulong user_exits;   /* exits handled in the VMM (I/O, MMIO, ...) */
 	struct exit_stats *stats;  /* -v: per-reason/port/device counts (exit_stats.h), or NULL */

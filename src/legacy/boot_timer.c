@@ -37,7 +37,7 @@ static void boot_cost(const struct vm *vm, struct boot_cost *c)
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		const struct vcpu *vcpu = &vm->vcpus[i];
 
-		if (vcpu->started && !pthread_getcpuclockid(vcpu->thread, &clk) &&
+		if (vcpu->worker.running && !pthread_getcpuclockid(vcpu->worker.thread, &clk) &&
 		    !clock_gettime(clk, &ts))
 			c->cpu_ns += (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 		if (vcpu->stats_fd < 0)

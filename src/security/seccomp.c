@@ -77,6 +77,7 @@ static const struct sc_rule group_spawn[] = {
 	ALLOW(sched_getaffinity),   /* pthread_getattr_np in a new thread (sanitizer runtimes) */
 	/* the child installing its own filter: can only narrow what it may do */
 	ALLOW1(prctl, 0, 0xffffffffULL, PR_SET_NO_NEW_PRIVS),
+	ALLOW1(prctl, 0, 0xffffffffULL, PR_SET_NAME),   /* the worker names itself (util/worker.c) */
 	ALLOW1(seccomp, 0, 0xffffffffULL, SECCOMP_SET_MODE_FILTER),
 	ALLOW1(seccomp, 0, 0xffffffffULL, SECCOMP_GET_ACTION_AVAIL),
 	END
@@ -209,20 +210,20 @@ static const struct {
 	const char *name;
 	bool process;            /* the whole process: threads created later inherit it */
 	unsigned int groups;
-	unsigned int children;   /* roles this role may create (bit per enum seccomp_role) */
+	unsigned int children;   /* roles this role may create (bit per enum thread_role) */
 	unsigned int reconnect_groups, reconnect_children;
-} roles[SECCOMP_ROLE_COUNT] = {
-	[SECCOMP_ROLE_MAIN] = { "main", false, G_BASE | G_MAIN | G_VM_IOCTL | G_VHOST_FRONT, 0,
-				G_SPAWN | G_RECONNECT, 1u << SECCOMP_ROLE_BACKEND_CHANNEL },
-	[SECCOMP_ROLE_VCPU] = { "vCPU", false, G_BASE | G_VCPU_IOCTL | G_VM_IOCTL | G_ACTIVATE |
-				G_VHOST_FRONT | G_SPAWN, 1u << SECCOMP_ROLE_DEVICE_IO,
-				G_RECONNECT, 1u << SECCOMP_ROLE_BACKEND_CHANNEL },
-	[SECCOMP_ROLE_DEVICE_IO] = { "device I/O", false, G_BASE | G_DEVICE_IO, 0, 0, 0 },
-	[SECCOMP_ROLE_BACKEND_CHANNEL] = { "backend-channel", false, G_BASE | G_BACKEND_CHANNEL, 0,
+} roles[THREAD_ROLE_COUNT] = {
+	[THREAD_ROLE_MAIN] = { "main", false, G_BASE | G_MAIN | G_VM_IOCTL | G_VHOST_FRONT, 0,
+				G_SPAWN | G_RECONNECT, 1u << THREAD_ROLE_BACKEND_CHANNEL },
+	[THREAD_ROLE_VCPU] = { "vCPU", false, G_BASE | G_VCPU_IOCTL | G_VM_IOCTL | G_ACTIVATE |
+				G_VHOST_FRONT | G_SPAWN, 1u << THREAD_ROLE_DEVICE_IO,
+				G_RECONNECT, 1u << THREAD_ROLE_BACKEND_CHANNEL },
+	[THREAD_ROLE_DEVICE_IO] = { "device I/O", false, G_BASE | G_DEVICE_IO, 0, 0, 0 },
+	[THREAD_ROLE_BACKEND_CHANNEL] = { "backend-channel", false, G_BASE | G_BACKEND_CHANNEL, 0,
 					   0, 0 },
 	/* one filter for the whole process: workers are created after it and inherit it */
-	[SECCOMP_ROLE_VIRTIOFSD] = { "virtiofsd", true, G_BASE | G_SPAWN | G_VUB | G_FS, 0, 0, 0 },
-	[SECCOMP_ROLE_API] = { "API", false, G_BASE | G_API, 0, 0, 0 },
+	[THREAD_ROLE_VIRTIOFSD] = { "virtiofsd", true, G_BASE | G_SPAWN | G_VUB | G_FS, 0, 0, 0 },
+	[THREAD_ROLE_API] = { "API", false, G_BASE | G_API, 0, 0, 0 },
 };
 
 static atomic_bool reconnect = true;
@@ -232,28 +233,28 @@ void seccomp_set_reconnect(bool needed)
 	atomic_store(&reconnect, needed);
 }
 
-static unsigned int role_groups(enum seccomp_role role)
+static unsigned int role_groups(enum thread_role role)
 {
 	bool rc = atomic_load(&reconnect);
 	unsigned int g = roles[role].groups | (rc ? roles[role].reconnect_groups : 0);
 	unsigned int children = roles[role].children | (rc ? roles[role].reconnect_children : 0);
 
-	for (unsigned int c = 0; c < SECCOMP_ROLE_COUNT; c++)
+	for (unsigned int c = 0; c < THREAD_ROLE_COUNT; c++)
 		if (children & (1u << c))
-			g |= role_groups((enum seccomp_role)c);
+			g |= role_groups((enum thread_role)c);
 	return g;
 }
 
-const char *seccomp_role_name(enum seccomp_role role)
+const char *seccomp_role_name(enum thread_role role)
 {
-	return (unsigned int)role < SECCOMP_ROLE_COUNT ? roles[role].name : "?";
+	return (unsigned int)role < THREAD_ROLE_COUNT ? roles[role].name : "?";
 }
 
-int seccomp_role_allows(enum seccomp_role role, int nr)
+int seccomp_role_allows(enum thread_role role, int nr)
 {
 	unsigned int g;
 
-	if ((unsigned int)role >= SECCOMP_ROLE_COUNT)
+	if ((unsigned int)role >= THREAD_ROLE_COUNT)
 		return 0;
 	g = role_groups(role);
 	for (unsigned int i = 0; i < NR_GROUPS; i++) {
@@ -266,7 +267,7 @@ int seccomp_role_allows(enum seccomp_role role, int nr)
 	return 0;
 }
 
-int seccomp_role_allowed_count(enum seccomp_role role)
+int seccomp_role_allowed_count(enum thread_role role)
 {
 	int n = 0;
 
@@ -394,7 +395,7 @@ static bool has_plain_allow(unsigned int g, int nr)
 	return false;
 }
 
-static scmp_filter_ctx build(enum seccomp_role role, enum seccomp_mode mode)
+static scmp_filter_ctx build(enum thread_role role, enum seccomp_mode mode)
 {
 	unsigned int g = role_groups(role);
 	scmp_filter_ctx ctx = seccomp_init(mode == SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_TRAP);
@@ -422,12 +423,12 @@ fail:
 	return NULL;
 }
 
-int seccomp_install(enum seccomp_role role, enum seccomp_mode mode)
+int seccomp_install(enum thread_role role, enum seccomp_mode mode)
 {
 	scmp_filter_ctx ctx;
 	int r;
 
-	if ((unsigned int)role >= SECCOMP_ROLE_COUNT)
+	if ((unsigned int)role >= THREAD_ROLE_COUNT)
 		return -EINVAL;
 	if (mode == SECCOMP_OFF)
 		return 0;
@@ -445,7 +446,7 @@ int seccomp_install(enum seccomp_role role, enum seccomp_mode mode)
 	return 0;
 }
 
-int seccomp_enter_role(enum seccomp_role role)
+int seccomp_enter_role(enum thread_role role)
 {
 	enum seccomp_mode mode = seccomp_get_mode();
 	int r;
@@ -456,7 +457,7 @@ int seccomp_enter_role(enum seccomp_role role)
 	 * stops the world with a ptrace-ing helper; no main profile may allow that. The other
 	 * roles keep their filters.
 	 */
-	if (role == SECCOMP_ROLE_MAIN && mode != SECCOMP_OFF) {
+	if (role == THREAD_ROLE_MAIN && mode != SECCOMP_OFF) {
 		pr_debug("seccomp: main thread filter skipped in a sanitizer build");
 		return 0;
 	}

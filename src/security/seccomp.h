@@ -28,16 +28,7 @@
 #include <stdbool.h>
 
 #include "config/config.h"
-
-enum seccomp_role {
-	SECCOMP_ROLE_MAIN,
-	SECCOMP_ROLE_VCPU,
-	SECCOMP_ROLE_DEVICE_IO,
-	SECCOMP_ROLE_BACKEND_CHANNEL,
-	SECCOMP_ROLE_VIRTIOFSD,      /* microvm-virtiofsd: every thread */
-	SECCOMP_ROLE_API,            /* control API thread (src/api/server.c) */
-	SECCOMP_ROLE_COUNT,
-};
+#include "util/thread_role.h"
 
 /*
  * Process-wide mode used by seccomp_enter_role(). Off until the machine sets it from
@@ -58,14 +49,14 @@ void seccomp_set_reconnect(bool needed);
  * -errno. A thread must not run unfiltered in enforce mode: on failure in that mode it logs one
  * line, restores the terminal and exits the process with status 1.
  */
-int seccomp_enter_role(enum seccomp_role role);
+int seccomp_enter_role(enum thread_role role);
 /* Same with an explicit mode, and failure returned instead of exiting (tests). */
-int seccomp_install(enum seccomp_role role, enum seccomp_mode mode);
+int seccomp_install(enum thread_role role, enum seccomp_mode mode);
 
-const char *seccomp_role_name(enum seccomp_role role);
+const char *seccomp_role_name(enum thread_role role);
 /* Number of distinct syscalls the role's filter allows (with or without argument checks). */
-int seccomp_role_allowed_count(enum seccomp_role role);
+int seccomp_role_allowed_count(enum thread_role role);
 /* Whether the role's filter allows syscall nr at all (ignoring argument checks). */
-int seccomp_role_allows(enum seccomp_role role, int nr);
+int seccomp_role_allows(enum thread_role role, int nr);
 
 #endif

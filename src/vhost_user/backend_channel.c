@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * Backend channel (SET_BACKEND_REQ_FD) and the per-connection monitor thread.
+ * Backend channel (SET_BACKEND_REQ_FD) and its thread, one per connection.
  *
  * The thread serves back-end requests through a table indexed by request number, answers with
  * REPLY_ACK semantics, and watches the main socket (hang-up = back-end death) and the vring
- * error eventfds. It owns copies of every descriptor it polls and never takes dev->lock, so a
- * vCPU thread can tell it to stop without waiting for it.
+ * error eventfds. It owns copies of every descriptor it polls and never takes dev->lock. A vCPU
+ * (guest reset, lock held) only signals it (worker_signal); the next connection reaps the
+ * threads that have returned, and device teardown joins them all, with no lock held.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,18 +21,18 @@
 
 #include "vhost_user/vhost_user.h"
 #include "util/log.h"
+#include "util/worker.h"
 
-#include "security/seccomp.h"
 #include "vhost_user/shmem.h"
 
 #define CHAN_BURST 32          /* messages served per wakeup before polling again */
 #define CHAN_MSG_TIMEOUT_MS 1000 /* rest of a message once its first byte arrived */
 
-struct vu_monitor {
+/* What the thread of one connection owns; freed by the thread when it returns. */
+struct chan_thread {
 	struct vu_dev *dev;
 	uint64_t gen;
 	int conn_fd;           /* dup of the main socket: hang-up detection only */
-	int stop_fd;
 	struct vu_conn chan;   /* chan.fd: backend channel, -1 none */
 	unsigned int nr_err;
 	int err_fds[VIRTIO_MAX_QUEUES];
@@ -185,12 +186,10 @@ int vu_chan_setup(struct vu_dev *dev)
 	return 0;
 }
 
-static void monitor_free(struct vu_monitor *mon)
+static void chan_thread_free(struct chan_thread *mon)
 {
 	if (mon->conn_fd >= 0)
 		close(mon->conn_fd);
-	if (mon->stop_fd >= 0)
-		close(mon->stop_fd);
 	if (mon->chan.fd >= 0)
 		close(mon->chan.fd);
 	for (unsigned int i = 0; i < mon->nr_err; i++)
@@ -200,7 +199,7 @@ static void monitor_free(struct vu_monitor *mon)
 }
 
 /* Serves up to CHAN_BURST messages. Returns -1 when the channel is unusable. */
-static int serve_channel(struct vu_monitor *mon)
+static int serve_channel(struct chan_thread *mon)
 {
 	struct vu_msg m;
 	int r;
@@ -235,7 +234,7 @@ static int serve_channel(struct vu_monitor *mon)
 	return 0;
 }
 
-static void drain_err(struct vu_monitor *mon, unsigned int q)
+static void drain_err(struct chan_thread *mon, unsigned int q)
 {
 	uint64_t v;
 	char why[80];
@@ -246,19 +245,17 @@ static void drain_err(struct vu_monitor *mon, unsigned int q)
 	vu_dev_mark_dead_gen(mon->dev, mon->gen, why);
 }
 
-static void *monitor_thread(void *arg)
+static void chan_thread_main(struct worker *w)
 {
-	struct vu_monitor *mon = arg;
+	struct chan_thread *mon = w->arg;
 	struct vu_dev *dev = mon->dev;
 	struct pollfd p[3 + VIRTIO_MAX_QUEUES];
 	bool watching = true;
 
-	/* No-op unless the machine enabled seccomp (unit tests and the harness never do). */
-	seccomp_enter_role(SECCOMP_ROLE_BACKEND_CHANNEL);
 	while (1) {
 		unsigned int n = 0;
 
-		p[n++] = (struct pollfd){ .fd = mon->stop_fd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = w->stop_fd, .events = POLLIN };
 		p[n++] = (struct pollfd){ .fd = watching ? mon->conn_fd : -1, .events = POLLRDHUP };
 		p[n++] = (struct pollfd){ .fd = watching ? mon->chan.fd : -1, .events = POLLIN };
 		for (unsigned int i = 0; i < mon->nr_err; i++)
@@ -267,7 +264,7 @@ static void *monitor_thread(void *arg)
 		if (poll(p, n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			pr_err_rl("%s: monitor poll: %s", dev->name, strerror(errno));
+			pr_err_rl("%s: backend channel poll: %s", dev->name, strerror(errno));
 			break;
 		}
 		if (p[0].revents)
@@ -288,9 +285,7 @@ static void *monitor_thread(void *arg)
 			if (p[3 + i].revents & POLLIN)
 				drain_err(mon, i);
 	}
-	monitor_free(mon);
-	atomic_fetch_sub(&dev->threads, 1);
-	return NULL;
+	chan_thread_free(mon);
 }
 
 static int make_err_fds(struct vu_dev *dev)
@@ -310,16 +305,10 @@ static int fcntl_dupfd(int fd)
 	return fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
-static int monitor_fds(struct vu_dev *dev, struct vu_monitor *mon)
+static int chan_thread_fds(struct vu_dev *dev, struct chan_thread *mon)
 {
 	mon->conn_fd = fcntl_dupfd(dev->conn.fd);
 	if (mon->conn_fd < 0)
-		return -errno;
-	mon->stop_fd = eventfd(0, EFD_CLOEXEC);
-	if (mon->stop_fd < 0)
-		return -errno;
-	dev->stop_fd = fcntl_dupfd(mon->stop_fd);
-	if (dev->stop_fd < 0)
 		return -errno;
 	mon->nr_err = dev->vdev.nr_queues;
 	for (unsigned int i = 0; i < mon->nr_err; i++) {
@@ -332,60 +321,62 @@ static int monitor_fds(struct vu_dev *dev, struct vu_monitor *mon)
 	return 0;
 }
 
+/* A free worker slot, after reaping the threads of earlier connections that have returned. */
+static struct worker *free_slot(struct vu_dev *dev)
+{
+	struct worker *slot = NULL;
+
+	for (unsigned int i = 0; i < VU_CHAN_THREADS; i++)
+		if (worker_try_join(&dev->chan_threads[i]) && !slot)
+			slot = &dev->chan_threads[i];
+	return slot;
+}
+
 int vu_thread_start(struct vu_dev *dev)
 {
-	struct vu_monitor *mon;
-	pthread_t t;
+	struct chan_thread *mon;
+	struct worker *w;
 	int r;
 
 	r = make_err_fds(dev);
 	if (r)
 		return r;
+	/* Every slot busy: threads of old connections still finish a request; the next reset retries. */
+	w = free_slot(dev);
+	if (!w)
+		return -EBUSY;
 	mon = calloc(1, sizeof(*mon));
 	if (!mon)
 		return -ENOMEM;
 	mon->dev = dev;
 	mon->gen = atomic_load(&dev->state) >> 1;
-	mon->conn_fd = mon->stop_fd = mon->chan.fd = -1;
+	mon->conn_fd = mon->chan.fd = -1;
 	mon->chan.name = "backend channel";
 	mon->chan.request_name = vu_backend_request_name;  /* its requests are the back-end's */
 	mon->chan.timeout_ms = CHAN_MSG_TIMEOUT_MS;
 	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		mon->err_fds[i] = -1;
-	r = monitor_fds(dev, mon);
-	if (r)
-		goto fail;
-	atomic_fetch_add(&dev->threads, 1);
-	r = -pthread_create(&t, NULL, monitor_thread, mon);
+	r = chan_thread_fds(dev, mon);
+	if (r == 0)
+		r = worker_start(w, "vu-chan", THREAD_ROLE_BACKEND_CHANNEL, chan_thread_main, mon);
 	if (r) {
-		atomic_fetch_sub(&dev->threads, 1);
-		goto fail;
+		chan_thread_free(mon);
+		return r;
 	}
-	pthread_detach(t);
+	dev->chan_cur = w;
 	return 0;
-fail:
-	if (dev->stop_fd >= 0)
-		close(dev->stop_fd);
-	dev->stop_fd = -1;
-	monitor_free(mon);
-	return r;
 }
 
 void vu_thread_stop(struct vu_dev *dev)
 {
-	uint64_t one = 1;
-
-	if (dev->stop_fd < 0)
-		return;
-	if (write(dev->stop_fd, &one, sizeof(one)) != sizeof(one))
-		pr_warn_rl("%s: cannot signal the monitor thread: %s", dev->name, strerror(errno));
-	close(dev->stop_fd);
-	dev->stop_fd = -1;
+	if (dev->chan_cur)
+		worker_signal(dev->chan_cur);
+	dev->chan_cur = NULL;
 }
 
 void vu_thread_wait_all(struct vu_dev *dev)
 {
 	vu_thread_stop(dev);
-	while (atomic_load(&dev->threads) > 0)
-		usleep(1000);
+	for (unsigned int i = 0; i < VU_CHAN_THREADS; i++)
+		worker_join(&dev->chan_threads[i]);
 }

@@ -119,7 +119,6 @@ struct vu_dev *vu_dev_new(struct vm *vm, const struct vu_options *opt, const cha
 	dev->conn.name = dev->name;
 	dev->conn.timeout_ms = (int)dev->reply_timeout_ms;
 	dev->chan_fd = -1;
-	dev->stop_fd = -1;
 	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++) {
 		dev->err_fds[i] = -1;
 		dev->vdev.queues[i].kick_fd = -1;

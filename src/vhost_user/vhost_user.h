@@ -22,8 +22,12 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "util/worker.h"
 #include "vhost_user/msg.h"
 #include "virtio/virtio_dev.h"
+
+/* Backend-channel threads a device may have at once: the current one and returning ones. */
+#define VU_CHAN_THREADS 4
 
 struct vm;
 struct vu_dev;
@@ -99,12 +103,13 @@ struct vu_dev {
 	/*
 	 * Backend-channel thread (backend_channel.c), one per connection: serves the channel and
 	 * watches the main socket and the vring error eventfds. It owns copies of its descriptors,
-	 * so stopping it never has to wait for it (it may be blocked in a transport callback).
+	 * so stopping it never has to wait for it (it may be blocked in a transport callback): a
+	 * stop only signals; the next connection reaps returned threads, teardown joins them all.
 	 */
 	int chan_fd;                 /* our end of the SET_BACKEND_REQ_FD socketpair until the
 					thread takes it, -1 none */
-	int stop_fd;                 /* eventfd: stop the current thread, -1 none */
-	atomic_int threads;          /* live backend-channel threads (destroy waits for 0) */
+	struct worker chan_threads[VU_CHAN_THREADS]; /* this and earlier connections' threads */
+	struct worker *chan_cur;     /* the current connection's, NULL none */
 	atomic_uint chan_requests;   /* backend requests served (tests, stats) */
 	atomic_uint chan_failures;   /* backend requests answered with failure */
 	/*
@@ -173,7 +178,7 @@ int vu_chan_setup(struct vu_dev *dev);
 int vu_thread_start(struct vu_dev *dev);
 /* Tells it to stop; it exits on its own (never waits). */
 void vu_thread_stop(struct vu_dev *dev);
-/* Waits until every backend-channel thread of dev has exited (no locks held). */
+/* Joins every backend-channel thread of dev (no locks held). */
 void vu_thread_wait_all(struct vu_dev *dev);
 /* Serves one backend-channel message already received (exposed for tests and fuzzing). */
 int vu_chan_handle(struct vu_dev *dev, struct vu_conn *chan, struct vu_msg *m);

@@ -71,7 +71,7 @@ static void *io_thread(void *arg)
 {
 	struct blk *b = arg;
 
-	seccomp_enter_role(SECCOMP_ROLE_DEVICE_IO);
+	seccomp_enter_role(THREAD_ROLE_DEVICE_IO);
 	for (;;) {
 		struct epoll_event ev[VIRTIO_BLK_MAX_QUEUES + 1];
 		int n = epoll_wait(b->epfd, ev, VIRTIO_BLK_MAX_QUEUES + 1, -1);

@@ -216,7 +216,7 @@ static int enter_seccomp(void)
 	 */
 	if (seccomp_mode != SECCOMP_OFF && !pthread_create(&t, NULL, noop_thread, NULL))
 		pthread_join(t, NULL);
-	r = seccomp_install(SECCOMP_ROLE_VIRTIOFSD, seccomp_mode);
+	r = seccomp_install(THREAD_ROLE_VIRTIOFSD, seccomp_mode);
 	if (r < 0 && seccomp_mode == SECCOMP_ENFORCE) {
 		pr_err("seccomp: cannot install the filter: %s (use --seccomp off on hosts without "
 		       "seccomp)", strerror(-r));
@@ -227,16 +227,18 @@ static int enter_seccomp(void)
 	return 0;
 }
 
-/* Waits for one front-end; returns its fd, or -EINTR after a signal. */
-static int wait_frontend(int lfd)
+/* Waits for one front-end; returns its fd, or -EINTR after a signal (stop_fd readable). */
+static int wait_frontend(int lfd, int stop_fd)
 {
-	while (!got_signal) {
-		struct pollfd p = { .fd = lfd, .events = POLLIN };
+	for (;;) {
+		struct pollfd p[2] = { { .fd = lfd, .events = POLLIN },
+				       { .fd = stop_fd, .events = POLLIN } };
 
-		if (poll(&p, 1, 200) > 0)
+		if (got_signal || (poll(p, 2, -1) > 0 && p[1].revents))
+			return -EINTR;
+		if (p[0].revents & POLLIN)
 			return vub_accept(lfd);
 	}
-	return -EINTR;
 }
 
 /* Every inode the guest knows holds an O_PATH fd: raise the soft fd limit to the hard one. */
@@ -310,7 +312,7 @@ int main(int argc, char **argv)
 	 */
 	running = dev.vub;
 	for (;;) {
-		cfd = wait_frontend(lfd);
+		cfd = wait_frontend(lfd, vub_stop_fd(dev.vub));
 		if (cfd < 0) {
 			if (cfd != -EINTR)
 				pr_err("accept: %s", strerror(-cfd));

@@ -18,6 +18,7 @@
 #include "util/file_map.h"
 #include "legacy/i8042.h"
 #include "util/log.h"
+#include "util/worker.h"
 #include "vmm/main_loop.h"
 #include "util/term.h"
 #include "kvm/vcpu.h"
@@ -101,6 +102,7 @@ int machine_create(struct machine *m, const struct vm_config *cfg, uint64_t t0_n
 	if (security_check_privileges(cfg))
 		return EXIT_CONFIG_ERROR;
 	seccomp_set_mode(cfg->seccomp);
+	worker_set_init_hook(seccomp_enter_role);   /* every worker enters its role's filter */
 	seccomp_set_reconnect(needs_reconnect(cfg));
 	if (check_host_memory(cfg->memory))
 		return EXIT_CONFIG_ERROR;
@@ -193,7 +195,7 @@ int machine_run(struct machine *m, uint64_t timeout_ms)
 		term_restore();
 		return EXIT_HOST_ERROR;
 	}
-	seccomp_enter_role(SECCOMP_ROLE_MAIN);
+	worker_enter_role(THREAD_ROLE_MAIN);
 	status = main_loop_run(&m->vm, &m->serial, timeout_ms);
 	machine_api_stop(m);
 	vcpus_stop(&m->vm);

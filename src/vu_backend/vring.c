@@ -146,17 +146,18 @@ static bool process(struct vub_vq *v)
 	return true;
 }
 
-static void *worker(void *arg)
+static void worker(struct worker *w)
 {
-	struct vub_vq *v = arg;
+	struct vub_vq *v = w->arg;
 	struct vub *b = v->b;
 	unsigned int gen = ~0u;
 	int kick = -1;
 	uint64_t cnt;
 
 	for (;;) {
-		struct pollfd p[2] = { { .fd = v->wake_fd, .events = POLLIN },
-				       { .fd = -1, .events = POLLIN } };
+		struct pollfd p[3] = { { .fd = v->wake_fd, .events = POLLIN },
+				       { .fd = -1, .events = POLLIN },
+				       { .fd = w->stop_fd, .events = POLLIN } };
 		bool more = false;
 
 		pthread_rwlock_rdlock(&b->lock);
@@ -177,7 +178,7 @@ static void *worker(void *arg)
 		if (more)
 			continue;
 		p[1].fd = kick;
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
+		if ((poll(p, 3, -1) < 0 && errno != EINTR) || p[2].revents)
 			break;
 		if (p[0].revents & POLLIN)
 			(void)!read(v->wake_fd, &cnt, sizeof(cnt));
@@ -185,11 +186,12 @@ static void *worker(void *arg)
 			(void)!read(kick, &cnt, sizeof(cnt));
 	}
 	close_fd(&kick);
-	return NULL;
 }
 
 int vub_vrings_init(struct vub *b)
 {
+	int r;
+
 	for (unsigned int i = 0; i < b->dev.nr_queues; i++) {
 		struct vub_vq *v = &b->vqs[i];
 
@@ -202,9 +204,10 @@ int vub_vrings_init(struct vub *b)
 		v->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (v->wake_fd < 0)
 			return -errno;
-		if (pthread_create(&v->thread, NULL, worker, v))
-			return -EAGAIN;
-		v->thread_ok = true;
+		/* The back-end program's filter is inherited: back-end programs set no init hook. */
+		r = worker_start(&v->worker, "vub-queue", THREAD_ROLE_DEVICE_IO, worker, v);
+		if (r)
+			return r;
 	}
 	return 0;
 }
@@ -215,11 +218,7 @@ void vub_vrings_fini(struct vub *b)
 	for (unsigned int i = 0; i < b->dev.nr_queues; i++) {
 		struct vub_vq *v = &b->vqs[i];
 
-		if (v->thread_ok) {
-			wake(v);
-			pthread_join(v->thread, NULL);
-			v->thread_ok = false;
-		}
+		worker_stop(&v->worker);
 	}
 	for (unsigned int i = 0; i < b->dev.nr_queues; i++) {
 		struct vub_vq *v = &b->vqs[i];

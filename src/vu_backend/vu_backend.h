@@ -66,8 +66,12 @@ int vub_accept(int listen_fd);
  * fatal error. Worker threads are started and joined inside. Not re-entrant per vub.
  */
 int vub_serve(struct vub *b, int conn_fd);
-/* Asks vub_serve() to return (signal handlers excluded: not async-signal-safe). */
+/*
+ * Asks vub_serve() to return, now or the next time it is called: final (async-signal-safe, an
+ * eventfd write). vub_stop_fd() is readable from then on, for the caller's own accept loop.
+ */
 void vub_stop(struct vub *b);
+int vub_stop_fd(const struct vub *b);
 
 /*
  * Backend channel client. MAP sends one fd; flags: VHOST_USER_FLAG_MAP_RW. Both wait for the

@@ -61,18 +61,18 @@ expect_trap() { # name role-name filters [syscall nr]
 	pass "$2 thread: $3 filter(s); forbidden $sc -> SIGSYS report, exit (status 1)"
 }
 
-gdb_role main src/vmm/machine.c SECCOMP_ROLE_MAIN "$TMP/enforce.toml"
+gdb_role main src/vmm/machine.c THREAD_ROLE_MAIN "$TMP/enforce.toml"
 expect_trap main main 1
-gdb_role vcpu src/kvm/vcpu.c SECCOMP_ROLE_VCPU "$TMP/enforce.toml"
+gdb_role vcpu src/kvm/vcpu.c THREAD_ROLE_VCPU "$TMP/enforce.toml"
 expect_trap vcpu vCPU 1
-gdb_role blk src/virtio/blk.c SECCOMP_ROLE_DEVICE_IO "$TMP/enforce.toml"
+gdb_role blk src/virtio/blk.c THREAD_ROLE_DEVICE_IO "$TMP/enforce.toml"
 expect_trap blk "device I/O" 2
 # The control API thread (created by main before main's filter): its own filter only.
 write_config "$TMP/api.toml" "$TESTGUEST" "${DISK[@]}" '[api]' "socket = \"$TMP/api.sock\""
-gdb_role api src/api/server.c SECCOMP_ROLE_API "$TMP/api.toml"
+gdb_role api src/api/server.c THREAD_ROLE_API "$TMP/api.toml"
 expect_trap api API 1
 # No vhost-user device with reconnect_ms: a vCPU may not open a socket (AF_UNIX = 1).
-gdb_role vcpu-socket src/kvm/vcpu.c SECCOMP_ROLE_VCPU "$TMP/enforce.toml" 'socket(1, 1, 0)'
+gdb_role vcpu-socket src/kvm/vcpu.c THREAD_ROLE_VCPU "$TMP/enforce.toml" 'socket(1, 1, 0)'
 expect_trap vcpu-socket vCPU 1 socket 41
 
 mkdir -p "$TMP/share"
@@ -82,16 +82,16 @@ VFSD=$!
 trap 'kill -9 $VFSD 2>/dev/null; cleanup_tmp' EXIT
 write_config "$TMP/fs.toml" "$TESTGUEST" '[[vhost_user_fs]]' "socket = \"$TMP/vfsd.sock\"" \
 	'tag = "share"' 'connect_timeout_ms = 5000'
-gdb_role chan src/vhost_user/backend_channel.c SECCOMP_ROLE_BACKEND_CHANNEL "$TMP/fs.toml"
+gdb_role chan src/vhost_user/backend_channel.c THREAD_ROLE_BACKEND_CHANNEL "$TMP/fs.toml"
 expect_trap chan backend-channel 1
 
-gdb_role vcpu-log src/kvm/vcpu.c SECCOMP_ROLE_VCPU "$TMP/log.toml"
+gdb_role vcpu-log src/kvm/vcpu.c THREAD_ROLE_VCPU "$TMP/log.toml"
 expect_err '^FILTERS 1$'
 expect_err 'exited normally\]'
 grep -q 'forbidden syscall' "$LAST.err" && fail "log mode reported a forbidden syscall"
 pass "log mode: the forbidden call returns, the guest finishes (exit 0)"
 
-gdb_role vcpu-off src/kvm/vcpu.c SECCOMP_ROLE_VCPU "$TMP/off.toml"
+gdb_role vcpu-off src/kvm/vcpu.c THREAD_ROLE_VCPU "$TMP/off.toml"
 expect_err '^FILTERS 0$'
 expect_err 'exited normally\]'
 pass "off: no filter installed"

@@ -42,7 +42,7 @@ static const char *self_path;
 /* ---- child side ---- */
 
 struct child_job {
-	enum seccomp_role role;
+	enum thread_role role;
 	enum seccomp_mode mode;
 	const char *action;
 	int result;
@@ -64,7 +64,7 @@ static void *io_child(void *arg)
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (fd < 0 || efd < 0 || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev) < 0)
 		return NULL;
-	if (seccomp_install(SECCOMP_ROLE_DEVICE_IO, job->mode))
+	if (seccomp_install(THREAD_ROLE_DEVICE_IO, job->mode))
 		return NULL;
 	if (write(efd, &one, sizeof(one)) != sizeof(one) || epoll_wait(ep, &ev, 1, 1000) != 1 ||
 	    read(efd, &one, sizeof(one)) != sizeof(one))
@@ -128,7 +128,7 @@ static void *fs_worker(void *arg)
 static int role_allowed(struct child_job *job)
 {
 	switch (job->role) {
-	case SECCOMP_ROLE_VCPU: {
+	case THREAD_ROLE_VCPU: {
 		/* DRIVER_OK on a vCPU: eventfd + a device I/O thread with its own filter. */
 		struct child_job sub = *job;
 		pthread_t t;
@@ -140,7 +140,7 @@ static int role_allowed(struct child_job *job)
 		close(efd);
 		return sub.result;
 	}
-	case SECCOMP_ROLE_BACKEND_CHANNEL: {
+	case THREAD_ROLE_BACKEND_CHANNEL: {
 		/* SHMEM_MAP: a back-end fd over the reserved range, then back to a hole. */
 		static const size_t len = 2 << 20;
 		int fd = (int)syscall(SYS_memfd_create, "m", MFD_CLOEXEC);
@@ -162,7 +162,7 @@ static int role_allowed(struct child_job *job)
 		close(fd);
 		return p == hole && munmap(hole, len) == 0 ? 0 : -1;
 	}
-	case SECCOMP_ROLE_VIRTIOFSD: {
+	case THREAD_ROLE_VIRTIOFSD: {
 		/* after setup: the share's fd is open; workers are created under the filter */
 		char tmpl[] = "/tmp/microvm-seccomp-fs-XXXXXX";
 		struct fs_job fj = { .dirfd = -1 };
@@ -181,7 +181,7 @@ static int role_allowed(struct child_job *job)
 			r = -1;
 		return r;
 	}
-	case SECCOMP_ROLE_MAIN: {
+	case THREAD_ROLE_MAIN: {
 		/* main loop: signalfd + poll, kick a thread with SIGUSR1 */
 		sigset_t set;
 		int sfd;
@@ -200,7 +200,7 @@ static int role_allowed(struct child_job *job)
 		close(sfd);
 		return 0;
 	}
-	case SECCOMP_ROLE_API: {
+	case THREAD_ROLE_API: {
 		/* control API: the listening socket and MHD's epoll set exist; serve one client,
 		 * kick a "vCPU" (SIGUSR1), remove the socket file */
 		char path[] = "/tmp/microvm-seccomp-api-XXXXXX";
@@ -272,16 +272,16 @@ static void role_forbidden(const struct child_job *job)
 		return;
 	}
 	switch (job->role) {
-	case SECCOMP_ROLE_MAIN:
+	case THREAD_ROLE_MAIN:
 		ioctl(-1, KVM_RUN, 0);
 		break;
-	case SECCOMP_ROLE_VCPU:
+	case THREAD_ROLE_VCPU:
 		close(open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 		break;
-	case SECCOMP_ROLE_DEVICE_IO:
+	case THREAD_ROLE_DEVICE_IO:
 		close(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
 		break;
-	case SECCOMP_ROLE_VIRTIOFSD:
+	case THREAD_ROLE_VIRTIOFSD:
 		/* a compromised file server must not reach the network */
 		close(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
 		break;
@@ -315,7 +315,7 @@ static int child_main(int argc, char **argv)
 
 	if (argc != 5)
 		return 90;
-	job.role = (enum seccomp_role)atoi(argv[2]);
+	job.role = (enum thread_role)atoi(argv[2]);
 	job.mode = (enum seccomp_mode)atoi(argv[3]);
 	job.action = argv[4];
 	if (pthread_create(&t, NULL, child_thread, &job) || pthread_join(t, NULL))
@@ -343,7 +343,7 @@ static void read_all(int fd, char *buf, size_t cap)
 	buf[n] = 0;
 }
 
-static void run_child(enum seccomp_role role, enum seccomp_mode mode, const char *action,
+static void run_child(enum thread_role role, enum seccomp_mode mode, const char *action,
 		      struct outcome *o)
 {
 	int err_pipe[2], out_pipe[2], st;
@@ -374,19 +374,19 @@ static void run_child(enum seccomp_role role, enum seccomp_mode mode, const char
 	o->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static const char *const forbidden_name[SECCOMP_ROLE_COUNT] = {
-	[SECCOMP_ROLE_MAIN] = "ioctl", [SECCOMP_ROLE_VCPU] = "openat",
-	[SECCOMP_ROLE_DEVICE_IO] = "socket", [SECCOMP_ROLE_BACKEND_CHANNEL] = "ioctl",
-	[SECCOMP_ROLE_VIRTIOFSD] = "socket", [SECCOMP_ROLE_API] = "ioctl",
+static const char *const forbidden_name[THREAD_ROLE_COUNT] = {
+	[THREAD_ROLE_MAIN] = "ioctl", [THREAD_ROLE_VCPU] = "openat",
+	[THREAD_ROLE_DEVICE_IO] = "socket", [THREAD_ROLE_BACKEND_CHANNEL] = "ioctl",
+	[THREAD_ROLE_VIRTIOFSD] = "socket", [THREAD_ROLE_API] = "ioctl",
 };
 
-static const int forbidden_nr[SECCOMP_ROLE_COUNT] = {
-	[SECCOMP_ROLE_MAIN] = SYS_ioctl, [SECCOMP_ROLE_VCPU] = SYS_openat,
-	[SECCOMP_ROLE_DEVICE_IO] = SYS_socket, [SECCOMP_ROLE_BACKEND_CHANNEL] = SYS_ioctl,
-	[SECCOMP_ROLE_VIRTIOFSD] = SYS_socket, [SECCOMP_ROLE_API] = SYS_ioctl,
+static const int forbidden_nr[THREAD_ROLE_COUNT] = {
+	[THREAD_ROLE_MAIN] = SYS_ioctl, [THREAD_ROLE_VCPU] = SYS_openat,
+	[THREAD_ROLE_DEVICE_IO] = SYS_socket, [THREAD_ROLE_BACKEND_CHANNEL] = SYS_ioctl,
+	[THREAD_ROLE_VIRTIOFSD] = SYS_socket, [THREAD_ROLE_API] = SYS_ioctl,
 };
 
-static void expect_trap(enum seccomp_role role, const char *action, const char *name, int nr)
+static void expect_trap(enum thread_role role, const char *action, const char *name, int nr)
 {
 	struct outcome o;
 	char want[160];
@@ -404,7 +404,7 @@ static void expect_trap(enum seccomp_role role, const char *action, const char *
 
 START_TEST(forbidden_enforce)
 {
-	enum seccomp_role role = (enum seccomp_role)_i;
+	enum thread_role role = (enum thread_role)_i;
 
 	expect_trap(role, "role", forbidden_name[role], forbidden_nr[role]);
 	expect_trap(role, "exec", "execve", SYS_execve);
@@ -415,7 +415,7 @@ END_TEST
 
 START_TEST(forbidden_log)
 {
-	enum seccomp_role role = (enum seccomp_role)_i;
+	enum thread_role role = (enum thread_role)_i;
 	struct outcome o;
 
 	run_child(role, SECCOMP_LOG, "role", &o);
@@ -430,7 +430,7 @@ END_TEST
 
 START_TEST(allowed_enforce)
 {
-	enum seccomp_role role = (enum seccomp_role)_i;
+	enum thread_role role = (enum thread_role)_i;
 	struct outcome o;
 
 	run_child(role, SECCOMP_ENFORCE, "allowed", &o);
@@ -443,10 +443,10 @@ END_TEST
 /* A thread created by a role inherits its filter: the creator's set must hold the child's. */
 START_TEST(children_are_subsets)
 {
-	static const struct { enum seccomp_role parent, child; } edges[] = {
-		{ SECCOMP_ROLE_VCPU, SECCOMP_ROLE_DEVICE_IO },
-		{ SECCOMP_ROLE_VCPU, SECCOMP_ROLE_BACKEND_CHANNEL },
-		{ SECCOMP_ROLE_MAIN, SECCOMP_ROLE_BACKEND_CHANNEL },
+	static const struct { enum thread_role parent, child; } edges[] = {
+		{ THREAD_ROLE_VCPU, THREAD_ROLE_DEVICE_IO },
+		{ THREAD_ROLE_VCPU, THREAD_ROLE_BACKEND_CHANNEL },
+		{ THREAD_ROLE_MAIN, THREAD_ROLE_BACKEND_CHANNEL },
 	};
 
 	for (size_t e = 0; e < sizeof(edges) / sizeof(edges[0]); e++)
@@ -457,26 +457,26 @@ START_TEST(children_are_subsets)
 					      seccomp_role_name(edges[e].child), nr,
 					      seccomp_role_name(edges[e].parent));
 	/* and the leaves stay small */
-	ck_assert_int_lt(seccomp_role_allowed_count(SECCOMP_ROLE_DEVICE_IO), 40);
-	ck_assert_int_lt(seccomp_role_allowed_count(SECCOMP_ROLE_BACKEND_CHANNEL), 40);
-	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_VCPU, SYS_openat));
-	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_VCPU, SYS_execve));
-	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_MAIN, SYS_execve));
+	ck_assert_int_lt(seccomp_role_allowed_count(THREAD_ROLE_DEVICE_IO), 40);
+	ck_assert_int_lt(seccomp_role_allowed_count(THREAD_ROLE_BACKEND_CHANNEL), 40);
+	ck_assert(!seccomp_role_allows(THREAD_ROLE_VCPU, SYS_openat));
+	ck_assert(!seccomp_role_allows(THREAD_ROLE_VCPU, SYS_execve));
+	ck_assert(!seccomp_role_allows(THREAD_ROLE_MAIN, SYS_execve));
 	/* microvm-virtiofsd: files, yes; network, processes, KVM, no */
-	ck_assert(seccomp_role_allows(SECCOMP_ROLE_VIRTIOFSD, SYS_openat));
-	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_VIRTIOFSD, SYS_socket));
-	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_VIRTIOFSD, SYS_connect));
-	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_VIRTIOFSD, SYS_execve));
-	ck_assert_int_lt(seccomp_role_allowed_count(SECCOMP_ROLE_VIRTIOFSD), 80);
-	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_VIRTIOFSD, SYS_ptrace));
+	ck_assert(seccomp_role_allows(THREAD_ROLE_VIRTIOFSD, SYS_openat));
+	ck_assert(!seccomp_role_allows(THREAD_ROLE_VIRTIOFSD, SYS_socket));
+	ck_assert(!seccomp_role_allows(THREAD_ROLE_VIRTIOFSD, SYS_connect));
+	ck_assert(!seccomp_role_allows(THREAD_ROLE_VIRTIOFSD, SYS_execve));
+	ck_assert_int_lt(seccomp_role_allowed_count(THREAD_ROLE_VIRTIOFSD), 80);
+	ck_assert(!seccomp_role_allows(THREAD_ROLE_VIRTIOFSD, SYS_ptrace));
 	/* control API thread: serves its socket; no new sockets, files, KVM, threads */
-	ck_assert(seccomp_role_allows(SECCOMP_ROLE_API, SYS_accept4));
-	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_API, SYS_socket));
-	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_API, SYS_connect));
-	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_API, SYS_openat));
-	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_API, SYS_clone));
-	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_API, SYS_execve));
-	ck_assert_int_lt(seccomp_role_allowed_count(SECCOMP_ROLE_API), 50);
+	ck_assert(seccomp_role_allows(THREAD_ROLE_API, SYS_accept4));
+	ck_assert(!seccomp_role_allows(THREAD_ROLE_API, SYS_socket));
+	ck_assert(!seccomp_role_allows(THREAD_ROLE_API, SYS_connect));
+	ck_assert(!seccomp_role_allows(THREAD_ROLE_API, SYS_openat));
+	ck_assert(!seccomp_role_allows(THREAD_ROLE_API, SYS_clone));
+	ck_assert(!seccomp_role_allows(THREAD_ROLE_API, SYS_execve));
+	ck_assert_int_lt(seccomp_role_allowed_count(THREAD_ROLE_API), 50);
 }
 END_TEST
 
@@ -487,32 +487,32 @@ START_TEST(reconnect_off_narrows)
 
 	seccomp_set_reconnect(false);
 	for (unsigned int i = 0; i < 3; i++) {
-		ck_assert(!seccomp_role_allows(SECCOMP_ROLE_VCPU, sock_calls[i]));
-		ck_assert(!seccomp_role_allows(SECCOMP_ROLE_MAIN, sock_calls[i]));
+		ck_assert(!seccomp_role_allows(THREAD_ROLE_VCPU, sock_calls[i]));
+		ck_assert(!seccomp_role_allows(THREAD_ROLE_MAIN, sock_calls[i]));
 	}
-	ck_assert(!seccomp_role_allows(SECCOMP_ROLE_MAIN, SYS_clone));
+	ck_assert(!seccomp_role_allows(THREAD_ROLE_MAIN, SYS_clone));
 	/* what stays: vCPUs start device I/O threads and talk to back-ends */
-	ck_assert(seccomp_role_allows(SECCOMP_ROLE_VCPU, SYS_clone));
-	ck_assert(seccomp_role_allows(SECCOMP_ROLE_VCPU, SYS_preadv));
-	ck_assert(seccomp_role_allows(SECCOMP_ROLE_VCPU, SYS_sendmsg));
-	ck_assert(seccomp_role_allows(SECCOMP_ROLE_MAIN, SYS_recvmsg));
+	ck_assert(seccomp_role_allows(THREAD_ROLE_VCPU, SYS_clone));
+	ck_assert(seccomp_role_allows(THREAD_ROLE_VCPU, SYS_preadv));
+	ck_assert(seccomp_role_allows(THREAD_ROLE_VCPU, SYS_sendmsg));
+	ck_assert(seccomp_role_allows(THREAD_ROLE_MAIN, SYS_recvmsg));
 	seccomp_set_reconnect(true);
-	ck_assert(seccomp_role_allows(SECCOMP_ROLE_VCPU, SYS_socket));
-	ck_assert(seccomp_role_allows(SECCOMP_ROLE_MAIN, SYS_connect));
-	ck_assert(seccomp_role_allows(SECCOMP_ROLE_MAIN, SYS_clone));
+	ck_assert(seccomp_role_allows(THREAD_ROLE_VCPU, SYS_socket));
+	ck_assert(seccomp_role_allows(THREAD_ROLE_MAIN, SYS_connect));
+	ck_assert(seccomp_role_allows(THREAD_ROLE_MAIN, SYS_clone));
 	/* the kernel enforces it: socket() from vCPU and main traps */
-	expect_trap(SECCOMP_ROLE_VCPU, "socket", "socket", SYS_socket);
-	expect_trap(SECCOMP_ROLE_MAIN, "socket", "socket", SYS_socket);
+	expect_trap(THREAD_ROLE_VCPU, "socket", "socket", SYS_socket);
+	expect_trap(THREAD_ROLE_MAIN, "socket", "socket", SYS_socket);
 }
 END_TEST
 
 START_TEST(off_installs_nothing)
 {
 	seccomp_set_mode(SECCOMP_OFF);
-	ck_assert_int_eq(seccomp_enter_role(SECCOMP_ROLE_VCPU), 0);
+	ck_assert_int_eq(seccomp_enter_role(THREAD_ROLE_VCPU), 0);
 	ck_assert_int_eq(prctl(PR_GET_SECCOMP, 0, 0, 0, 0), 0);
-	ck_assert_int_eq(seccomp_install(SECCOMP_ROLE_COUNT, SECCOMP_ENFORCE), -EINVAL);
-	ck_assert_str_eq(seccomp_role_name(SECCOMP_ROLE_DEVICE_IO), "device I/O");
+	ck_assert_int_eq(seccomp_install(THREAD_ROLE_COUNT, SECCOMP_ENFORCE), -EINVAL);
+	ck_assert_str_eq(seccomp_role_name(THREAD_ROLE_DEVICE_IO), "device I/O");
 }
 END_TEST
 
@@ -522,9 +522,9 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("roles");
 
 	tcase_set_timeout(tc, 60);
-	tcase_add_loop_test(tc, forbidden_enforce, 0, SECCOMP_ROLE_COUNT);
-	tcase_add_loop_test(tc, forbidden_log, 0, SECCOMP_ROLE_COUNT);
-	tcase_add_loop_test(tc, allowed_enforce, 0, SECCOMP_ROLE_COUNT);
+	tcase_add_loop_test(tc, forbidden_enforce, 0, THREAD_ROLE_COUNT);
+	tcase_add_loop_test(tc, forbidden_log, 0, THREAD_ROLE_COUNT);
+	tcase_add_loop_test(tc, allowed_enforce, 0, THREAD_ROLE_COUNT);
 	tcase_add_test(tc, children_are_subsets);
 	tcase_add_test(tc, reconnect_off_narrows);
 	tcase_add_test(tc, off_installs_nothing);

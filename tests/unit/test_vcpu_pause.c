@@ -24,9 +24,9 @@ static struct vm vm;
 static struct kvm_run runs[NR];
 static atomic_int busy_ms;      /* vCPU 0 ignores the pause this long once (a slow MMIO exit) */
 
-static void *fake_vcpu(void *arg)
+static void fake_vcpu(struct worker *w)
 {
-	struct vcpu *v = arg;
+	struct vcpu *v = w->arg;
 
 	while (!vm_stopping(v->vm)) {
 		if (v->id == 0 && atomic_load(&busy_ms)) {
@@ -44,7 +44,6 @@ static void *fake_vcpu(void *arg)
 		atomic_fetch_add(&v->exits, 1);
 		usleep(200);
 	}
-	return NULL;
 }
 
 static void noop(int sig)
@@ -65,8 +64,8 @@ static void setup(void)
 	vm.nr_vcpus = NR;
 	for (unsigned int i = 0; i < NR; i++) {
 		vm.vcpus[i] = (struct vcpu){ .vm = &vm, .id = i, .fd = -1, .run = &runs[i] };
-		ck_assert_int_eq(pthread_create(&vm.vcpus[i].thread, NULL, fake_vcpu, &vm.vcpus[i]), 0);
-		vm.vcpus[i].started = 1;
+		ck_assert_int_eq(worker_start(&vm.vcpus[i].worker, "fake-vcpu", THREAD_ROLE_VCPU,
+					      fake_vcpu, &vm.vcpus[i]), 0);
 	}
 }
 
@@ -132,7 +131,7 @@ START_TEST(stop_while_paused)
 	ck_assert_int_eq(vcpus_pause(&vm, 2000), -ESHUTDOWN);
 	vcpus_stop(&vm);      /* wakes the parked vCPUs; returns once all are joined */
 	for (unsigned int i = 0; i < NR; i++)
-		ck_assert_int_eq(vm.vcpus[i].started, 0);
+		ck_assert(!vm.vcpus[i].worker.running);
 }
 END_TEST
 

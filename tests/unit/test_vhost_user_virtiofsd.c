@@ -286,7 +286,7 @@ static void *vcpu_reset(void *arg)
 
 	seccomp_set_reconnect(true);
 	/* valgrind refuses seccomp filters: there the same path runs unfiltered (leak check) */
-	job->installed = RUNNING_ON_VALGRIND ? 0 : seccomp_install(SECCOMP_ROLE_VCPU,
+	job->installed = RUNNING_ON_VALGRIND ? 0 : seccomp_install(THREAD_ROLE_VCPU,
 								  SECCOMP_ENFORCE);
 	if (job->installed)
 		return NULL;
