@@ -22,8 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
@@ -149,8 +147,6 @@ static void net_destroy(struct vu_dev *dev)
 	if (!n)
 		return;
 	vu_net_ctrl_stop(dev);
-	if (n->stop_fd >= 0)
-		close(n->stop_fd);
 	free(n);
 	dev->kind_priv = NULL;
 }
@@ -224,19 +220,12 @@ struct virtio_device *vhost_user_net_create(struct vm *vm, const struct vhost_us
 		snprintf(err, errlen, "%s: out of memory", name);
 		return NULL;
 	}
-	n->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (n->stop_fd < 0) {
-		snprintf(err, errlen, "%s: eventfd: %s", name, strerror(errno));
-		free(n);
-		return NULL;
-	}
 	net_config_build(&n->cfg, mac, (uint16_t)cfg->queues, (uint16_t)cfg->mtu);
 	n->pairs = cfg->queues;
 	n->mtu = cfg->mtu;
 	n->curr_pairs = 1;
 	dev = vu_dev_new(vm, &opt, name, &net_kind, err, errlen);
 	if (!dev) {
-		close(n->stop_fd);
 		free(n);
 		return NULL;
 	}

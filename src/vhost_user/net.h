@@ -6,13 +6,13 @@
 #ifndef MICROVM_VHOST_USER_NET_H
 #define MICROVM_VHOST_USER_NET_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <linux/virtio_net.h>
 
+#include "util/worker.h"
 #include "vhost_user/vhost_user.h"
 #include "virtio/virtqueue.h"
 
@@ -27,10 +27,8 @@ struct vu_net {
 	 * the control thread under dev->lock, read under dev->lock (start_vring via queue_enabled).
 	 */
 	uint32_t curr_pairs;
-	/* control queue thread (net_ctrl.c), only while the guest's control queue runs */
-	pthread_t thread;
-	bool running;
-	int stop_fd;                    /* eventfd, created with the device */
+	/* control queue worker (net_ctrl.c), only while the guest's control queue runs */
+	struct worker ctrl;
 	struct virtq vq;
 	struct virtq_elem elem;
 	atomic_uint ctrl_ok, ctrl_err;  /* commands answered OK / ERR (tests) */

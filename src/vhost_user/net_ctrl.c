@@ -9,8 +9,9 @@
  * enables the first pairs on the back-end and disables the others (SET_VRING_ENABLE, as QEMU
  * does for vhost-user). Every other command (no CTRL_RX, CTRL_VLAN, ... is offered) is answered
  * VIRTIO_NET_ERR. A malformed chain breaks the queue: NEEDS_RESET, the thread stops reading it.
- * The thread runs the backend-channel seccomp role: it only polls eventfds, touches guest RAM
- * and does main-socket transactions (sendmsg/recvmsg/poll).
+ * The worker (util/worker.h) runs the backend-channel role (its seccomp filter, applied by the
+ * spawner's hook): it only polls eventfds, touches guest RAM and does main-socket transactions
+ * (sendmsg/recvmsg/poll), as that thread does.
  */
 #include <endian.h>
 #include <errno.h>
@@ -20,7 +21,6 @@
 #include <unistd.h>
 
 #include "vhost_user/net.h"
-#include "security/seccomp.h"
 #include "util/log.h"
 #include "kvm/vm.h"
 
@@ -107,16 +107,15 @@ static bool serve_queue(struct vu_dev *dev)
 	return true;
 }
 
-static void *ctrl_thread(void *arg)
+static void ctrl_thread(struct worker *w)
 {
-	struct vu_dev *dev = arg;
+	struct vu_dev *dev = w->arg;
 	struct vu_net *n = dev->kind_priv;
 	struct pollfd pfd[2] = {
-		{ .fd = n->stop_fd, .events = POLLIN },
+		{ .fd = w->stop_fd, .events = POLLIN },
 		{ .fd = dev->vdev.queues[vu_net_ctrl_index(n)].kick_fd, .events = POLLIN },
 	};
 
-	seccomp_enter_role(SECCOMP_ROLE_BACKEND_CHANNEL);
 	for (;;) {
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
@@ -132,7 +131,6 @@ static void *ctrl_thread(void *arg)
 				pfd[1].fd = -1;     /* broken: ignore further kicks */
 		}
 	}
-	return NULL;
 }
 
 int vu_net_ctrl_start(struct vu_dev *dev)
@@ -142,7 +140,7 @@ int vu_net_ctrl_start(struct vu_dev *dev)
 	const struct virtio_queue *q;
 	int r;
 
-	if (n->running || ci >= dev->vdev.nr_queues ||
+	if (n->ctrl.running || ci >= dev->vdev.nr_queues ||
 	    !(dev->vdev.guest_features & (1ull << VIRTIO_NET_F_CTRL_VQ)))
 		return 0;
 	q = &dev->vdev.queues[ci];
@@ -154,28 +152,19 @@ int vu_net_ctrl_start(struct vu_dev *dev)
 	r = virtq_elem_alloc(&n->elem, &n->vq);
 	if (r)
 		return r;
-	drain(n->stop_fd);
-	r = -pthread_create(&n->thread, NULL, ctrl_thread, dev);
-	if (r) {
+	r = worker_start(&n->ctrl, "vu-net ctrl", THREAD_ROLE_BACKEND_CHANNEL, ctrl_thread, dev);
+	if (r)
 		virtq_elem_free(&n->elem);
-		return r;
-	}
-	n->running = true;
-	return 0;
+	return r;
 }
 
 void vu_net_ctrl_stop(struct vu_dev *dev)
 {
 	struct vu_net *n = dev->kind_priv;
-	uint64_t one = 1;
 
-	if (!n || !n->running)
+	if (!n || !n->ctrl.running)
 		return;
-	if (write(n->stop_fd, &one, sizeof(one)) != sizeof(one))
-		pr_err_rl("%s: cannot stop the control queue thread", dev->name);
-	pthread_join(n->thread, NULL);
-	drain(n->stop_fd);
+	worker_stop(&n->ctrl);
 	virtq_elem_free(&n->elem);
 	memset(&n->vq, 0, sizeof(n->vq));
-	n->running = false;
 }
