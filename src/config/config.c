@@ -106,7 +106,7 @@ static const struct field vu_fields[] = {
 /* [[vhost_user_net]]: mac syntax is checked by the device (vhost_user/net.c). */
 static const struct field vun_fields[] = {
 	{ "socket", K_PATH, VUN(socket), 1, 4095, 0, F_REQUIRED | F_UNIQUE },
-	{ "mac", K_STR, VUN(mac), 17, 17, 0, F_UNIQUE },
+	{ "mac", K_STR, VUN(mac), 1, 17, 0, F_UNIQUE },
 	{ "queues", K_U32, VUN(queues), 1, 16, 0, 0 },
 	{ "queue_size", K_U32, VUN(queue_size), 2, 32768, 0, F_POW2 },
 	{ "mtu", K_U32, VUN(mtu), 68, 65535, 0, 0 },
