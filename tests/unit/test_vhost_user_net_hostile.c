@@ -22,6 +22,7 @@
 
 #include "../harness/harness.h"
 #include "../harness/testfiles.h"
+#include "config/config.h"
 #include "vhost_user/net.h"
 #include "vhost_user/vhost_user.h"
 
@@ -359,6 +360,36 @@ START_TEST(test_ctrl_malformed)
 }
 END_TEST
 
+/* [[vhost_user_net]] in vm.toml: defaults and every key. */
+START_TEST(test_config_parse)
+{
+	static const char text[] = "[[vhost_user_net]]\nsocket = \"/run/a.sock\"\n"
+				   "[[vhost_user_net]]\nsocket = \"/run/b.sock\"\n"
+				   "mac = \"52:54:00:12:34:56\"\nqueues = 4\nqueue_size = 1024\n"
+				   "mtu = 9000\nreconnect_ms = 100\nconnect_timeout_ms = 200\n";
+	struct vm_config cfg;
+	char err[256];
+
+	config_init(&cfg);
+	ck_assert_msg(config_parse(&cfg, text, sizeof(text) - 1, "vm.toml", err, sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert_uint_eq(cfg.nr_vu_net, 2);
+	ck_assert_str_eq(cfg.vu_net[0].socket, "/run/a.sock");
+	ck_assert_ptr_null(cfg.vu_net[0].mac);
+	ck_assert_uint_eq(cfg.vu_net[0].queues, 1);
+	ck_assert_uint_eq(cfg.vu_net[0].queue_size, 256);
+	ck_assert_uint_eq(cfg.vu_net[0].mtu, 0);
+	ck_assert_uint_eq(cfg.vu_net[0].connect_timeout_ms, 5000);
+	ck_assert_str_eq(cfg.vu_net[1].mac, "52:54:00:12:34:56");
+	ck_assert_uint_eq(cfg.vu_net[1].queues, 4);
+	ck_assert_uint_eq(cfg.vu_net[1].queue_size, 1024);
+	ck_assert_uint_eq(cfg.vu_net[1].mtu, 9000);
+	ck_assert_uint_eq(cfg.vu_net[1].reconnect_ms, 100);
+	ck_assert_uint_eq(cfg.vu_net[1].connect_timeout_ms, 200);
+	config_free(&cfg);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("vhost_user_net_hostile");
@@ -368,6 +399,7 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_config_parse);
 	tcase_add_test(tc, test_queue_num_too_small);
 	tcase_add_test(tc, test_queue_num_counts_pairs);
 	tcase_add_test(tc, test_queue_num_huge);
