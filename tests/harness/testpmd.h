@@ -5,7 +5,7 @@
  * (client=0), forwards every frame back on the queue pair it came from (macswap: source and
  * destination MAC swapped), runs without huge pages and without shared files (--no-huge
  * --no-shconf --no-telemetry, a unique --file-prefix whose empty directory is removed), one
- * forwarding lcore.
+ * forwarding lcore, at nice 19 (it polls: 100 % of a core otherwise).
  */
 #ifndef MICROVM_TESTS_TESTPMD_H
 #define MICROVM_TESTS_TESTPMD_H

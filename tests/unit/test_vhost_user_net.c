@@ -29,7 +29,7 @@
 
 #define HDR_LEN 12              /* virtio_net_hdr_v1 (VERSION_1) */
 #define BUF_LEN 2048
-#define WAIT_MS 20000           /* loaded CI machines */
+#define WAIT_MS 60000           /* loaded CI machines */
 
 static char dir[64], sock[96], plog[96];
 static struct testpmd pmd = { .pid = -1, .stdin_fd = -1, .prefix = "" };
