@@ -77,10 +77,13 @@ static void spawn(const char *const *extra)
 	ck_assert_msg(fake > 0, "fake_backend not built (make all)");
 }
 
+static uint32_t reconnect_ms;   /* for the next create() */
+
 static struct virtio_device *create(unsigned int queues, uint32_t mtu, char *err, size_t len)
 {
 	struct vhost_user_net_config cfg = { .socket = sock, .queues = queues, .queue_size = 64,
-					     .mtu = mtu, .connect_timeout_ms = 5000 };
+					     .mtu = mtu, .connect_timeout_ms = 5000,
+					     .reconnect_ms = reconnect_ms };
 
 	err[0] = 0;
 	return vhost_user_net_create(&h->vm, &cfg, err, len);
@@ -317,6 +320,29 @@ START_TEST(test_backend_dies)
 }
 END_TEST
 
+/* reconnect_ms: a new back-end on the same socket takes over at the guest's next reset. */
+START_TEST(test_reconnect)
+{
+	uint64_t want = F_V1 | (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS) | F_MQ |
+			(1ull << VIRTIO_NET_F_CTRL_VQ);
+	struct guest g;
+
+	reconnect_ms = 2000;
+	start_guest(&g);
+	reconnect_ms = 0;
+	reap();
+	ck_assert_int_eq(set_pairs(&g, 2), VIRTIO_NET_ERR);
+	ck_assert(vhost_user_backend_dead(g.dev));
+	spawn((const char *const[]){ "--features", "1c0400003", NULL });
+	ck_assert_int_eq(hvirtio_reset(&g.v), 0);
+	ck_assert(!vhost_user_backend_dead(g.dev));
+	ck_assert_int_eq(hvirtio_start(&g.v, want, 5), 0);
+	ck_assert_int_eq(set_pairs(&g, 2), VIRTIO_NET_OK);
+	ck_assert(tf_wait_count(blog, "REQ SET_VRING_ENABLE", 8, 2000));
+	hvirtio_cleanup(&g.v);
+}
+END_TEST
+
 /* Malformed control chains: no ack byte, oversized command, truncated, bad address. */
 START_TEST(test_ctrl_malformed)
 {
@@ -410,6 +436,7 @@ int main(void)
 	tcase_add_test(tc, test_backend_view);
 	tcase_add_test(tc, test_backend_dies);
 	tcase_add_test(tc, test_ctrl_malformed);
+	tcase_add_test(tc, test_reconnect);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
