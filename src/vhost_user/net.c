@@ -16,7 +16,8 @@
  *    does not process a control queue for vhost-user; it expects the front-end to do it.
  * Data-path features (checksum, TSO/UFO, MRG_RXBUF) and the ring features are the back-end's,
  * passed through when it offers them. GET_QUEUE_NUM counts queue pairs for net (QEMU compares
- * it with its pairs; DPDK 22.11 answers its maximum, 128), so the session compares it with queues.
+ * it with its pairs; DPDK 22.11 answers its build maximum, not queues=), so the session compares
+ * it with queues.
  */
 #include <errno.h>
 #include <stdio.h>
