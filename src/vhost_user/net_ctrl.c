@@ -100,7 +100,7 @@ static bool serve_queue(struct vu_dev *dev)
 	}
 	virtq_notify(&n->vq);
 	if (r < 0) {
-		pr_err_rl("%s: malformed control queue chain: device needs reset", dev->name);
+		pr_err_rl("%s: control queue: %s: device needs reset", dev->name, n->vq.err);
 		virtio_device_needs_reset(&dev->vdev);
 		return false;
 	}
@@ -147,8 +147,10 @@ int vu_net_ctrl_start(struct vu_dev *dev)
 	if (!q->enabled || !q->size || q->kick_fd < 0)
 		return 0;
 	r = virtq_init(&n->vq, &dev->vm->mem, q, dev->vdev.guest_features, dev->name);
-	if (r)
+	if (r) {
+		pr_err_rl("%s: control queue: %s", dev->name, n->vq.err);
 		return r;
+	}
 	r = virtq_elem_alloc(&n->elem, &n->vq);
 	if (r)
 		return r;

@@ -60,6 +60,8 @@ static bool process_queue(struct blk *b, unsigned int i)
 	if (pushed)
 		virtq_notify(vq);
 	if (r < 0) {
+		if (vq->err[0])
+			pr_warn_rl("%s: queue %u: %s", b->vdev.name, i, vq->err);
 		vq->broken = true;
 		virtio_device_needs_reset(&b->vdev);
 		return false;
@@ -116,6 +118,8 @@ static int blk_activate(struct virtio_device *dev)
 			continue;
 		ret = virtq_init(&b->vqs[i], &b->vm->mem, &dev->queues[i], dev->guest_features,
 				 dev->name);
+		if (ret < 0)
+			pr_warn_rl("%s: queue %u: %s", dev->name, i, b->vqs[i].err);
 		if (ret == 0)
 			ret = watch(b, dev->queues[i].kick_fd, i);
 		if (dev->queues[i].size > maxq)

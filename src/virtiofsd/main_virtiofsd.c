@@ -274,6 +274,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct vfsd_device dev;
 	const char *sock = NULL, *sock_name;
+	char err[256];
 	int lfd, cfd, ret, sock_dir;
 
 	log_set_prefix("microvm-virtiofsd");
@@ -290,8 +291,9 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	lfd = vub_listen(sock);
+	lfd = vub_listen(sock, err, sizeof(err));
 	if (lfd < 0) {
+		pr_err("%s", err);
 		vfsd_device_destroy(&dev);
 		return EXIT_RUNTIME;
 	}

@@ -237,12 +237,13 @@ static int handle(struct vub *b, struct vu_msg *m)
 			   m->hdr.size);
 		ret = -EINVAL;
 	} else {
+		b->why[0] = 0;
 		pthread_rwlock_wrlock(&b->lock);
 		ret = fn(b, m, reply);
 		pthread_rwlock_unlock(&b->lock);
 		if (ret < 0)
 			pr_warn_rl("%s: %s failed: %s", b->dev.name, vu_request_name(req),
-				   strerror(-ret));
+				   b->why[0] ? b->why : strerror(-ret));
 	}
 	vu_msg_close_fds(m);
 	if (ret == 1) {

@@ -50,8 +50,10 @@ static int vq_setup(struct vub_vq *v, bool keep_indices)
 			  v->idx);
 		return -EFAULT;
 	}
-	if (virtq_init(&v->vq, &b->gm, &q, b->features, b->dev.name) < 0)
+	if (virtq_init(&v->vq, &b->gm, &q, b->features, b->dev.name) < 0) {
+		pr_err_rl("%s: queue %u: %s", b->dev.name, v->idx, v->vq.err);
 		return -EINVAL;
+	}
 	if (keep_indices) {
 		v->vq.last_avail = last_avail;
 		v->vq.used_idx = used_idx;
@@ -117,7 +119,7 @@ static void report_broken(struct vub_vq *v)
 {
 	uint64_t one = 1;
 
-	pr_err_rl("%s: queue %u: malformed descriptor chain, queue stopped", v->b->dev.name, v->idx);
+	pr_err_rl("%s: queue %u: %s; queue stopped", v->b->dev.name, v->idx, v->vq.err);
 	if (v->err_fd >= 0 && write(v->err_fd, &one, sizeof(one)) < 0)
 		pr_debug_rl("%s: queue %u: error eventfd write failed", v->b->dev.name, v->idx);
 }

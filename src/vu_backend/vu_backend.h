@@ -55,9 +55,9 @@ void vub_free(struct vub *b);
 
 /*
  * Listening socket at path (mode 0600). A stale socket (nobody accepting) is replaced; a live
- * one or a non-socket file is an error. Returns the fd or -errno (message logged).
+ * one or a non-socket file is an error. Returns the fd, or -errno with the reason in err.
  */
-int vub_listen(const char *path);
+int vub_listen(const char *path, char *err, size_t errlen);
 /* Accepts one front-end. Returns the connected fd or -errno. */
 int vub_accept(int listen_fd);
 

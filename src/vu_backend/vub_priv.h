@@ -52,6 +52,7 @@ struct vub {
 	atomic_bool stopping;        /* fast check between chains; stop_fd wakes the loops */
 	int stop_fd;                 /* eventfd written by vub_stop(): final for this vub */
 	uint64_t nr_msgs;            /* requests received on this connection */
+	char why[160];               /* the current request's failure reason (handle() logs it) */
 
 	pthread_mutex_t chan_lock;   /* backend channel: one request in flight */
 	struct vu_conn chan;         /* chan.fd -1 = none */
