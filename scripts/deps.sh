@@ -16,6 +16,7 @@ PACKAGES=(
 	zlib1g-dev device-tree-compiler                                  # arm64 Image.gz (zlib), test_fdt runs dtc
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-libc-dev-arm64-cross  # make ARCH=arm64
 	qemu-system-arm                                                  # the arm64 lane (L1 under TCG)
+	dpdk-dev librte-net-vhost23                                      # dpdk-testpmd + vhost PMD: vhost-user-net back-end in tests
 )
 
 missing=()

@@ -109,6 +109,18 @@ static jobj *config_view(const struct vm_config *cfg)
 		json_object_array_add(arr, v);
 	}
 	ADD(c, "vhost_user", arr);
+	arr = json_object_new_array();
+	for (unsigned int i = 0; i < cfg->nr_vu_net; i++) {
+		jobj *v = json_object_new_object();
+
+		ADD(v, "socket", str_or_null(cfg->vu_net[i].socket));
+		ADD(v, "mac", str_or_null(cfg->vu_net[i].mac));
+		ADD(v, "queues", u64(cfg->vu_net[i].queues));
+		ADD(v, "queue_size", u64(cfg->vu_net[i].queue_size));
+		ADD(v, "mtu", u64(cfg->vu_net[i].mtu));
+		json_object_array_add(arr, v);
+	}
+	ADD(c, "vhost_user_net", arr);
 	return c;
 }
 

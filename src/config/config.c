@@ -53,6 +53,7 @@ struct section {
 #define FS(f) offsetof(struct vhost_user_fs_config, f)
 #define VU(f) offsetof(struct vhost_user_config, f)
 #define NET(f) offsetof(struct net_config, f)
+#define VUN(f) offsetof(struct vhost_user_net_config, f)
 
 static const struct field machine_fields[] = {
 	{ "memory", K_SIZE, CFG(memory), CONFIG_MEM_MIN, CONFIG_MEM_MAX, CONFIG_MEM_ALIGN, 0 },
@@ -129,6 +130,34 @@ static void net_fini(void *p)
 	free(n->mac);
 }
 
+/* [[vhost_user_net]]: mac syntax is checked by the device (vhost_user/net.c). */
+static const struct field vun_fields[] = {
+	{ "socket", K_PATH, VUN(socket), 1, 4095, 0, F_REQUIRED | F_UNIQUE },
+	{ "mac", K_STR, VUN(mac), 1, 17, 0, F_UNIQUE },
+	{ "queues", K_U32, VUN(queues), 1, 16, 0, 0 },
+	{ "queue_size", K_U32, VUN(queue_size), 2, 32768, 0, F_POW2 },
+	{ "mtu", K_U32, VUN(mtu), 68, 65535, 0, 0 },
+	{ "reconnect_ms", K_U32, VUN(reconnect_ms), 0, MS_MAX, 0, 0 },
+	{ "connect_timeout_ms", K_U32, VUN(connect_timeout_ms), 0, MS_MAX, 0, 0 },
+};
+
+static void vun_init(void *p)
+{
+	struct vhost_user_net_config *n = p;
+
+	n->queues = 1;
+	n->queue_size = 256;
+	n->connect_timeout_ms = 5000;
+}
+
+static void vun_fini(void *p)
+{
+	struct vhost_user_net_config *n = p;
+
+	free(n->socket);
+	free(n->mac);
+}
+
 static void disk_init(void *p)
 {
 	(void)p;	/* all-zero: readonly = false, no id */
@@ -189,6 +218,8 @@ static const struct section sections[] = {
 	  CFG(vhost_user), CFG(nr_vhost_user), vu_init, vu_fini, MAX_DEVICES },
 	{ "net", net_fields, NF(net_fields), true, sizeof(struct net_config),
 	  CFG(nets), CFG(nr_nets), net_init, net_fini, MAX_DEVICES },
+	{ "vhost_user_net", vun_fields, NF(vun_fields), true, sizeof(struct vhost_user_net_config),
+	  CFG(vu_net), CFG(nr_vu_net), vun_init, vun_fini, MAX_DEVICES },
 };
 
 static const char *const seccomp_names[] = {

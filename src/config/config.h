@@ -57,6 +57,17 @@ struct net_config {
 	uint32_t queues;             /* queue pairs, default 1 (1..8; > 1: IFF_MULTI_QUEUE) */
 };
 
+/* [[vhost_user_net]]: virtio-net whose data path is a vhost-user back-end (src/vhost_user/net.c). */
+struct vhost_user_net_config {
+	char *socket;
+	char *mac;                   /* "52:54:00:12:34:56"; NULL = derived from the socket path */
+	uint32_t queues;             /* queue pairs, default 1 */
+	uint32_t queue_size;         /* default 256, power of two */
+	uint32_t mtu;                /* 0 = not advertised */
+	uint32_t reconnect_ms;
+	uint32_t connect_timeout_ms;
+};
+
 struct vm_config {
 	char *source;                /* config file path, for messages */
 	/* [machine] */
@@ -78,6 +89,8 @@ struct vm_config {
 	unsigned int nr_vhost_user;
 	struct net_config *nets;
 	unsigned int nr_nets;
+	struct vhost_user_net_config *vu_net;
+	unsigned int nr_vu_net;
 	/* [security] */
 	enum seccomp_mode seccomp;   /* default enforce */
 	uint32_t uid;                /* run as this user after opening /dev/kvm and loading the */

@@ -77,6 +77,9 @@ int security_check_paths(const struct vm_config *cfg, bool as_root, char *err, s
 	for (unsigned int i = 0; i < cfg->nr_vhost_user; i++)
 		if (check_socket("vhost_user", cfg->vhost_user[i].socket, err, errlen))
 			return -1;
+	for (unsigned int i = 0; i < cfg->nr_vu_net; i++)
+		if (check_socket("vhost_user_net", cfg->vu_net[i].socket, err, errlen))
+			return -1;
 	return 0;
 }
 

@@ -135,14 +135,25 @@ static int start_vring(struct vu_dev *dev, unsigned int i)
 	if (r)
 		return r;
 	dev->started_queues |= 1ull << i;
-	if (dev->backend_features & (1ull << VHOST_USER_F_PROTOCOL_FEATURES))
-		return send_vring_state(dev, VHOST_USER_SET_VRING_ENABLE, i, 1);
-	return 0;
+	return vu_dev_vring_enable(dev, i, !(dev->kind && dev->kind->queue_enabled) ||
+				   dev->kind->queue_enabled(dev, i));
+}
+
+int vu_dev_vring_enable(struct vu_dev *dev, unsigned int i, bool enable)
+{
+	if (!(dev->backend_features & (1ull << VHOST_USER_F_PROTOCOL_FEATURES)))
+		return 0;
+	return send_vring_state(dev, VHOST_USER_SET_VRING_ENABLE, i, enable);
+}
+
+static bool backend_queue(struct vu_dev *dev, unsigned int i)
+{
+	return !(dev->kind && dev->kind->backend_queue) || dev->kind->backend_queue(dev, i);
 }
 
 static uint64_t features_to_send(struct vu_dev *dev)
 {
-	uint64_t f = dev->vdev.guest_features;
+	uint64_t f = dev->vdev.guest_features & ~(dev->kind ? dev->kind->local_features : 0);
 
 	if (dev->backend_features & (1ull << VHOST_USER_F_PROTOCOL_FEATURES))
 		f |= 1ull << VHOST_USER_F_PROTOCOL_FEATURES;
@@ -171,7 +182,7 @@ static int vu_activate_locked(struct vu_dev *dev)
 	for (unsigned int i = 0; i < dev->vdev.nr_queues; i++) {
 		const struct virtio_queue *q = &dev->vdev.queues[i];
 
-		if (!q->enabled || !q->size)
+		if (!q->enabled || !q->size || !backend_queue(dev, i))
 			continue;
 		r = start_vring(dev, i);
 		if (r)
@@ -188,6 +199,8 @@ static int vu_activate(struct virtio_device *vdev)
 	pthread_mutex_lock(&dev->lock);
 	r = vu_activate_locked(dev);
 	pthread_mutex_unlock(&dev->lock);
+	if (!r && dev->kind && dev->kind->start)
+		r = dev->kind->start(dev);
 	if (r)
 		pr_err_rl("%s: cannot start the vhost-user device: %s", dev->name, strerror(-r));
 	else
@@ -220,6 +233,8 @@ static void vu_reset(struct virtio_device *vdev)
 {
 	struct vu_dev *dev = to_vu_dev(vdev);
 
+	if (dev->kind && dev->kind->stop)
+		dev->kind->stop(dev);
 	pthread_mutex_lock(&dev->lock);
 	if (dev->started && !vu_dead(dev))
 		stop_vrings(dev);
@@ -321,6 +336,8 @@ void vhost_user_device_destroy(struct virtio_device *vdev)
 	if (!vdev)
 		return;
 	dev = to_vu_dev(vdev);
+	if (dev->kind && dev->kind->stop)
+		dev->kind->stop(dev);
 	pthread_mutex_lock(&dev->lock);
 	if (dev->started && !vu_dead(dev))
 		stop_vrings(dev);

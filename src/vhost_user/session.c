@@ -198,9 +198,13 @@ static uint64_t wanted_protocol_mask(struct vu_dev *dev)
 
 	for (size_t i = 0; i < sizeof(wanted_protocol) / sizeof(wanted_protocol[0]); i++)
 		mask |= 1ull << wanted_protocol[i];
-	if (dev->kind && dev->kind->want_protocol &&
-	    dev->kind->want_protocol(dev, VHOST_USER_PROTOCOL_F_SHMEM))
-		mask |= 1ull << VHOST_USER_PROTOCOL_F_SHMEM;
+	/* Kind-specific protocol features: SHMEM (fs, generic), MTU (net). */
+	if (dev->kind && dev->kind->want_protocol) {
+		if (dev->kind->want_protocol(dev, VHOST_USER_PROTOCOL_F_SHMEM))
+			mask |= 1ull << VHOST_USER_PROTOCOL_F_SHMEM;
+		if (dev->kind->want_protocol(dev, VHOST_USER_PROTOCOL_F_MTU))
+			mask |= 1ull << VHOST_USER_PROTOCOL_F_MTU;
+	}
 	return mask;
 }
 
@@ -230,17 +234,20 @@ fail:
 
 static int check_queues_and_slots(struct vu_dev *dev, char *err, size_t errlen)
 {
+	uint32_t need = dev->vdev.nr_queues;
 	uint64_t v;
 	int r;
 
+	if (dev->kind && dev->kind->backend_queues_needed)
+		need = dev->kind->backend_queues_needed(dev);
 	dev->backend_queues = 0;
 	if (vu_has_protocol(dev, VHOST_USER_PROTOCOL_F_MQ)) {
 		r = call_u64(dev, VHOST_USER_GET_QUEUE_NUM, &v);
 		if (r)
 			goto fail;
-		if (v < dev->vdev.nr_queues) {
+		if (v < need) {
 			snprintf(err, errlen, "%s: back-end supports %llu queues, device needs %u",
-				 dev->name, (unsigned long long)v, dev->vdev.nr_queues);
+				 dev->name, (unsigned long long)v, need);
 			return -EINVAL;
 		}
 		dev->backend_queues = v > VIRTIO_MAX_QUEUES ? VIRTIO_MAX_QUEUES : (uint32_t)v;
@@ -303,6 +310,8 @@ static int negotiate(struct vu_dev *dev, char *err, size_t errlen)
 	}
 	dev->vdev.host_features = dev->backend_features &
 				  (VU_TRANSPORT_FEATURES | VU_DEVICE_FEATURES);
+	if (dev->kind && dev->kind->negotiated)
+		return dev->kind->negotiated(dev, err, errlen);
 	return 0;
 fail:
 	snprintf(err, errlen, "%s: %s", dev->name, dev->conn.err[0] ? dev->conn.err : strerror(-r));

@@ -41,6 +41,24 @@ struct vu_dev_kind {
 	/* Is a protocol feature the back-end offers worth negotiating (e.g. SHMEM)? */
 	bool (*want_protocol)(struct vu_dev *dev, unsigned int bit);
 	void (*destroy)(struct vu_dev *dev);
+	/*
+	 * Optional, for kinds that own part of the device (virtio-net: config space, control queue).
+	 * local_features: virtio bits the VMM implements itself; never sent in SET_FEATURES.
+	 * backend_queues_needed: what GET_QUEUE_NUM must reach (NULL: vdev.nr_queues).
+	 * backend_queue: is virtqueue i the back-end's (NULL: every queue is)?
+	 * queue_enabled: SET_VRING_ENABLE value of queue i at start (NULL: 1).
+	 * negotiated: after each successful negotiation (lock held): adjust vdev.host_features,
+	 *   refuse a back-end that cannot serve the device. 0 or -errno with err set.
+	 * start / stop: after the vrings went to the back-end, before they are taken back (lock
+	 *   NOT held: a kind thread that takes dev->lock is joined in stop).
+	 */
+	uint64_t local_features;
+	uint32_t (*backend_queues_needed)(struct vu_dev *dev);
+	bool (*backend_queue)(struct vu_dev *dev, unsigned int i);
+	bool (*queue_enabled)(struct vu_dev *dev, unsigned int i);
+	int (*negotiated)(struct vu_dev *dev, char *err, size_t errlen);
+	int (*start)(struct vu_dev *dev);
+	void (*stop)(struct vu_dev *dev);
 };
 
 struct vu_options {
@@ -116,7 +134,7 @@ static inline bool vu_has_protocol(const struct vu_dev *dev, unsigned int bit)
 	return dev->protocol_features & (1ull << bit);
 }
 
-/* ---- Public constructors (src/vhost_user/fs.c, generic.c) ---- */
+/* ---- Public constructors (src/vhost_user/fs.c, generic.c, net.c) ---- */
 
 /*
  * Connects to the back-end (retrying until connect_timeout_ms), negotiates, and returns the
@@ -126,6 +144,8 @@ struct virtio_device *vhost_user_fs_create(struct vm *vm, const struct vhost_use
 					   char *err, size_t errlen);
 struct virtio_device *vhost_user_generic_create(struct vm *vm, const struct vhost_user_config *cfg,
 						char *err, size_t errlen);
+struct virtio_device *vhost_user_net_create(struct vm *vm, const struct vhost_user_net_config *cfg,
+					    char *err, size_t errlen);
 /* Stops the device, its thread, closes the connection and frees it. After transport teardown. */
 void vhost_user_device_destroy(struct virtio_device *vdev);
 /* True once the back-end connection died (until a successful reconnect). */
@@ -143,6 +163,8 @@ void vu_dev_free(struct vu_dev *dev);
 int vu_dev_reconnect(struct vu_dev *dev);
 /* Main-socket transaction under dev->lock; marks the back-end dead on connection errors. */
 int vu_dev_call(struct vu_dev *dev, struct vu_msg *req, struct vu_msg *reply);
+/* SET_VRING_ENABLE (lock held); no-op without VHOST_USER_F_PROTOCOL_FEATURES. 0 or -errno. */
+int vu_dev_vring_enable(struct vu_dev *dev, unsigned int i, bool enable);
 /* The back-end is gone: set NEEDS_RESET, log once. Thread-safe. */
 void vu_dev_mark_dead(struct vu_dev *dev, const char *why);
 /* Same, only if the connection of generation gen is still the current one. */

@@ -85,6 +85,9 @@ static bool needs_reconnect(const struct vm_config *cfg)
 	for (unsigned int i = 0; i < cfg->nr_vhost_user; i++)
 		if (cfg->vhost_user[i].reconnect_ms)
 			return true;
+	for (unsigned int i = 0; i < cfg->nr_vu_net; i++)
+		if (cfg->vu_net[i].reconnect_ms)
+			return true;
 	return false;
 }
 

@@ -46,7 +46,7 @@ struct pci_bus;
 int machine_acpi_setup(struct machine *m, unsigned int nr_vcpus, const struct pci_bus *pci);
 
 enum machine_dev_kind { MACHINE_DEV_BLK, MACHINE_DEV_VHOST_USER_FS, MACHINE_DEV_VHOST_USER,
-		       MACHINE_DEV_NET };
+		       MACHINE_DEV_NET, MACHINE_DEV_VHOST_USER_NET };
 /* Device i of the machine (creation order), its kind and image/socket path; NULL past the end. */
 struct virtio_device *machine_device(struct machine *m, unsigned int i,
 				     enum machine_dev_kind *kind, const char **path);

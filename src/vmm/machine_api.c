@@ -134,7 +134,8 @@ static int op_device(void *ctx, unsigned int i, struct api_device *out)
 	} else {
 		struct vu_dev *vu = to_vu_dev(dev);
 
-		out->kind = kind == MACHINE_DEV_VHOST_USER_FS ? "vhost-user-fs" : "vhost-user";
+		out->kind = kind == MACHINE_DEV_VHOST_USER_FS ? "vhost-user-fs" :
+			    kind == MACHINE_DEV_VHOST_USER_NET ? "vhost-user-net" : "vhost-user";
 		out->is_vhost_user = true;
 		out->vu.connected = !vu_dead(vu);
 		out->vu.requests = atomic_load(&vu->chan_requests);

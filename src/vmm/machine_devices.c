@@ -57,7 +57,8 @@ static int add_device(struct machine_devices *md, struct virtio_device *dev,
 
 int machine_devices_create(struct machine *m, const struct vm_config *cfg)
 {
-	unsigned int total = cfg->nr_disks + cfg->nr_fs + cfg->nr_vhost_user + cfg->nr_nets;
+	unsigned int total = cfg->nr_disks + cfg->nr_fs + cfg->nr_vhost_user + cfg->nr_nets +
+			      cfg->nr_vu_net;
 	struct machine_devices *md = calloc(1, sizeof(*md) + total * sizeof(md->list[0]));
 	struct virtio_device *dev;
 	char err[512];
@@ -114,6 +115,17 @@ int machine_devices_create(struct machine *m, const struct vm_config *cfg)
 			return EXIT_CONFIG_ERROR;
 		}
 		ret = add_device(md, dev, virtio_net_destroy, cfg->nets[i].tap, MACHINE_DEV_NET);
+		if (ret)
+			return ret;
+	}
+	for (unsigned int i = 0; i < cfg->nr_vu_net; i++) {
+		dev = vhost_user_net_create(&m->vm, &cfg->vu_net[i], err, sizeof(err));
+		if (!dev) {
+			pr_err("vhost_user_net '%s': %s", cfg->vu_net[i].socket, err);
+			return EXIT_CONFIG_ERROR;
+		}
+		ret = add_device(md, dev, vhost_user_device_destroy, cfg->vu_net[i].socket,
+				 MACHINE_DEV_VHOST_USER_NET);
 		if (ret)
 			return ret;
 	}

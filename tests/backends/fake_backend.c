@@ -4,9 +4,11 @@
  * SHMEM, 4 queues) and misbehaves on purpose.
  *
  *   fake_backend --socket PATH [--log FILE] [--protocol HEX] [--fail REQUEST:ACTION]
- *                [--flood N] [--chan ACTION]
+ *                [--flood N] [--chan ACTION] [--features HEX] [--queue-num N]
  *
- * Every received message is logged as "REQ <name> size=<n> fds=<n> flags=0x<x>".
+ * Every received message is logged as "REQ <name> size=<n> fds=<n> flags=0x<x>", SET_FEATURES
+ * also as "FEATURES 0x<acked>". --features: what GET_FEATURES answers (VERSION_1 |
+ * PROTOCOL_FEATURES | 0x3 by default); --queue-num: what GET_QUEUE_NUM answers (4).
  * --fail: when REQUEST (e.g. GET_FEATURES) arrives, do ACTION instead of answering:
  *   close     close the connection (mid-negotiation death)
  *   garbage   answer 64 bytes of 0xa5
@@ -47,6 +49,8 @@ static uint64_t protocol = 0x40a629; /* MQ REPLY_ACK BACKEND_REQ CONFIG SEND_FD 
 static uint64_t acked_protocol;
 static const char *fail_req, *fail_action, *chan_action;
 static long flood;
+static uint64_t features = (1ull << 32) | (1ull << VHOST_USER_F_PROTOCOL_FEATURES) | 0x3;
+static uint64_t queue_num = 4;
 static uint8_t config[256];
 
 static void logline(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -221,13 +225,13 @@ static void serve(struct vu_msg *m)
 
 	switch (req) {
 	case VHOST_USER_GET_FEATURES:
-		reply_u64(m, (1ull << 32) | (1ull << VHOST_USER_F_PROTOCOL_FEATURES) | 0x3);
+		reply_u64(m, features);
 		break;
 	case VHOST_USER_GET_PROTOCOL_FEATURES:
 		reply_u64(m, protocol);
 		break;
 	case VHOST_USER_GET_QUEUE_NUM:
-		reply_u64(m, 4);
+		reply_u64(m, queue_num);
 		break;
 	case VHOST_USER_GET_MAX_MEM_SLOTS:
 		reply_u64(m, 8);
@@ -254,6 +258,8 @@ static void serve(struct vu_msg *m)
 	}
 	if (req == VHOST_USER_SET_PROTOCOL_FEATURES)
 		acked_protocol = m->payload.u64;
+	if (req == VHOST_USER_SET_FEATURES)
+		logline("FEATURES 0x%llx", (unsigned long long)m->payload.u64);
 	if (req == VHOST_USER_SET_CONFIG &&
 	    m->payload.config.offset + m->payload.config.size <= sizeof(config))
 		memcpy(config + m->payload.config.offset, m->payload.config.region,
@@ -304,6 +310,10 @@ int main(int argc, char **argv)
 			logf = fopen(argv[i + 1], "w");
 		else if (!strcmp(argv[i], "--protocol"))
 			protocol = strtoull(argv[i + 1], NULL, 16);
+		else if (!strcmp(argv[i], "--features"))
+			features = strtoull(argv[i + 1], NULL, 16);
+		else if (!strcmp(argv[i], "--queue-num"))
+			queue_num = strtoull(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--flood"))
 			flood = strtol(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--chan"))
