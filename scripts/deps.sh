@@ -13,6 +13,7 @@ PACKAGES=(
 	python3 ca-certificates gdb                                      # tests (70-seccomp-profiles drives gdb)
 	libmicrohttpd-dev libjson-c-dev libcurl4-openssl-dev curl        # control API (src/api/), its tests
 	acpica-tools                                                     # iasl: test_acpi disassembles the ACPI tables
+	liburing-dev fio                                                 # virtio-blk io_uring back-end; its bench's O_DIRECT ceiling
 )
 
 missing=()

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum kind { K_SIZE, K_U32, K_BOOL, K_STR, K_PATH, K_SECCOMP, K_QUIRKS };
+enum kind { K_SIZE, K_U32, K_BOOL, K_STR, K_PATH, K_SECCOMP, K_QUIRKS, K_DISK_IO, K_DISK_CACHE };
 
 #define F_REQUIRED	0x1	/* must be present (array-of-tables entries) */
 #define F_POW2		0x2	/* power of two */
@@ -80,6 +80,9 @@ static const struct field disk_fields[] = {
 	{ "readonly", K_BOOL, DISK(readonly), 0, 0, 0, 0 },
 	{ "id", K_STR, DISK(id), 0, 20, 0, F_UNIQUE },
 	{ "ring_features", K_BOOL, DISK(ring_features), 0, 0, 0, 0 },
+	{ "io", K_DISK_IO, DISK(io), 0, 0, 0, 0 },
+	{ "cache", K_DISK_CACHE, DISK(cache), 0, 0, 0, 0 },
+	{ "poll_us", K_U32, DISK(poll_us), 0, DISK_POLL_US_MAX, 0, 0 },
 };
 
 static const struct field fs_fields[] = {
@@ -104,7 +107,9 @@ static const struct field vu_fields[] = {
 
 static void disk_init(void *p)
 {
-	(void)p;	/* all-zero: readonly = false, no id */
+	struct disk_config *d = p;	/* else all-zero: readonly = false, no id, io/cache default */
+
+	d->poll_us = DISK_POLL_US_DEFAULT;
 }
 
 static void disk_fini(void *p)
@@ -428,6 +433,31 @@ static int set_quirks(struct ctx *c, const struct field *f, const struct toml_no
 		    near ? near : "", near ? "\"?)" : "");
 }
 
+/* [[disk]] io and cache: a string from a fixed list (index = enum value, [0] of io not a name). */
+static const char *const disk_io_names[] = {
+	[DISK_IO_AUTO] = NULL, [DISK_IO_SYNC] = "sync", [DISK_IO_URING] = "io_uring",
+};
+static const char *const disk_cache_names[] = {
+	[DISK_CACHE_HOST] = "host", [DISK_CACHE_DIRECT] = "direct",
+};
+
+static int set_disk_enum(struct ctx *c, const struct field *f, const struct toml_node *n,
+			 void *dst)
+{
+	bool io = f->kind == K_DISK_IO;
+	const char *const *names = io ? disk_io_names : disk_cache_names;
+	size_t nr = io ? NF(disk_io_names) : NF(disk_cache_names);
+
+	for (size_t i = 0; i < nr; i++) {
+		if (names[i] && !strcmp(n->v.s, names[i])) {
+			*(int *)dst = (int)i;
+			return 0;
+		}
+	}
+	return cerr(c, n->line, n->col, "'%s' must be %s, got \"%.40s\"", f->key,
+		    io ? "\"sync\" or \"io_uring\"" : "\"host\" or \"direct\"", n->v.s);
+}
+
 /* Relative paths are relative to the directory of the config file. */
 static char *resolve(const struct ctx *c, const char *path)
 {
@@ -481,6 +511,8 @@ static int set_field(struct ctx *c, const struct field *f, const struct toml_nod
 			return set_seccomp(c, f, n, dst);
 		if (f->kind == K_QUIRKS)
 			return set_quirks(c, f, n, dst);
+		if (f->kind == K_DISK_IO || f->kind == K_DISK_CACHE)
+			return set_disk_enum(c, f, n, dst);
 		return set_string(c, f, n, dst);
 	}
 }
