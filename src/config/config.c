@@ -233,7 +233,8 @@ static unsigned int edit_distance(const char *a, const char *b)
 
 /*
  * Closest of names[] within distance 2 (and fewer edits than the name has characters, so
- * "ro" does not suggest "id"), or NULL. names are reached with a stride.
+ * "ro" does not suggest "id"; a name of two characters also needs the same first one, so "ro"
+ * does not suggest "io"), or NULL. names are reached with a stride.
  */
 static const char *closest(const char *word, const void *names, size_t n, size_t stride)
 {
@@ -244,7 +245,7 @@ static const char *closest(const char *word, const void *names, size_t n, size_t
 	for (i = 0; i < n; i++) {
 		name = *(const char *const *)((const char *)names + i * stride);
 		d = edit_distance(word, name);
-		if (d < bestd && d < strlen(name)) {
+		if (d < bestd && d < strlen(name) && (strlen(name) > 2 || word[0] == name[0])) {
 			bestd = d;
 			best = name;
 		}
