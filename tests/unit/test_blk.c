@@ -475,10 +475,12 @@ static char *disk_image(uint64_t size, uint32_t seed)
 }
 
 static struct virtio_device *blk_dev;
+static bool mode_ring_features;
 
 static void setup_mode(unsigned int m, uint64_t ram, uint64_t disk_size)
 {
-	struct disk_config cfg = { .io = modes[m].io, .cache = modes[m].cache };
+	struct disk_config cfg = { .io = modes[m].io, .cache = modes[m].cache,
+				   .ring_features = mode_ring_features };
 	int slot;
 
 	h = harness_create(ram);
@@ -686,6 +688,53 @@ START_TEST(test_reset_in_flight)
 }
 END_TEST
 
+/*
+ * A driver that republishes heads it has not got back (against the spec) as soon as the device
+ * has popped everything (EVENT_IDX: avail_event caught up with avail->idx) cannot get more
+ * requests in flight than the queue has entries: the device stops popping at a full slot pool,
+ * and every published chain is still answered.
+ */
+START_TEST(test_in_flight_bound)
+{
+	const unsigned int n = 64, len = 256 * 1024;
+	unsigned int published = 0;
+	uint16_t size;
+	int heads[64];
+	uint64_t data, max = 0;
+	int64_t end;
+
+	mode_ring_features = true;
+	setup_mode(3, 128 * MiB, 64 * MiB);
+	mode_ring_features = false;
+	size = blk.v.vq[0].size;
+	data = harness_alloc(h, (uint64_t)n * len, 4096);
+	for (unsigned int i = 0; i < n; i++) {
+		heads[i] = hblk_queue(&blk, 0, VIRTIO_BLK_T_IN, (uint64_t)i * (len / 512),
+				      data + (uint64_t)i * len, len);
+		ck_assert_int_ge(heads[i], 0);
+	}
+	published = n;
+	hvq_kick(&blk.v, 0);
+	for (end = monotonic_ms() + 1500; monotonic_ms() < end;) {
+		uint64_t f = stats().in_flight;
+
+		max = f > max ? f : max;
+		if (hvq_avail_event(&blk.v, 0) != blk.v.vq[0].avail_idx || published > 40 * n)
+			continue;
+		for (unsigned int i = 0; i < n; i++)
+			hvq_publish(&blk.v, 0, (uint16_t)heads[i]);
+		published += n;
+		hvq_kick(&blk.v, 0);
+	}
+	ck_assert(wait_used_idx((uint16_t)published, 30000));
+	ck_assert_uint_le(max, size);
+	ck_assert_uint_eq(stats().ops[VIRTIO_BLK_STAT_READ], published);
+	ck_assert_uint_eq(stats().in_flight, 0);
+	ck_assert(!(hvirtio_get_status(&blk.v) & VIRTIO_CONFIG_S_NEEDS_RESET));
+	teardown_disk();
+}
+END_TEST
+
 /* io_uring_setup refused (seccomp here): io = "io_uring" fails with the reason, io unset falls
  * back to sync. In a child: the filter must not outlive the test. */
 static int refused_child(void)
@@ -756,6 +805,7 @@ static Suite *blk_suite(void)
 	tcase_add_loop_test(tc, test_batch_one_interrupt, 0, 2);
 	tcase_add_test(tc, test_direct_alignment);
 	tcase_add_test(tc, test_reset_in_flight);
+	tcase_add_test(tc, test_in_flight_bound);
 	tcase_add_test(tc, test_io_uring_refused);
 	suite_add_tcase(s, tc);
 	return s;
