@@ -95,10 +95,13 @@ static int complete(struct hblk *b, bool poll, uint8_t *status)
 	return hblk_complete(b, 0, 5000, status);
 }
 
+/* Each run reads other blocks (no cache below O_DIRECT serves a repeat): a global stream. */
+static uint64_t run_seed = 42, run_seq;
+
 /* Requests per second through the harness. */
 static double run_virtio(struct hblk *b, const struct pattern *p, uint64_t data, bool poll)
 {
-	uint64_t rng = 42, seq = 0, done = 0;
+	uint64_t rng = run_seed++, seq = run_seq, done = 0;
 	int slot_of[1024];
 	int64_t start = now_ns(), end = start + RUN_NS;
 	unsigned int inflight = 0;
@@ -130,13 +133,14 @@ static double run_virtio(struct hblk *b, const struct pattern *p, uint64_t data,
 			inflight++;
 		}
 	}
+	run_seq = seq;
 	return (double)done * 1e9 / (double)(now_ns() - start);
 }
 
 /* The host's own reads, into depth rotating buffers (the footprint the device writes). */
 static double run_pread(int fd, const struct pattern *p, uint8_t *buf)
 {
-	uint64_t rng = 42, seq = 0, done = 0;
+	uint64_t rng = run_seed++, seq = run_seq, done = 0;
 	int64_t start = now_ns();
 
 	do {
@@ -145,6 +149,7 @@ static double run_pread(int fd, const struct pattern *p, uint8_t *buf)
 				  (off_t)next_off(p, &rng, &seq)) != (ssize_t)p->bs)
 				return -1;
 	} while (now_ns() - start < RUN_NS);
+	run_seq = seq;
 	return (double)done * 1e9 / (double)(now_ns() - start);
 }
 

@@ -27,11 +27,11 @@ LAYERS = {
     "mm":            ["util", "arch/x86"],
     "acpi":          ["util", "config", "arch/x86", "mm"],
     "arch/x86/boot": ["util", "arch/x86", "mm", "acpi"],
-    "kvm":           ["util", "config", "security", "arch/x86", "mm", "arch/x86/boot"],
+    "kvm":           ["util", "config", "arch/x86", "mm", "arch/x86/boot"],
     "legacy":        ["util", "config", "arch/x86", "mm", "acpi", "kvm"],
     "pci":           ["util", "config", "arch/x86", "mm", "kvm"],
     "virtio":        ["util", "config", "security", "arch/x86", "mm", "kvm", "pci"],
-    "vhost_user":    ["util", "config", "security", "arch/x86", "mm", "kvm", "pci", "virtio"],
+    "vhost_user":    ["util", "config", "arch/x86", "mm", "kvm", "pci", "virtio"],
     "api":           BELOW_VMM,
     "vmm":           BELOW_VMM + ["api"],
     # The two programs: utilities, guest RAM regions, the vhost-user codec and the split ring.

@@ -3,6 +3,7 @@
  * acpi_build: the RSDP at the start of the buffer (where the guest scans), then the DSDT, FADT,
  * MADT, MCFG and the XSDT that lists them (the DSDT is reached through the FADT).
  */
+#include "util/err.h"
 #include "acpi/acpi_build.h"
 
 #include <stdarg.h>
@@ -58,30 +59,18 @@ void acpi_finish(struct acpi_header *h)
 	h->checksum = acpi_checksum(h, h->length);
 }
 
-static long fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 static int check_machine(const struct acpi_machine *m, uint64_t gpa, char *err, size_t errlen)
 {
 	if (m->nr_vcpus == 0 || m->nr_vcpus > ACPI_MAX_VCPUS)
-		return (int)fail(err, errlen, "%u vCPUs: the MADT describes 1 to %u", m->nr_vcpus,
+		return (int)err_fmt(err, errlen, -1, "%u vCPUs: the MADT describes 1 to %u", m->nr_vcpus,
 				 ACPI_MAX_VCPUS);
 	if (gpa % ACPI_ALIGN || gpa >= 1ULL << 32)
-		return (int)fail(err, errlen, "ACPI tables at 0x%llx: not 16-byte aligned below 4 GiB",
+		return (int)err_fmt(err, errlen, -1, "ACPI tables at 0x%llx: not 16-byte aligned below 4 GiB",
 				 (unsigned long long)gpa);
 	if (!m->mmio32_size || m->mmio32_base + m->mmio32_size > 1ULL << 32 || !m->mmio64_size ||
 	    m->mmio64_base + m->mmio64_size < m->mmio64_base || m->ecam_base >= 1ULL << 32 ||
 	    m->lapic_addr >= 1ULL << 32 || m->ioapic_addr >= 1ULL << 32 || m->serial_irq > 15)
-		return (int)fail(err, errlen, "machine layout out of range for the ACPI tables");
+		return (int)err_fmt(err, errlen, -1, "machine layout out of range for the ACPI tables");
 	return 0;
 }
 
@@ -115,7 +104,7 @@ long acpi_build(uint8_t *buf, size_t cap, uint64_t gpa, const struct acpi_machin
 	tables[2] = tables[1] ? acpi_mcfg_build(&b, m) : 0;
 	xsdt = tables[2] ? xsdt_build(&b, tables, XSDT_ENTRIES) : 0;
 	if (!xsdt)
-		return fail(err, errlen, "the ACPI tables do not fit in %zu bytes", cap);
+		return err_fmt(err, errlen, -1, "the ACPI tables do not fit in %zu bytes", cap);
 
 	memcpy(rsdp->signature, "RSD PTR ", 8);
 	memcpy(rsdp->oem_id, ACPI_OEM_ID, 6);

@@ -3,6 +3,7 @@
  * vm.toml schema: maps the TOML tree onto struct vm_config with a table of fields per
  * section. Every error is one line "FILE:LINE:COL: message" naming the key.
  */
+#include "util/err.h"
 #include "config/config.h"
 #include "config/toml.h"
 #include "util/safe_open.h"
@@ -186,19 +187,13 @@ struct ctx {
 static int __attribute__((format(printf, 4, 5)))
 cerr(struct ctx *c, int line, int col, const char *fmt, ...)
 {
-	char msg[512], *p;
+	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	err_vfmt(msg, sizeof(msg), 0, fmt, ap);
 	va_end(ap);
-	if (c->err && c->errlen) {
-		snprintf(c->err, c->errlen, "%s:%d:%d: %s", c->file, line, col, msg);
-		for (p = c->err; *p; p++)	/* one line, no control bytes from the input */
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				*p = '?';
-	}
-	return -1;
+	return err_fmt(c->err, c->errlen, -1, "%s:%d:%d: %s", c->file, line, col, msg);
 }
 
 /* ---- did you mean ---- */

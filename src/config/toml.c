@@ -3,6 +3,7 @@
  * In-house TOML parser (see toml.h). Single pass over the text with a cursor that tracks
  * line:col; recursion only for nested values, bounded by TOML_MAX_DEPTH.
  */
+#include "util/err.h"
 #include "config/toml.h"
 
 #include <stdarg.h>
@@ -55,7 +56,7 @@ error_at(struct parser *ps, int line, int col, const char *fmt, ...)
 		ps->err->line = line;
 		ps->err->col = col;
 		va_start(ap, fmt);
-		vsnprintf(ps->err->msg, sizeof(ps->err->msg), fmt, ap);
+		err_vfmt(ps->err->msg, sizeof(ps->err->msg), 0, fmt, ap);
 		va_end(ap);
 		one_line(ps->err->msg);
 	}

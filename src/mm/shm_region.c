@@ -29,6 +29,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "util/err.h"
 #include "mm/shm_region.h"
 #include "util/log.h"
 
@@ -88,20 +89,6 @@ static int hole_map(void *addr, uint64_t len)
 	return p == MAP_FAILED ? -errno : 0;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 int shm_region_init(struct shm_region *r, uint8_t id, uint64_t size, unsigned int max_mappings,
 		    unsigned int flags)
 {
@@ -150,16 +137,16 @@ static int check_range(const struct shm_region *r, uint64_t off, uint64_t len, c
 		       size_t errlen)
 {
 	if (!len) {
-		set_err(err, errlen, "len is 0");
+		err_fmt(err, errlen, 0, "len is 0");
 		return -EINVAL;
 	}
 	if (off % SHM_PAGE_SIZE || len % SHM_PAGE_SIZE) {
-		set_err(err, errlen, "shm_offset/len not aligned to the %llu-byte page",
+		err_fmt(err, errlen, 0, "shm_offset/len not aligned to the %llu-byte page",
 			SHM_PAGE_SIZE);
 		return -EINVAL;
 	}
 	if (off > r->size || len > r->size - off) {
-		set_err(err, errlen, "range outside the region (size 0x%llx)",
+		err_fmt(err, errlen, 0, "range outside the region (size 0x%llx)",
 			(unsigned long long)r->size);
 		return -ERANGE;
 	}
@@ -171,11 +158,11 @@ static int check_fd(int fd, bool writable, char *err, size_t errlen)
 	int fl = fcntl(fd, F_GETFL);
 
 	if (fd < 0 || fl < 0) {
-		set_err(err, errlen, "bad fd %d", fd);
+		err_fmt(err, errlen, 0, "bad fd %d", fd);
 		return -EBADF;
 	}
 	if ((fl & O_PATH) == O_PATH) {
-		set_err(err, errlen, "O_PATH fd cannot be mapped");
+		err_fmt(err, errlen, 0, "O_PATH fd cannot be mapped");
 		return -EBADF;
 	}
 	switch (fl & O_ACCMODE) {
@@ -184,10 +171,10 @@ static int check_fd(int fd, bool writable, char *err, size_t errlen)
 	case O_RDONLY:
 		if (!writable)
 			return 0;
-		set_err(err, errlen, "read-write mapping of a read-only fd");
+		err_fmt(err, errlen, 0, "read-write mapping of a read-only fd");
 		return -EACCES;
 	default:
-		set_err(err, errlen, "fd not open for reading");
+		err_fmt(err, errlen, 0, "fd not open for reading");
 		return -EACCES;
 	}
 }
@@ -197,7 +184,7 @@ static int check_caps(const struct shm_region *r, char *err, size_t errlen)
 	uint64_t vma_budget;
 
 	if (r->stats.live >= r->max_mappings) {
-		set_err(err, errlen, "region holds %llu mappings, the cap",
+		err_fmt(err, errlen, 0, "region holds %llu mappings, the cap",
 			(unsigned long long)r->stats.live);
 		return -ENOSPC;
 	}
@@ -205,7 +192,7 @@ static int check_caps(const struct shm_region *r, char *err, size_t errlen)
 	vma_budget = max_map_count > SHM_REGION_MAP_COUNT_RESERVE ?
 		     max_map_count - SHM_REGION_MAP_COUNT_RESERVE : 0;
 	if ((atomic_load(&global_live) + 1) * SHM_REGION_VMAS_PER_MAPPING > vma_budget) {
-		set_err(err, errlen, "%llu live mappings in the process: vm.max_map_count %llu",
+		err_fmt(err, errlen, 0, "%llu live mappings in the process: vm.max_map_count %llu",
 			(unsigned long long)atomic_load(&global_live),
 			(unsigned long long)max_map_count);
 		return -ENOSPC;
@@ -231,13 +218,13 @@ static int install(struct shm_region *r, uint64_t off, uint64_t len, int fd, uin
 	if (p != MAP_FAILED)
 		return 0;
 	ret = -errno;
-	set_err(err, errlen, "mmap of the fd failed: %s", strerror(-ret));
+	err_fmt(err, errlen, 0, "mmap of the fd failed: %s", strerror(-ret));
 	/* A failed MAP_FIXED may have unmapped the range: put the hole back. */
 	if (!hole_map(addr, len))
 		return ret;
 	/* Not even that: reset the whole range (one mmap that merges every VMA of it). */
 	drop_all_locked(r);
-	set_err(err, errlen, "mmap of the fd failed: %s, and so did restoring the hole: every "
+	err_fmt(err, errlen, 0, "mmap of the fd failed: %s, and so did restoring the hole: every "
 		"mapping of the region was dropped", strerror(-ret));
 	return -EIO;
 }
@@ -253,16 +240,16 @@ static int do_map(struct shm_region *r, uint64_t off, uint64_t len, int fd, uint
 	if (ret)
 		return ret;
 	if (fd_off % SHM_PAGE_SIZE) {
-		set_err(err, errlen, "fd_offset not aligned to the page");
+		err_fmt(err, errlen, 0, "fd_offset not aligned to the page");
 		return -EINVAL;
 	}
 	if (fd_off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - fd_off) {
-		set_err(err, errlen, "fd_offset + len overflows");
+		err_fmt(err, errlen, 0, "fd_offset + len overflows");
 		return -EOVERFLOW;
 	}
 	found = tfind(&key, &r->tree, range_cmp);
 	if (found) {
-		set_err(err, errlen, "overlaps live mapping at 0x%llx+0x%llx",
+		err_fmt(err, errlen, 0, "overlaps live mapping at 0x%llx+0x%llx",
 			(unsigned long long)(*found)->offset, (unsigned long long)(*found)->len);
 		return -EEXIST;
 	}
@@ -274,7 +261,7 @@ static int do_map(struct shm_region *r, uint64_t off, uint64_t len, int fd, uint
 		return ret;
 	m = malloc(sizeof(*m));
 	if (!m) {
-		set_err(err, errlen, "out of memory");
+		err_fmt(err, errlen, 0, "out of memory");
 		return -ENOMEM;
 	}
 	*m = (struct shm_mapping){ .offset = off, .len = len, .backed = len, .writable = writable,
@@ -291,7 +278,7 @@ static int do_map(struct shm_region *r, uint64_t off, uint64_t len, int fd, uint
 	if (!tsearch(m, &r->tree, range_cmp)) {
 		hole_map(r->hva + off, len);
 		free(m);
-		set_err(err, errlen, "out of memory");
+		err_fmt(err, errlen, 0, "out of memory");
 		return -ENOMEM;
 	}
 	r->stats.live++;
@@ -333,7 +320,7 @@ int shm_region_map(struct shm_region *r, uint64_t shm_offset, uint64_t len, int 
 {
 	int ret;
 
-	set_err(err, errlen, "ok");
+	err_fmt(err, errlen, 0, "ok");
 	pthread_mutex_lock(&r->lock);
 	ret = do_map(r, shm_offset, len, fd, fd_offset, writable, err, errlen);
 	if (ret)
@@ -352,18 +339,18 @@ static int do_unmap(struct shm_region *r, uint64_t off, uint64_t len, char *err,
 		return ret;
 	found = tfind(&key, &r->tree, range_cmp);
 	if (!found) {
-		set_err(err, errlen, "no live mapping there");
+		err_fmt(err, errlen, 0, "no live mapping there");
 		return -ENOENT;
 	}
 	m = *found;
 	if (m->offset != off || m->len != len) {
-		set_err(err, errlen, "does not match live mapping at 0x%llx+0x%llx",
+		err_fmt(err, errlen, 0, "does not match live mapping at 0x%llx+0x%llx",
 			(unsigned long long)m->offset, (unsigned long long)m->len);
 		return -EINVAL;
 	}
 	ret = hole_map(r->hva + off, len);
 	if (ret) {
-		set_err(err, errlen, "cannot restore the hole: %s", strerror(-ret));
+		err_fmt(err, errlen, 0, "cannot restore the hole: %s", strerror(-ret));
 		return ret;
 	}
 	tdelete(&key, &r->tree, range_cmp);
@@ -379,7 +366,7 @@ int shm_region_unmap(struct shm_region *r, uint64_t shm_offset, uint64_t len, ch
 {
 	int ret;
 
-	set_err(err, errlen, "ok");
+	err_fmt(err, errlen, 0, "ok");
 	pthread_mutex_lock(&r->lock);
 	ret = do_unmap(r, shm_offset, len, err, errlen);
 	if (ret)
@@ -389,7 +376,7 @@ int shm_region_unmap(struct shm_region *r, uint64_t shm_offset, uint64_t len, ch
 	return ret;
 }
 
-unsigned int shm_region_unmap_all(struct shm_region *r)
+int shm_region_unmap_all(struct shm_region *r)
 {
 	unsigned int n;
 	int ret;
@@ -401,9 +388,8 @@ unsigned int shm_region_unmap_all(struct shm_region *r)
 	/* One mmap over the whole range drops every mapping and every scratch page. */
 	ret = hole_map(r->hva, r->size);
 	if (ret) {
-		pr_err_rl("shm region %u: cannot reset the range: %s", r->id, strerror(-ret));
 		pthread_mutex_unlock(&r->lock);
-		return 0;
+		return ret;
 	}
 	tdestroy(r->tree, mapping_free);
 	r->tree = NULL;
@@ -411,7 +397,7 @@ unsigned int shm_region_unmap_all(struct shm_region *r)
 	r->stats.total_unmaps += n;
 	atomic_fetch_sub(&global_live, n);
 	pthread_mutex_unlock(&r->lock);
-	return n;
+	return (int)n;
 }
 
 void shm_region_get_stats(struct shm_region *r, struct shm_region_stats *out)

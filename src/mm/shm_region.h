@@ -117,8 +117,11 @@ int shm_region_map(struct shm_region *r, uint64_t shm_offset, uint64_t len, int 
  * (-ENOENT: nothing there, -EINVAL: overlaps a mapping but is not exactly it). */
 int shm_region_unmap(struct shm_region *r, uint64_t shm_offset, uint64_t len, char *err,
 		     size_t errlen);
-/* Drops all mappings (one mmap over the whole range); returns how many were dropped. */
-unsigned int shm_region_unmap_all(struct shm_region *r);
+/*
+ * Drops all mappings (one mmap over the whole range); returns how many were dropped, or -errno
+ * when the range could not be replaced (the mappings stay).
+ */
+int shm_region_unmap_all(struct shm_region *r);
 
 void shm_region_get_stats(struct shm_region *r, struct shm_region_stats *out);
 /* Counts a request refused before it reached map/unmap (e.g. unknown flag bits). */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "vhost_user/vhost_user.h"
+#include "util/err.h"
 #include "util/log.h"
 #include "util/worker.h"
 
@@ -153,7 +154,7 @@ int vu_chan_handle(struct vu_dev *dev, struct vu_conn *chan, struct vu_msg *m)
 	if (m->hdr.flags & VHOST_USER_NEED_REPLY_MASK) {
 		s = chan_reply(chan, m, r);
 		if (s)
-			pr_warn_rl("%s", chan->err);
+			pr_warn_rl("%s: backend channel: %s", dev->name, chan->err);
 	}
 	if (r)
 		chan_log_failure(dev, why);
@@ -167,8 +168,7 @@ int vu_chan_setup(struct vu_dev *dev)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		r = -errno;
-		snprintf(dev->conn.err, sizeof(dev->conn.err), "%s: socketpair: %s", dev->name,
-			 strerror(errno));
+		err_fmt(dev->conn.err, sizeof(dev->conn.err), 0, "socketpair: %s", strerror(errno));
 		return r;
 	}
 	vu_msg_init(&m, VHOST_USER_SET_BACKEND_REQ_FD, 0);
@@ -186,69 +186,74 @@ int vu_chan_setup(struct vu_dev *dev)
 	return 0;
 }
 
-static void chan_thread_free(struct chan_thread *mon)
+static void chan_thread_free(struct chan_thread *ct)
 {
-	if (mon->conn_fd >= 0)
-		close(mon->conn_fd);
-	if (mon->chan.fd >= 0)
-		close(mon->chan.fd);
-	for (unsigned int i = 0; i < mon->nr_err; i++)
-		if (mon->err_fds[i] >= 0)
-			close(mon->err_fds[i]);
-	free(mon);
+	if (ct->conn_fd >= 0)
+		close(ct->conn_fd);
+	if (ct->chan.fd >= 0)
+		close(ct->chan.fd);
+	for (unsigned int i = 0; i < ct->nr_err; i++)
+		if (ct->err_fds[i] >= 0)
+			close(ct->err_fds[i]);
+	free(ct);
+}
+
+/* The channel failed (its reason in chan.err): the back-end is gone. */
+static void chan_lost(struct chan_thread *ct)
+{
+	char why[sizeof(ct->chan.err) + 24];
+
+	snprintf(why, sizeof(why), "backend channel: %s", ct->chan.err);
+	vu_dev_mark_dead_gen(ct->dev, ct->gen, why);
 }
 
 /* Serves up to CHAN_BURST messages. Returns -1 when the channel is unusable. */
-static int serve_channel(struct chan_thread *mon)
+static int serve_channel(struct chan_thread *ct)
 {
 	struct vu_msg m;
 	int r;
 
 	for (int i = 0; i < CHAN_BURST; i++) {
-		struct pollfd p = { .fd = mon->chan.fd, .events = POLLIN };
+		struct pollfd p = { .fd = ct->chan.fd, .events = POLLIN };
 
 		if (i && (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN)))
 			return 0;
-		r = vu_msg_recv(&mon->chan, &m, CHAN_MSG_TIMEOUT_MS);
+		r = vu_msg_recv(&ct->chan, &m, CHAN_MSG_TIMEOUT_MS);
 		if (r == -ETOOMANYREFS) {
 			/* Read whole (fds closed): refuse it and stay in sync. */
 			char why[96];
 
 			snprintf(why, sizeof(why), "%s: %s", vu_backend_request_name(m.hdr.request),
 				 strerror(-r));
-			chan_log_failure(mon->dev, why);
-			if ((m.hdr.flags & VHOST_USER_NEED_REPLY_MASK) && chan_reply(&mon->chan, &m, r))
+			chan_log_failure(ct->dev, why);
+			if ((m.hdr.flags & VHOST_USER_NEED_REPLY_MASK) && chan_reply(&ct->chan, &m, r))
 				r = -EPIPE;
 			else
 				continue;
 		}
-		if (r) {
-			vu_dev_mark_dead_gen(mon->dev, mon->gen, mon->chan.err);
-			return -1;
-		}
-		if (vu_chan_handle(mon->dev, &mon->chan, &m)) {
-			vu_dev_mark_dead_gen(mon->dev, mon->gen, mon->chan.err);
+		if (r || vu_chan_handle(ct->dev, &ct->chan, &m)) {
+			chan_lost(ct);
 			return -1;
 		}
 	}
 	return 0;
 }
 
-static void drain_err(struct chan_thread *mon, unsigned int q)
+static void drain_err(struct chan_thread *ct, unsigned int q)
 {
 	uint64_t v;
 	char why[80];
 
-	if (read(mon->err_fds[q], &v, sizeof(v)) != sizeof(v))
+	if (read(ct->err_fds[q], &v, sizeof(v)) != sizeof(v))
 		return;
 	snprintf(why, sizeof(why), "back-end signalled an error on queue %u", q);
-	vu_dev_mark_dead_gen(mon->dev, mon->gen, why);
+	vu_dev_mark_dead_gen(ct->dev, ct->gen, why);
 }
 
 static void chan_thread_main(struct worker *w)
 {
-	struct chan_thread *mon = w->arg;
-	struct vu_dev *dev = mon->dev;
+	struct chan_thread *ct = w->arg;
+	struct vu_dev *dev = ct->dev;
 	struct pollfd p[3 + VIRTIO_MAX_QUEUES];
 	bool watching = true;
 
@@ -256,10 +261,10 @@ static void chan_thread_main(struct worker *w)
 		unsigned int n = 0;
 
 		p[n++] = (struct pollfd){ .fd = w->stop_fd, .events = POLLIN };
-		p[n++] = (struct pollfd){ .fd = watching ? mon->conn_fd : -1, .events = POLLRDHUP };
-		p[n++] = (struct pollfd){ .fd = watching ? mon->chan.fd : -1, .events = POLLIN };
-		for (unsigned int i = 0; i < mon->nr_err; i++)
-			p[n++] = (struct pollfd){ .fd = watching ? mon->err_fds[i] : -1,
+		p[n++] = (struct pollfd){ .fd = watching ? ct->conn_fd : -1, .events = POLLRDHUP };
+		p[n++] = (struct pollfd){ .fd = watching ? ct->chan.fd : -1, .events = POLLIN };
+		for (unsigned int i = 0; i < ct->nr_err; i++)
+			p[n++] = (struct pollfd){ .fd = watching ? ct->err_fds[i] : -1,
 						  .events = POLLIN };
 		if (poll(p, n, -1) < 0) {
 			if (errno == EINTR)
@@ -270,22 +275,22 @@ static void chan_thread_main(struct worker *w)
 		if (p[0].revents)
 			break;
 		if (p[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
-			vu_dev_mark_dead_gen(dev, mon->gen, "the back-end closed its socket");
+			vu_dev_mark_dead_gen(dev, ct->gen, "the back-end closed its socket");
 			watching = false;
 			continue;
 		}
 		if (p[2].revents & POLLIN) {
-			if (serve_channel(mon))
+			if (serve_channel(ct))
 				watching = false;
 		} else if (p[2].revents & (POLLHUP | POLLERR)) {
-			vu_dev_mark_dead_gen(dev, mon->gen, "the back-end closed the backend channel");
+			vu_dev_mark_dead_gen(dev, ct->gen, "the back-end closed the backend channel");
 			watching = false;
 		}
-		for (unsigned int i = 0; watching && i < mon->nr_err; i++)
+		for (unsigned int i = 0; watching && i < ct->nr_err; i++)
 			if (p[3 + i].revents & POLLIN)
-				drain_err(mon, i);
+				drain_err(ct, i);
 	}
-	chan_thread_free(mon);
+	chan_thread_free(ct);
 }
 
 static int make_err_fds(struct vu_dev *dev)
@@ -305,18 +310,18 @@ static int fcntl_dupfd(int fd)
 	return fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
-static int chan_thread_fds(struct vu_dev *dev, struct chan_thread *mon)
+static int chan_thread_fds(struct vu_dev *dev, struct chan_thread *ct)
 {
-	mon->conn_fd = fcntl_dupfd(dev->conn.fd);
-	if (mon->conn_fd < 0)
+	ct->conn_fd = fcntl_dupfd(dev->conn.fd);
+	if (ct->conn_fd < 0)
 		return -errno;
-	mon->nr_err = dev->vdev.nr_queues;
-	for (unsigned int i = 0; i < mon->nr_err; i++) {
-		mon->err_fds[i] = fcntl_dupfd(dev->err_fds[i]);
-		if (mon->err_fds[i] < 0)
+	ct->nr_err = dev->vdev.nr_queues;
+	for (unsigned int i = 0; i < ct->nr_err; i++) {
+		ct->err_fds[i] = fcntl_dupfd(dev->err_fds[i]);
+		if (ct->err_fds[i] < 0)
 			return -errno;
 	}
-	mon->chan.fd = dev->chan_fd;  /* the thread owns the channel from now on */
+	ct->chan.fd = dev->chan_fd;  /* the thread owns the channel from now on */
 	dev->chan_fd = -1;
 	return 0;
 }
@@ -334,7 +339,7 @@ static struct worker *free_slot(struct vu_dev *dev)
 
 int vu_thread_start(struct vu_dev *dev)
 {
-	struct chan_thread *mon;
+	struct chan_thread *ct;
 	struct worker *w;
 	int r;
 
@@ -345,22 +350,22 @@ int vu_thread_start(struct vu_dev *dev)
 	w = free_slot(dev);
 	if (!w)
 		return -EBUSY;
-	mon = calloc(1, sizeof(*mon));
-	if (!mon)
+	ct = calloc(1, sizeof(*ct));
+	if (!ct)
 		return -ENOMEM;
-	mon->dev = dev;
-	mon->gen = atomic_load(&dev->state) >> 1;
-	mon->conn_fd = mon->chan.fd = -1;
-	mon->chan.name = "backend channel";
-	mon->chan.request_name = vu_backend_request_name;  /* its requests are the back-end's */
-	mon->chan.timeout_ms = CHAN_MSG_TIMEOUT_MS;
+	ct->dev = dev;
+	ct->gen = atomic_load(&dev->state) >> 1;
+	ct->conn_fd = ct->chan.fd = -1;
+	ct->chan.name = "backend channel";
+	ct->chan.request_name = vu_backend_request_name;  /* its requests are the back-end's */
+	ct->chan.timeout_ms = CHAN_MSG_TIMEOUT_MS;
 	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
-		mon->err_fds[i] = -1;
-	r = chan_thread_fds(dev, mon);
+		ct->err_fds[i] = -1;
+	r = chan_thread_fds(dev, ct);
 	if (r == 0)
-		r = worker_start(w, "vu-chan", THREAD_ROLE_BACKEND_CHANNEL, chan_thread_main, mon);
+		r = worker_start(w, "vu-chan", THREAD_ROLE_BACKEND_CHANNEL, chan_thread_main, ct);
 	if (r) {
-		chan_thread_free(mon);
+		chan_thread_free(ct);
 		return r;
 	}
 	dev->chan_cur = w;

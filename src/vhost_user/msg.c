@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/err.h"
 #include "vhost_user/msg.h"
 #include "util/clock.h"
 
@@ -109,22 +110,6 @@ const char *vu_backend_request_name(uint32_t request)
 		return breq_table[request].name;
 	snprintf(name_buf, sizeof(name_buf), "unknown(%u)", request);
 	return name_buf;
-}
-
-static void set_err(struct vu_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void set_err(struct vu_conn *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(c->err, sizeof(c->err), fmt, ap);
-	va_end(ap);
-}
-
-static const char *conn_name(const struct vu_conn *c)
-{
-	return c->name ? c->name : "vhost-user";
 }
 
 /* The name of request on c's channel (each channel names its own requests). */
@@ -258,8 +243,7 @@ int vu_msg_send(struct vu_conn *c, const struct vu_msg *m)
 	int r;
 
 	if (m->hdr.size > VHOST_USER_MAX_PAYLOAD || m->nr_fds > VHOST_USER_MAX_FDS) {
-		set_err(c, "%s: refusing to send %s: payload %u bytes, %u fds", conn_name(c),
-			req_name(c, m->hdr.request), m->hdr.size, m->nr_fds);
+		err_fmt(c->err, sizeof(c->err), 0, "refusing to send %s: payload %u bytes, %u fds", req_name(c, m->hdr.request), m->hdr.size, m->nr_fds);
 		return -EINVAL;
 	}
 	if (!fds_sent) {
@@ -283,14 +267,12 @@ int vu_msg_send(struct vu_conn *c, const struct vu_msg *m)
 				r = wait_fd(c->fd, POLLOUT, deadline);
 				if (r == 0)
 					continue;
-				set_err(c, "%s: sending %s: %s", conn_name(c),
-					req_name(c, m->hdr.request),
+				err_fmt(c->err, sizeof(c->err), 0, "sending %s: %s", req_name(c, m->hdr.request),
 					r == -ETIMEDOUT ? "timed out (back-end not reading)" : strerror(-r));
 				return r;
 			}
 			r = -errno;
-			set_err(c, "%s: sending %s: %s", conn_name(c),
-				req_name(c, m->hdr.request), strerror(errno));
+			err_fmt(c->err, sizeof(c->err), 0, "sending %s: %s", req_name(c, m->hdr.request), strerror(errno));
 			return r == -EPIPE ? -ECONNRESET : r;
 		}
 		done += (size_t)n;
@@ -389,12 +371,11 @@ static int recv_fail(struct vu_conn *c, struct vu_msg *m, int r, const char *wha
 {
 	vu_msg_close_fds(m);
 	if (r == -ETIMEDOUT)
-		set_err(c, "%s: back-end did not answer within %d ms (%s)", conn_name(c),
-			c->timeout_ms > 0 ? c->timeout_ms : DEFAULT_TIMEOUT_MS, what);
+		err_fmt(c->err, sizeof(c->err), 0, "back-end did not answer within %d ms (%s)", c->timeout_ms > 0 ? c->timeout_ms : DEFAULT_TIMEOUT_MS, what);
 	else if (r == -ECONNRESET)
-		set_err(c, "%s: back-end closed the connection (%s)", conn_name(c), what);
+		err_fmt(c->err, sizeof(c->err), 0, "back-end closed the connection (%s)", what);
 	else
-		set_err(c, "%s: receiving %s: %s", conn_name(c), what, strerror(-r));
+		err_fmt(c->err, sizeof(c->err), 0, "receiving %s: %s", what, strerror(-r));
 	return r;
 }
 
@@ -412,8 +393,7 @@ int vu_msg_recv(struct vu_conn *c, struct vu_msg *m, int timeout_ms)
 		return recv_fail(c, m, r, "message header");
 	if (m->hdr.size > VHOST_USER_MAX_PAYLOAD) {
 		vu_msg_close_fds(m);
-		set_err(c, "%s: %s: payload of %u bytes exceeds the %u-byte limit", conn_name(c),
-			req_name(c, m->hdr.request), m->hdr.size, VHOST_USER_MAX_PAYLOAD);
+		err_fmt(c->err, sizeof(c->err), 0, "%s: payload of %u bytes exceeds the %u-byte limit", req_name(c, m->hdr.request), m->hdr.size, VHOST_USER_MAX_PAYLOAD);
 		return -EPROTO;
 	}
 	r = recv_full(c, m, &m->payload, m->hdr.size, deadline, &overflow, NULL);
@@ -421,16 +401,15 @@ int vu_msg_recv(struct vu_conn *c, struct vu_msg *m, int timeout_ms)
 		return recv_fail(c, m, r, "message payload");
 	if (overflow) {
 		vu_msg_close_fds(m);
-		set_err(c, "%s: message %u carries more than %u file descriptors: rejected",
-			conn_name(c), m->hdr.request, VHOST_USER_MAX_FDS);
+		err_fmt(c->err, sizeof(c->err), 0, "message %u carries more than %u file descriptors: rejected",
+			m->hdr.request, VHOST_USER_MAX_FDS);
 		return -ETOOMANYREFS;
 	}
 	flags = m->hdr.flags;
 	if ((flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION ||
 	    (flags & ~VHOST_USER_KNOWN_FLAGS)) {
 		vu_msg_close_fds(m);
-		set_err(c, "%s: message %u has bad flags 0x%x (version must be 1)", conn_name(c),
-			m->hdr.request, flags);
+		err_fmt(c->err, sizeof(c->err), 0, "message %u has bad flags 0x%x (version must be 1)", m->hdr.request, flags);
 		return -EPROTO;
 	}
 	return 0;
@@ -442,24 +421,23 @@ int vu_check_reply(struct vu_conn *c, const struct vu_msg *req, const struct vu_
 	int want;
 
 	if (!(reply->hdr.flags & VHOST_USER_REPLY_MASK)) {
-		set_err(c, "%s: reply to %s lacks the REPLY flag (flags 0x%x)", conn_name(c), name,
+		err_fmt(c->err, sizeof(c->err), 0, "reply to %s lacks the REPLY flag (flags 0x%x)", name,
 			reply->hdr.flags);
 		return -EPROTO;
 	}
 	if (reply->hdr.request != req->hdr.request) {
-		set_err(c, "%s: expected a reply to %s, got one to request %u", conn_name(c), name,
+		err_fmt(c->err, sizeof(c->err), 0, "expected a reply to %s, got one to request %u", name,
 			reply->hdr.request);
 		return -EPROTO;
 	}
 	if (reply->nr_fds) {
-		set_err(c, "%s: reply to %s carries %u unexpected file descriptors", conn_name(c),
-			name, reply->nr_fds);
+		err_fmt(c->err, sizeof(c->err), 0, "reply to %s carries %u unexpected file descriptors", name, reply->nr_fds);
 		return -EPROTO;
 	}
 	want = (req->hdr.flags & VHOST_USER_NEED_REPLY_MASK) && vu_reply_size(req) < 0 ?
 	       8 : vu_reply_size(req);
 	if (want < 0 || reply->hdr.size != (uint32_t)want) {
-		set_err(c, "%s: reply to %s has %u payload bytes, expected %d", conn_name(c), name,
+		err_fmt(c->err, sizeof(c->err), 0, "reply to %s has %u payload bytes, expected %d", name,
 			reply->hdr.size, want);
 		return -EPROTO;
 	}
@@ -473,8 +451,7 @@ int vu_call(struct vu_conn *c, struct vu_msg *req, struct vu_msg *reply)
 	int reply_size, r;
 
 	if (!vu_request_size_ok(req)) {
-		set_err(c, "%s: internal error: %s with payload size %u", conn_name(c),
-			req_name(c, req->hdr.request), req->hdr.size);
+		err_fmt(c->err, sizeof(c->err), 0, "internal error: %s with payload size %u", req_name(c, req->hdr.request), req->hdr.size);
 		return -EINVAL;
 	}
 	reply_size = vu_reply_size(req);
@@ -496,8 +473,7 @@ int vu_call(struct vu_conn *c, struct vu_msg *req, struct vu_msg *reply)
 		return r;
 	}
 	if (reply_size < 0 && rep->payload.u64 != 0) {
-		set_err(c, "%s: back-end rejected %s (status %llu)", conn_name(c),
-			req_name(c, req->hdr.request), (unsigned long long)rep->payload.u64);
+		err_fmt(c->err, sizeof(c->err), 0, "back-end rejected %s (status %llu)", req_name(c, req->hdr.request), (unsigned long long)rep->payload.u64);
 		return -EIO;
 	}
 	return 0;

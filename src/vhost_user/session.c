@@ -135,12 +135,8 @@ void vu_dev_mark_dead_gen(struct vu_dev *dev, uint64_t gen, const char *why)
 {
 	uint_fast64_t alive = gen << 1;
 
-	size_t n = strlen(dev->name);
-
 	if (!atomic_compare_exchange_strong(&dev->state, &alive, alive | 1))
 		return;
-	if (!strncmp(why, dev->name, n) && why[n] == ':' && why[n + 1] == ' ')
-		why += n + 2;    /* connection errors already start with the device name */
 	pr_err_rl("%s: vhost-user back-end at %s lost: %s; device needs reset%s", dev->name,
 		  dev->socket_path, why, dev->reconnect_ms ? " (will reconnect on guest reset)" : "");
 	vu_shmem_reset(dev);
@@ -171,7 +167,7 @@ int vu_dev_call(struct vu_dev *dev, struct vu_msg *req, struct vu_msg *reply)
 	if (fatal_error(r))
 		vu_dev_mark_dead(dev, dev->conn.err);
 	else
-		pr_err_rl("%s", dev->conn.err);
+		pr_err_rl("%s: %s", dev->name, dev->conn.err);
 	return r;
 }
 
@@ -228,7 +224,7 @@ static int negotiate_protocol(struct vu_dev *dev, char *err, size_t errlen)
 		    (unsigned long long)offered, (unsigned long long)dev->protocol_features);
 	return 0;
 fail:
-	snprintf(err, errlen, "%s", dev->conn.err);
+	snprintf(err, errlen, "%s: %s", dev->name, dev->conn.err);
 	return r;
 }
 
@@ -263,7 +259,7 @@ static int check_queues_and_slots(struct vu_dev *dev, char *err, size_t errlen)
 	}
 	return 0;
 fail:
-	snprintf(err, errlen, "%s", dev->conn.err);
+	snprintf(err, errlen, "%s: %s", dev->name, dev->conn.err);
 	return r;
 }
 
@@ -309,7 +305,7 @@ static int negotiate(struct vu_dev *dev, char *err, size_t errlen)
 				  (VU_TRANSPORT_FEATURES | VU_DEVICE_FEATURES);
 	return 0;
 fail:
-	snprintf(err, errlen, "%s", dev->conn.err[0] ? dev->conn.err : strerror(-r));
+	snprintf(err, errlen, "%s: %s", dev->name, dev->conn.err[0] ? dev->conn.err : strerror(-r));
 	return r;
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/err.h"
 #include "vhost_user/shmem.h"
 #include "virtio/virtio_pci.h"
 #include "arch/x86/layout.h"
@@ -70,21 +71,6 @@ int vu_shmem_unmap(struct shm_region *const *set, unsigned int nr,
 	return ret ? req_err(why, whylen, "UNMAP", req, err, ret) : 0;
 }
 
-static int cfg_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int cfg_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EPROTO;
-}
-
 int vu_parse_shmem_config(const void *payload, size_t size, uint64_t sizes[256],
 			  unsigned int *nregions, char *err, size_t errlen)
 {
@@ -93,11 +79,11 @@ int vu_parse_shmem_config(const void *payload, size_t size, uint64_t sizes[256],
 	unsigned int i, nonzero = 0;
 
 	if (!payload || size != VU_SHMEM_CONFIG_SIZE)
-		return cfg_err(err, errlen, "GET_SHMEM_CONFIG reply is %zu bytes, expected %u",
+		return err_fmt(err, errlen, -EPROTO, "GET_SHMEM_CONFIG reply is %zu bytes, expected %u",
 			       size, VU_SHMEM_CONFIG_SIZE);
 	memcpy(&cfg, payload, sizeof(cfg));
 	if (cfg.nregions > VHOST_USER_MAX_SHM_REGIONS)
-		return cfg_err(err, errlen, "GET_SHMEM_CONFIG: nregions %u > %u", cfg.nregions,
+		return err_fmt(err, errlen, -EPROTO, "GET_SHMEM_CONFIG: nregions %u > %u", cfg.nregions,
 			       VHOST_USER_MAX_SHM_REGIONS);
 	for (i = 0; i < VHOST_USER_MAX_SHM_REGIONS; i++) {
 		uint64_t s = cfg.memory_sizes[i];
@@ -105,21 +91,21 @@ int vu_parse_shmem_config(const void *payload, size_t size, uint64_t sizes[256],
 		if (!s)
 			continue;
 		if (s % SHM_REGION_ALIGN)
-			return cfg_err(err, errlen,
+			return err_fmt(err, errlen, -EPROTO,
 				       "GET_SHMEM_CONFIG: shmid %u size 0x%llx is not a multiple of 2 MiB",
 				       i, (unsigned long long)s);
 		if (s > SHM_REGION_MAX_SIZE)
-			return cfg_err(err, errlen, "GET_SHMEM_CONFIG: shmid %u size 0x%llx too large",
+			return err_fmt(err, errlen, -EPROTO, "GET_SHMEM_CONFIG: shmid %u size 0x%llx too large",
 				       i, (unsigned long long)s);
 		total += s;
 		nonzero++;
 	}
 	if (nonzero != cfg.nregions)
-		return cfg_err(err, errlen,
+		return err_fmt(err, errlen, -EPROTO,
 			       "GET_SHMEM_CONFIG: nregions %u but %u non-zero sizes",
 			       cfg.nregions, nonzero);
 	if (total > LAYOUT_PCI_MMIO64_SIZE / 2)
-		return cfg_err(err, errlen,
+		return err_fmt(err, errlen, -EPROTO,
 			       "GET_SHMEM_CONFIG: regions total 0x%llx, more than the shm BAR can hold",
 			       (unsigned long long)total);
 	memcpy(sizes, cfg.memory_sizes, sizeof(cfg.memory_sizes));
@@ -143,9 +129,15 @@ void vu_shmem_reset(struct vu_dev *dev)
 {
 	unsigned int i, n = 0, nr = vu_shmem_count(dev);
 
-	for (i = 0; i < nr; i++)
-		if (dev->vdev.shm[i])
-			n += shm_region_unmap_all(dev->vdev.shm[i]);
+	for (i = 0; i < nr; i++) {
+		int r = dev->vdev.shm[i] ? shm_region_unmap_all(dev->vdev.shm[i]) : 0;
+
+		if (r < 0)
+			pr_err_rl("%s: shm region %u: cannot drop its mappings: %s", dev->name,
+				  dev->vdev.shm[i]->id, strerror(-r));
+		else
+			n += (unsigned int)r;
+	}
 	if (n)
 		pr_info_rl("%s: dropped %u shared memory mappings", dev->name, n);
 }
@@ -158,22 +150,22 @@ static int add_region(struct vu_dev *dev, uint8_t id, uint64_t size, char *err, 
 	unsigned int nr = dev->vdev.nr_shm;
 
 	if (vu_shmem_find(dev->vdev.shm, nr, id)) {
-		cfg_err(err, errlen, "%s: shm region %u defined twice", dev->name, id);
+		err_fmt(err, errlen, -EPROTO, "%s: shm region %u defined twice", dev->name, id);
 		return -EEXIST;
 	}
 	if (nr >= VIRTIO_MAX_SHM_REGIONS) {
-		cfg_err(err, errlen, "%s: too many shm regions", dev->name);
+		err_fmt(err, errlen, -EPROTO, "%s: too many shm regions", dev->name);
 		return -ENOSPC;
 	}
 	r = calloc(1, sizeof(*r));
 	if (!r) {
-		cfg_err(err, errlen, "out of memory");
+		err_fmt(err, errlen, -EPROTO, "out of memory");
 		return -ENOMEM;
 	}
 	ret = shm_region_init(r, id, size, 0, 0);
 	if (ret) {
 		free(r);
-		cfg_err(err, errlen, "%s: shm region %u of 0x%llx bytes: %s", dev->name, id,
+		err_fmt(err, errlen, -EPROTO, "%s: shm region %u of 0x%llx bytes: %s", dev->name, id,
 			(unsigned long long)size, strerror(-ret));
 		return ret;
 	}
@@ -191,7 +183,7 @@ int vu_shmem_add_regions(struct vu_dev *dev, const uint64_t sizes[256], char *er
 	for (id = 0; id < VHOST_USER_MAX_SHM_REGIONS; id++)
 		n += sizes[id] != 0;
 	if (n + dev->vdev.nr_shm > room) {
-		cfg_err(err, errlen, "%s: the back-end asks for %u shared memory regions; microvm's "
+		err_fmt(err, errlen, -EPROTO, "%s: the back-end asks for %u shared memory regions; microvm's "
 			"virtio-pci transport exposes at most %u per device (one 24-byte capability "
 			"each in PCI config space%s)", dev->name, n + dev->vdev.nr_shm, room,
 			dev->vdev.config_size ? ", next to the device config" : "");
@@ -219,13 +211,13 @@ int vu_shmem_fetch_config(struct vu_dev *dev, uint64_t sizes[256], unsigned int 
 	vu_msg_init(&req, VHOST_USER_GET_SHMEM_CONFIG, 0);
 	ret = vu_dev_call(dev, &req, &rep);
 	if (ret) {
-		cfg_err(err, errlen, "%s: GET_SHMEM_CONFIG failed: %s", dev->name, strerror(-ret));
+		err_fmt(err, errlen, -EPROTO, "%s: GET_SHMEM_CONFIG failed: %s", dev->name, strerror(-ret));
 		return ret;
 	}
 	vu_msg_close_fds(&rep);
 	ret = vu_parse_shmem_config(&rep.payload, rep.hdr.size, sizes, nregions, why, sizeof(why));
 	if (ret) {
-		cfg_err(err, errlen, "%s: %s", dev->name, why);
+		err_fmt(err, errlen, -EPROTO, "%s: %s", dev->name, why);
 		return ret;
 	}
 	return 1;

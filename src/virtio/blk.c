@@ -72,6 +72,8 @@ static int blk_activate(struct virtio_device *dev)
 			continue;
 		ret = virtq_init(&b->vqs[i], &b->vm->mem, &dev->queues[i], dev->guest_features,
 				 dev->name);
+		if (ret < 0)
+			pr_warn_rl("%s: queue %u: %s", dev->name, i, b->vqs[i].err);
 		if (ret == 0)
 			ret = pool_alloc(b, i);
 		any = true;

@@ -70,6 +70,8 @@ static bool active(struct blk *b, unsigned int i)
 
 static void broken(struct blk *b, unsigned int i)
 {
+	if (b->vqs[i].err[0])
+		pr_warn_rl("%s: queue %u: %s", b->vdev.name, i, b->vqs[i].err);
 	b->vqs[i].broken = true;
 	fd_loop_del(&b->loop, b->vdev.queues[i].kick_fd);
 	virtio_device_needs_reset(&b->vdev);

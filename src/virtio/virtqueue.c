@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/err.h"
 #include "virtio/virtio_dev.h"
 #include "util/log.h"
 
@@ -39,16 +40,14 @@ int virtq_init(struct virtq *vq, const struct guest_mem *mem, const struct virti
 	memset(vq, 0, sizeof(*vq));
 	vq->name = name ? name : "virtqueue";
 	vq->call_fd = -1;
-	if (n == 0 || n > 32768 || (n & (n - 1))) {
-		pr_warn_rl("%s: invalid queue size %llu", vq->name, (unsigned long long)n);
-		return -EINVAL;
-	}
+	if (n == 0 || n > 32768 || (n & (n - 1)))
+		return err_fmt(vq->err, sizeof(vq->err), -EINVAL, "invalid queue size %llu",
+			       (unsigned long long)n);
 	if (ring_ptr(mem, q->desc_gpa, 16 * n, 16, &d) < 0 ||
 	    ring_ptr(mem, q->avail_gpa, 6 + 2 * n, 2, &a) < 0 ||
-	    ring_ptr(mem, q->used_gpa, 6 + 8 * n, 4, &u) < 0) {
-		pr_warn_rl("%s: ring addresses outside guest RAM or misaligned", vq->name);
-		return -EINVAL;
-	}
+	    ring_ptr(mem, q->used_gpa, 6 + 8 * n, 4, &u) < 0)
+		return err_fmt(vq->err, sizeof(vq->err), -EINVAL,
+			       "ring addresses outside guest RAM or misaligned");
 	vq->mem = mem;
 	vq->size = (uint16_t)n;
 	vq->desc = d;
@@ -79,7 +78,8 @@ void virtq_elem_free(struct virtq_elem *elem)
 static int bad_chain(struct virtq *vq, const char *why, unsigned int idx)
 {
 	if (!vq->broken)
-		pr_warn_rl("%s: malformed descriptor chain: %s (descriptor %u)", vq->name, why, idx);
+		err_fmt(vq->err, sizeof(vq->err), 0, "malformed descriptor chain: %s (descriptor %u)",
+			why, idx);
 	vq->broken = true;
 	return -EINVAL;
 }
@@ -238,11 +238,7 @@ bool virtq_notify(struct virtq *vq)
 
 	if (vq->call_fd < 0 || !virtq_should_notify(vq))
 		return false;
-	if (write(vq->call_fd, &one, sizeof(one)) != sizeof(one)) {
-		pr_warn_rl("%s: cannot signal the call eventfd", vq->name);
-		return false;
-	}
-	return true;
+	return write(vq->call_fd, &one, sizeof(one)) == sizeof(one);
 }
 
 bool virtq_avail_pending(struct virtq *vq)

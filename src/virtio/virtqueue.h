@@ -41,6 +41,7 @@ struct virtq {
 	bool broken;
 	int call_fd;                 /* eventfd to interrupt the guest, -1 = none */
 	const char *name;            /* for messages */
+	char err[96];                /* why init failed or the queue broke (the caller logs it) */
 };
 
 struct virtq_elem {
@@ -54,20 +55,24 @@ struct virtq_elem {
 
 /*
  * Checks the ring addresses (alignment, inside RAM) of q and prepares vq. features are the
- * negotiated ones. 0 or -EINVAL (message logged).
+ * negotiated ones. 0 or -EINVAL with the reason in vq->err (not logged).
  */
 int virtq_init(struct virtq *vq, const struct guest_mem *mem, const struct virtio_queue *q,
 	       uint64_t features, const char *name);
 /* Allocates elem->iov for chains of this queue (queue size entries). 0 or -ENOMEM. */
 int virtq_elem_alloc(struct virtq_elem *elem, const struct virtq *vq);
 void virtq_elem_free(struct virtq_elem *elem);
-/* 1 = a chain was popped into elem, 0 = ring empty, -EINVAL = malformed (queue now broken). */
+/*
+ * 1 = a chain was popped into elem, 0 = ring empty, -EINVAL = malformed: the queue is now broken
+ * and vq->err says why (the caller logs it, once).
+ */
 int virtq_pop(struct virtq *vq, struct virtq_elem *elem);
 /* Returns a chain to the driver with len bytes written. */
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t len);
 /* Whether the driver wants an interrupt for what was pushed since the last one. */
 bool virtq_should_notify(struct virtq *vq);
-/* Writes call_fd if virtq_should_notify(); true if it interrupted the guest. */
+/* Writes call_fd if virtq_should_notify() (an eventfd write fails only on counter overflow);
+ * true if it interrupted the guest. */
 bool virtq_notify(struct virtq *vq);
 /* Whether the driver made a chain available that virtq_pop has not taken (no side effects). */
 bool virtq_avail_pending(struct virtq *vq);

@@ -227,16 +227,18 @@ static int enter_seccomp(void)
 	return 0;
 }
 
-/* Waits for one front-end; returns its fd, or -EINTR after a signal. */
-static int wait_frontend(int lfd)
+/* Waits for one front-end; returns its fd, or -EINTR after a signal (stop_fd readable). */
+static int wait_frontend(int lfd, int stop_fd)
 {
-	while (!got_signal) {
-		struct pollfd p = { .fd = lfd, .events = POLLIN };
+	for (;;) {
+		struct pollfd p[2] = { { .fd = lfd, .events = POLLIN },
+				       { .fd = stop_fd, .events = POLLIN } };
 
-		if (poll(&p, 1, 200) > 0)
+		if (got_signal || (poll(p, 2, -1) > 0 && p[1].revents))
+			return -EINTR;
+		if (p[0].revents & POLLIN)
 			return vub_accept(lfd);
 	}
-	return -EINTR;
 }
 
 /* Every inode the guest knows holds an O_PATH fd: raise the soft fd limit to the hard one. */
@@ -272,6 +274,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct vfsd_device dev;
 	const char *sock = NULL, *sock_name;
+	char err[256];
 	int lfd, cfd, ret, sock_dir;
 
 	log_set_prefix("microvm-virtiofsd");
@@ -288,8 +291,9 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	lfd = vub_listen(sock);
+	lfd = vub_listen(sock, err, sizeof(err));
 	if (lfd < 0) {
+		pr_err("%s", err);
 		vfsd_device_destroy(&dev);
 		return EXIT_RUNTIME;
 	}
@@ -310,7 +314,7 @@ int main(int argc, char **argv)
 	 */
 	running = dev.vub;
 	for (;;) {
-		cfd = wait_frontend(lfd);
+		cfd = wait_frontend(lfd, vub_stop_fd(dev.vub));
 		if (cfd < 0) {
 			if (cfd != -EINTR)
 				pr_err("accept: %s", strerror(-cfd));

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "vu_backend/vub_priv.h"
+#include "util/err.h"
 #include "util/log.h"
 
 static void unmap_region(struct vub_region *r)
@@ -92,13 +93,12 @@ int vub_set_mem_table(struct vub *b, struct vu_msg *m)
 	int ret = 0;
 
 	if (n > VUB_MAX_REGIONS) {
-		pr_err_rl("%s: SET_MEM_TABLE with %u regions, at most %u supported", b->dev.name, n,
-			  VUB_MAX_REGIONS);
-		return -E2BIG;
+		return err_fmt(b->why, sizeof(b->why), -E2BIG, "%u regions, at most %u supported",
+			       n, VUB_MAX_REGIONS);
 	}
 	if (m->nr_fds != n) {
-		pr_err_rl("%s: SET_MEM_TABLE: %u regions but %u fds", b->dev.name, n, m->nr_fds);
-		return -EINVAL;
+		return err_fmt(b->why, sizeof(b->why), -EINVAL, "%u regions but %u fds", n,
+			       m->nr_fds);
 	}
 	memset(tab, 0, sizeof(tab));
 	for (unsigned int i = 0; i < n && !ret; i++) {
@@ -107,8 +107,7 @@ int vub_set_mem_table(struct vub *b, struct vu_msg *m)
 			ret = map_region(&tab[i], &mt->regions[i], m->fds[i]);
 	}
 	if (ret) {
-		pr_err_rl("%s: SET_MEM_TABLE: bad or unmappable region: %s", b->dev.name,
-			  strerror(-ret));
+		err_fmt(b->why, sizeof(b->why), 0, "bad or unmappable region: %s", strerror(-ret));
 		for (unsigned int i = 0; i < n; i++)
 			unmap_region(&tab[i]);
 		return ret;
@@ -129,16 +128,15 @@ int vub_add_mem_reg(struct vub *b, struct vu_msg *m)
 	if (m->nr_fds != 1)
 		return -EINVAL;
 	if (b->nr_regions >= VUB_MAX_REGIONS) {
-		pr_err_rl("%s: ADD_MEM_REG: all %u slots used", b->dev.name, VUB_MAX_REGIONS);
-		return -ENOSPC;
+		return err_fmt(b->why, sizeof(b->why), -ENOSPC, "all %u slots used",
+			       VUB_MAX_REGIONS);
 	}
 	ret = check_region(d, b->regions, b->nr_regions);
 	if (!ret)
 		ret = map_region(&b->regions[b->nr_regions], d, m->fds[0]);
 	if (ret) {
-		pr_err_rl("%s: ADD_MEM_REG: bad or unmappable region: %s", b->dev.name,
-			  strerror(-ret));
-		return ret;
+		return err_fmt(b->why, sizeof(b->why), ret, "bad or unmappable region: %s",
+			       strerror(-ret));
 	}
 	b->nr_regions++;
 	rebuild_gm(b);
@@ -163,9 +161,8 @@ int vub_rem_mem_reg(struct vub *b, struct vu_msg *m)
 		vub_vrings_remap(b);
 		return 0;
 	}
-	pr_err_rl("%s: REM_MEM_REG: no region at GPA 0x%llx size 0x%llx", b->dev.name,
-		  (unsigned long long)d->guest_phys_addr, (unsigned long long)d->memory_size);
-	return -ENOENT;
+	return err_fmt(b->why, sizeof(b->why), -ENOENT, "no region at GPA 0x%llx size 0x%llx",
+		       (unsigned long long)d->guest_phys_addr, (unsigned long long)d->memory_size);
 }
 
 int vub_uva_to_gpa(const struct vub *b, uint64_t uva, uint64_t len, uint64_t *gpa)

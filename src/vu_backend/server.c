@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "vu_backend/vub_priv.h"
@@ -236,12 +237,13 @@ static int handle(struct vub *b, struct vu_msg *m)
 			   m->hdr.size);
 		ret = -EINVAL;
 	} else {
+		b->why[0] = 0;
 		pthread_rwlock_wrlock(&b->lock);
 		ret = fn(b, m, reply);
 		pthread_rwlock_unlock(&b->lock);
 		if (ret < 0)
 			pr_warn_rl("%s: %s failed: %s", b->dev.name, vu_request_name(req),
-				   strerror(-ret));
+				   b->why[0] ? b->why : strerror(-ret));
 	}
 	vu_msg_close_fds(m);
 	if (ret == 1) {
@@ -270,11 +272,18 @@ int vub_serve(struct vub *b, int conn_fd)
 	b->nr_msgs = 0;
 	atomic_store(&b->stopping, false);
 	ret = vub_vrings_init(b);
-	while (ret == 0 && !atomic_load(&b->stopping)) {
-		struct pollfd p = { .fd = conn_fd, .events = POLLIN };
+	while (ret == 0) {
+		struct pollfd p[2] = { { .fd = conn_fd, .events = POLLIN },
+				       { .fd = b->stop_fd, .events = POLLIN } };
 
-		if (poll(&p, 1, 200) <= 0)
-			continue;
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			break;
+		}
+		if (p[1].revents)
+			break;
 		ret = vu_msg_recv(&b->conn, m, VUB_REPLY_TIMEOUT_MS);
 		if (ret == -ECONNRESET) {
 			pr_info_rl("%s: front-end disconnected", b->dev.name);
@@ -305,7 +314,15 @@ int vub_serve(struct vub *b, int conn_fd)
 
 void vub_stop(struct vub *b)
 {
+	uint64_t one = 1;
+
 	atomic_store(&b->stopping, true);
+	(void)!write(b->stop_fd, &one, sizeof(one));
+}
+
+int vub_stop_fd(const struct vub *b)
+{
+	return b->stop_fd;
 }
 
 struct vub *vub_new(const struct vub_device *dev)
@@ -329,6 +346,11 @@ struct vub *vub_new(const struct vub_device *dev)
 				    .timeout_ms = VUB_REPLY_TIMEOUT_MS,
 				    .request_name = vu_backend_request_name };
 	b->gm.fd = -1;
+	b->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (b->stop_fd < 0) {
+		free(b);
+		return NULL;
+	}
 	pthread_rwlockattr_init(&attr);
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&b->lock, &attr);
@@ -343,6 +365,7 @@ void vub_free(struct vub *b)
 		return;
 	pthread_rwlock_destroy(&b->lock);
 	pthread_mutex_destroy(&b->chan_lock);
+	close(b->stop_fd);
 	free(b);
 }
 

@@ -50,8 +50,10 @@ static int vq_setup(struct vub_vq *v, bool keep_indices)
 			  v->idx);
 		return -EFAULT;
 	}
-	if (virtq_init(&v->vq, &b->gm, &q, b->features, b->dev.name) < 0)
+	if (virtq_init(&v->vq, &b->gm, &q, b->features, b->dev.name) < 0) {
+		pr_err_rl("%s: queue %u: %s", b->dev.name, v->idx, v->vq.err);
 		return -EINVAL;
+	}
 	if (keep_indices) {
 		v->vq.last_avail = last_avail;
 		v->vq.used_idx = used_idx;
@@ -117,7 +119,7 @@ static void report_broken(struct vub_vq *v)
 {
 	uint64_t one = 1;
 
-	pr_err_rl("%s: queue %u: malformed descriptor chain, queue stopped", v->b->dev.name, v->idx);
+	pr_err_rl("%s: queue %u: %s; queue stopped", v->b->dev.name, v->idx, v->vq.err);
 	if (v->err_fd >= 0 && write(v->err_fd, &one, sizeof(one)) < 0)
 		pr_debug_rl("%s: queue %u: error eventfd write failed", v->b->dev.name, v->idx);
 }
@@ -146,17 +148,18 @@ static bool process(struct vub_vq *v)
 	return true;
 }
 
-static void *worker(void *arg)
+static void worker(struct worker *w)
 {
-	struct vub_vq *v = arg;
+	struct vub_vq *v = w->arg;
 	struct vub *b = v->b;
 	unsigned int gen = ~0u;
 	int kick = -1;
 	uint64_t cnt;
 
 	for (;;) {
-		struct pollfd p[2] = { { .fd = v->wake_fd, .events = POLLIN },
-				       { .fd = -1, .events = POLLIN } };
+		struct pollfd p[3] = { { .fd = v->wake_fd, .events = POLLIN },
+				       { .fd = -1, .events = POLLIN },
+				       { .fd = w->stop_fd, .events = POLLIN } };
 		bool more = false;
 
 		pthread_rwlock_rdlock(&b->lock);
@@ -177,7 +180,7 @@ static void *worker(void *arg)
 		if (more)
 			continue;
 		p[1].fd = kick;
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
+		if ((poll(p, 3, -1) < 0 && errno != EINTR) || p[2].revents)
 			break;
 		if (p[0].revents & POLLIN)
 			(void)!read(v->wake_fd, &cnt, sizeof(cnt));
@@ -185,11 +188,12 @@ static void *worker(void *arg)
 			(void)!read(kick, &cnt, sizeof(cnt));
 	}
 	close_fd(&kick);
-	return NULL;
 }
 
 int vub_vrings_init(struct vub *b)
 {
+	int r;
+
 	for (unsigned int i = 0; i < b->dev.nr_queues; i++) {
 		struct vub_vq *v = &b->vqs[i];
 
@@ -202,9 +206,10 @@ int vub_vrings_init(struct vub *b)
 		v->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (v->wake_fd < 0)
 			return -errno;
-		if (pthread_create(&v->thread, NULL, worker, v))
-			return -EAGAIN;
-		v->thread_ok = true;
+		/* The back-end program's filter is inherited: back-end programs set no init hook. */
+		r = worker_start(&v->worker, "vub-queue", THREAD_ROLE_DEVICE_IO, worker, v);
+		if (r)
+			return r;
 	}
 	return 0;
 }
@@ -215,11 +220,7 @@ void vub_vrings_fini(struct vub *b)
 	for (unsigned int i = 0; i < b->dev.nr_queues; i++) {
 		struct vub_vq *v = &b->vqs[i];
 
-		if (v->thread_ok) {
-			wake(v);
-			pthread_join(v->thread, NULL);
-			v->thread_ok = false;
-		}
+		worker_stop(&v->worker);
 	}
 	for (unsigned int i = 0; i < b->dev.nr_queues; i++) {
 		struct vub_vq *v = &b->vqs[i];

@@ -55,9 +55,9 @@ void vub_free(struct vub *b);
 
 /*
  * Listening socket at path (mode 0600). A stale socket (nobody accepting) is replaced; a live
- * one or a non-socket file is an error. Returns the fd or -errno (message logged).
+ * one or a non-socket file is an error. Returns the fd, or -errno with the reason in err.
  */
-int vub_listen(const char *path);
+int vub_listen(const char *path, char *err, size_t errlen);
 /* Accepts one front-end. Returns the connected fd or -errno. */
 int vub_accept(int listen_fd);
 
@@ -66,8 +66,12 @@ int vub_accept(int listen_fd);
  * fatal error. Worker threads are started and joined inside. Not re-entrant per vub.
  */
 int vub_serve(struct vub *b, int conn_fd);
-/* Asks vub_serve() to return (signal handlers excluded: not async-signal-safe). */
+/*
+ * Asks vub_serve() to return, now or the next time it is called: final (async-signal-safe, an
+ * eventfd write). vub_stop_fd() is readable from then on, for the caller's own accept loop.
+ */
 void vub_stop(struct vub *b);
+int vub_stop_fd(const struct vub *b);
 
 /*
  * Backend channel client. MAP sends one fd; flags: VHOST_USER_FLAG_MAP_RW. Both wait for the

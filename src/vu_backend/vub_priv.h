@@ -4,6 +4,8 @@
 #define MICROVM_VU_BACKEND_PRIV_H
 
 #include <pthread.h>
+
+#include "util/worker.h"
 #include <stdatomic.h>
 
 #include "mm/guest_mem.h"
@@ -32,9 +34,8 @@ struct vub_vq {
 	bool ready;                  /* vq initialised and started */
 	struct virtq vq;
 	struct virtq_elem elem;
-	pthread_t thread;
-	bool thread_ok;
-	int wake_fd;                 /* eventfd: re-read kick_fd / stop */
+	struct worker worker;        /* the queue's thread (util/worker.h) */
+	int wake_fd;                 /* eventfd: re-read kick_fd */
 };
 
 struct vub {
@@ -48,8 +49,10 @@ struct vub {
 	struct vub_region regions[VUB_MAX_REGIONS];
 	struct guest_mem gm;
 	struct vub_vq vqs[VUB_MAX_QUEUES];
-	atomic_bool stopping;
+	atomic_bool stopping;        /* fast check between chains; stop_fd wakes the loops */
+	int stop_fd;                 /* eventfd written by vub_stop(): final for this vub */
 	uint64_t nr_msgs;            /* requests received on this connection */
+	char why[160];               /* the current request's failure reason (handle() logs it) */
 
 	pthread_mutex_t chan_lock;   /* backend channel: one request in flight */
 	struct vu_conn chan;         /* chan.fd -1 = none */

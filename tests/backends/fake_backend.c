@@ -329,7 +329,7 @@ int main(int argc, char **argv)
 	c.fd = conn_fd;
 	for (;;) {
 		if (vu_msg_recv(&c, &m, -1)) {
-			logline("END %s", c.err);
+			logline("END %s: %s", c.name, c.err);
 			break;
 		}
 		logline("REQ %s size=%u fds=%u flags=0x%x", vu_request_name(m.hdr.request),

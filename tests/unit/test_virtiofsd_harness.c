@@ -49,7 +49,7 @@ static void __attribute__((noreturn)) daemon_child(uint64_t cache_size)
 
 	if (vfsd_device_init(&dev, &o) < 0)
 		_exit(1);
-	lfd = vub_listen(sock);
+	lfd = vub_listen(sock, NULL, 0);
 	cfd = lfd < 0 ? -1 : vub_accept(lfd);
 	if (cfd < 0)
 		_exit(1);

@@ -566,22 +566,22 @@ START_TEST(test_listen_socket)
 
 	ck_assert_ptr_nonnull(mkdtemp(path));
 	snprintf(sock, sizeof(sock), "%s/s.sock", path);
-	lfd = vub_listen(sock);
+	lfd = vub_listen(sock, NULL, 0);
 	ck_assert_int_ge(lfd, 0);
 	ck_assert_int_eq(stat(sock, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0600);
 	/* Live socket: refused. */
-	ck_assert_int_eq(vub_listen(sock), -EADDRINUSE);
+	ck_assert_int_eq(vub_listen(sock, NULL, 0), -EADDRINUSE);
 	close(lfd);
 	/* Stale socket: replaced. */
-	lfd2 = vub_listen(sock);
+	lfd2 = vub_listen(sock, NULL, 0);
 	ck_assert_int_ge(lfd2, 0);
 	close(lfd2);
 	unlink(sock);
 	/* Not a socket: refused, file untouched. */
 	fd = open(sock, O_CREAT | O_WRONLY, 0600);
 	close(fd);
-	ck_assert_int_eq(vub_listen(sock), -EEXIST);
+	ck_assert_int_eq(vub_listen(sock, NULL, 0), -EEXIST);
 	ck_assert_int_eq(stat(sock, &st), 0);
 	ck_assert(S_ISREG(st.st_mode));
 	unlink(sock);

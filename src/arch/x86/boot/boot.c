@@ -55,14 +55,14 @@ static int check_config(const struct guest_mem *gm, const struct boot_config *bc
 			size_t errlen)
 {
 	if (!bc->kernel || bc->kernel_size == 0)
-		return boot_err(err, errlen, "file is empty");
+		return err_fmt(err, errlen, -1, "file is empty");
 	if (!bc->initrd && bc->initrd_size)
-		return boot_err(err, errlen, "initrd of %zu bytes has no data", bc->initrd_size);
+		return err_fmt(err, errlen, -1, "initrd of %zu bytes has no data", bc->initrd_size);
 	if (bc->nr_vcpus == 0 || bc->nr_vcpus > BOOT_MAX_VCPUS)
-		return boot_err(err, errlen, "%u vCPUs: the MP table describes 1 to %u",
+		return err_fmt(err, errlen, -1, "%u vCPUs: the MP table describes 1 to %u",
 				bc->nr_vcpus, BOOT_MAX_VCPUS);
 	if (boot_low_ram_end(gm) <= LAYOUT_HIGH_MEM_START)
-		return boot_err(err, errlen, "guest RAM of %llu bytes is too small to boot a kernel",
+		return err_fmt(err, errlen, -1, "guest RAM of %llu bytes is too small to boot a kernel",
 				(unsigned long long)gm->size);
 	return 0;
 }
@@ -77,9 +77,9 @@ static int parse_kernel(const struct guest_mem *gm, const struct boot_config *bc
 	if (elf_detect(k, bc->kernel_size))
 		return elf_parse(gm, bc, ki, err, errlen);
 	if (bc->kernel_size < 4)
-		return boot_err(err, errlen, "not a bzImage or ELF kernel (file of %zu bytes)",
+		return err_fmt(err, errlen, -1, "not a bzImage or ELF kernel (file of %zu bytes)",
 				bc->kernel_size);
-	return boot_err(err, errlen,
+	return err_fmt(err, errlen, -1,
 			"not a bzImage or ELF kernel (magic %02x %02x %02x %02x, no \"HdrS\" at 0x202)",
 			k[0], k[1], k[2], k[3]);
 }
@@ -97,7 +97,7 @@ static int place_initrd(const struct guest_mem *gm, const struct boot_config *bc
 	if (limit > low_end)
 		limit = low_end;
 	if (bc->initrd_size > limit || ((limit - bc->initrd_size) & ~(BOOT_PAGE_SIZE - 1)) < kernel_end)
-		return boot_err(err, errlen,
+		return err_fmt(err, errlen, -1,
 				"initrd of %zu bytes does not fit below 0x%llx above the kernel (which ends at 0x%llx)",
 				bc->initrd_size, (unsigned long long)limit,
 				(unsigned long long)kernel_end);
@@ -123,11 +123,11 @@ static int write_all(struct guest_mem *gm, const struct boot_config *bc,
 	int ret;
 
 	if (write_gdt(gm, out) || write_cmdline(gm, cmdline, cmdline_len))
-		return boot_err(err, errlen, "guest RAM too small for the boot structures");
+		return err_fmt(err, errlen, -1, "guest RAM too small for the boot structures");
 	if (mptable_setup(gm, bc->nr_vcpus, err, errlen))
 		return -1;
 	if (bc->initrd_size && guest_mem_write(gm, out->initrd_addr, bc->initrd, bc->initrd_size))
-		return boot_err(err, errlen, "cannot copy the initrd to 0x%llx",
+		return err_fmt(err, errlen, -1, "cannot copy the initrd to 0x%llx",
 				(unsigned long long)out->initrd_addr);
 	if (ki->protocol == BOOT_PVH) {
 		ret = elf_load(gm, bc);
@@ -143,7 +143,7 @@ static int write_all(struct guest_mem *gm, const struct boot_config *bc,
 		out->rsi = LAYOUT_ZERO_PAGE_ADDR;
 	}
 	if (ret)
-		return boot_err(err, errlen, "cannot write the kernel into guest RAM");
+		return err_fmt(err, errlen, -1, "cannot write the kernel into guest RAM");
 	return 0;
 }
 
@@ -160,7 +160,7 @@ int boot_setup(struct guest_mem *gm, const struct boot_config *bc, struct boot_e
 	if (check_config(gm, bc, err, errlen) || parse_kernel(gm, bc, &ki, err, errlen))
 		return -1;
 	if (cmdline_len >= LAYOUT_CMDLINE_MAX || cmdline_len > ki.cmdline_max)
-		return boot_err(err, errlen,
+		return err_fmt(err, errlen, -1,
 				"command line of %zu bytes is longer than the kernel accepts (%llu)",
 				cmdline_len,
 				(unsigned long long)(ki.cmdline_max < LAYOUT_CMDLINE_MAX - 1 ?

@@ -42,11 +42,11 @@ static int read_header(const struct boot_config *bc, struct kernel_image *ki, ch
 	if (bc->kernel_size >= SETUP_MAGIC_OFFSET + 6)
 		memcpy(&version, bc->kernel + SETUP_MAGIC_OFFSET + 4, sizeof(version));
 	if (version < BOOT_PROTO_64BIT)
-		return boot_err(err, errlen,
+		return err_fmt(err, errlen, -1,
 				"bzImage boot protocol %u.%02u is too old: the 64-bit entry needs 2.12 or later",
 				version >> 8, version & 0xff);
 	if (len < need)
-		return boot_err(err, errlen,
+		return err_fmt(err, errlen, -1,
 				"truncated bzImage setup header: %zu bytes, protocol %u.%02u needs %zu",
 				len, version >> 8, version & 0xff, need);
 	memcpy(&ki->hdr, bc->kernel + SETUP_HDR_OFFSET, len);
@@ -62,13 +62,13 @@ static int check_sizes(const struct boot_config *bc, struct kernel_image *ki, ch
 
 	ki->setup_size = (sects + 1) * SECTOR_SIZE;
 	if (ki->setup_size >= bc->kernel_size)
-		return boot_err(err, errlen, "truncated bzImage: header says %llu bytes of setup, file has %zu",
+		return err_fmt(err, errlen, -1, "truncated bzImage: header says %llu bytes of setup, file has %zu",
 				(unsigned long long)ki->setup_size, bc->kernel_size);
 	pm_size = bc->kernel_size - ki->setup_size;
 	if (h->syssize == 0)
-		return boot_err(err, errlen, "bzImage header has syssize 0 (no protected-mode kernel)");
+		return err_fmt(err, errlen, -1, "bzImage header has syssize 0 (no protected-mode kernel)");
 	if ((uint64_t)h->syssize * 16 > pm_size)
-		return boot_err(err, errlen,
+		return err_fmt(err, errlen, -1,
 				"truncated bzImage: header says %llu bytes of kernel after %llu bytes of setup, file has %zu",
 				(unsigned long long)h->syssize * 16,
 				(unsigned long long)ki->setup_size, bc->kernel_size);
@@ -80,19 +80,19 @@ static int check_flags(const struct kernel_image *ki, char *err, size_t errlen)
 	const struct setup_header *h = &ki->hdr;
 
 	if (!(h->loadflags & LOADED_HIGH))
-		return boot_err(err, errlen,
+		return err_fmt(err, errlen, -1,
 				"zImage kernels are not supported (loadflags 0x%02x lacks LOADED_HIGH)",
 				h->loadflags);
 	if (!(h->xloadflags & XLF_KERNEL_64))
-		return boot_err(err, errlen,
+		return err_fmt(err, errlen, -1,
 				"bzImage has no 64-bit entry point (xloadflags 0x%04x lacks XLF_KERNEL_64)",
 				h->xloadflags);
 	if (h->relocatable_kernel &&
 	    (h->kernel_alignment < BOOT_PAGE_SIZE || (h->kernel_alignment & (h->kernel_alignment - 1))))
-		return boot_err(err, errlen, "bzImage has an invalid kernel_alignment 0x%x",
+		return err_fmt(err, errlen, -1, "bzImage has an invalid kernel_alignment 0x%x",
 				h->kernel_alignment);
 	if (h->init_size == 0)
-		return boot_err(err, errlen, "bzImage header has init_size 0");
+		return err_fmt(err, errlen, -1, "bzImage header has init_size 0");
 	return 0;
 }
 
@@ -120,7 +120,7 @@ static int place_kernel(const struct guest_mem *gm, const struct boot_config *bc
 	if (load + pm_size > end)
 		end = load + pm_size;
 	if (end > low_end)
-		return boot_err(err, errlen,
+		return err_fmt(err, errlen, -1,
 				"kernel needs RAM up to 0x%llx (init_size %u MiB at 0x%llx), but RAM below 4 GiB ends at 0x%llx",
 				(unsigned long long)end, h->init_size >> 20, (unsigned long long)run,
 				(unsigned long long)low_end);

@@ -33,37 +33,37 @@ static int check_ident(const Elf64_Ehdr *eh, char *err, size_t errlen)
 	const unsigned char *id = eh->e_ident;
 
 	if (id[EI_CLASS] != ELFCLASS64)
-		return boot_err(err, errlen, "ELF class %u is not supported (need ELFCLASS64)",
+		return err_fmt(err, errlen, -1, "ELF class %u is not supported (need ELFCLASS64)",
 				id[EI_CLASS]);
 	if (id[EI_DATA] != ELFDATA2LSB)
-		return boot_err(err, errlen, "ELF data encoding %u is not little-endian", id[EI_DATA]);
+		return err_fmt(err, errlen, -1, "ELF data encoding %u is not little-endian", id[EI_DATA]);
 	if (id[EI_VERSION] != EV_CURRENT || eh->e_version != EV_CURRENT)
-		return boot_err(err, errlen, "ELF version %u/%u is not EV_CURRENT", id[EI_VERSION],
+		return err_fmt(err, errlen, -1, "ELF version %u/%u is not EV_CURRENT", id[EI_VERSION],
 				eh->e_version);
 	if (eh->e_machine != EM_X86_64)
-		return boot_err(err, errlen, "ELF machine %u is not x86_64 (%u)", eh->e_machine,
+		return err_fmt(err, errlen, -1, "ELF machine %u is not x86_64 (%u)", eh->e_machine,
 				EM_X86_64);
 	if (eh->e_type != ET_EXEC)
-		return boot_err(err, errlen, "ELF type %u is not an executable (ET_EXEC)", eh->e_type);
+		return err_fmt(err, errlen, -1, "ELF type %u is not an executable (ET_EXEC)", eh->e_type);
 	return 0;
 }
 
 static int check_ehdr(const struct boot_config *bc, const Elf64_Ehdr *eh, char *err, size_t errlen)
 {
 	if (bc->kernel_size < sizeof(*eh))
-		return boot_err(err, errlen, "truncated ELF header: file has %zu bytes, need %zu",
+		return err_fmt(err, errlen, -1, "truncated ELF header: file has %zu bytes, need %zu",
 				bc->kernel_size, sizeof(*eh));
 	if (check_ident(eh, err, errlen))
 		return -1;
 	if (eh->e_phentsize != sizeof(Elf64_Phdr))
-		return boot_err(err, errlen, "ELF e_phentsize %u is not %zu", eh->e_phentsize,
+		return err_fmt(err, errlen, -1, "ELF e_phentsize %u is not %zu", eh->e_phentsize,
 				sizeof(Elf64_Phdr));
 	if (eh->e_phnum == 0 || eh->e_phnum > ELF_MAX_PHDRS)
-		return boot_err(err, errlen, "ELF has %u program headers (need 1 to %u)", eh->e_phnum,
+		return err_fmt(err, errlen, -1, "ELF has %u program headers (need 1 to %u)", eh->e_phnum,
 				ELF_MAX_PHDRS);
 	if (eh->e_phoff > bc->kernel_size ||
 	    (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > bc->kernel_size - eh->e_phoff)
-		return boot_err(err, errlen,
+		return err_fmt(err, errlen, -1,
 				"ELF program headers at offset 0x%llx (%u entries) extend past the end of the file (%zu bytes)",
 				(unsigned long long)eh->e_phoff, eh->e_phnum, bc->kernel_size);
 	return 0;
@@ -73,7 +73,7 @@ static int check_file_range(const struct boot_config *bc, const Elf64_Phdr *ph, 
 			    char *err, size_t errlen)
 {
 	if (ph->p_offset > bc->kernel_size || ph->p_filesz > bc->kernel_size - ph->p_offset)
-		return boot_err(err, errlen,
+		return err_fmt(err, errlen, -1,
 				"ELF segment %u (offset 0x%llx, %llu bytes) extends past the end of the file (%zu bytes)",
 				i, (unsigned long long)ph->p_offset,
 				(unsigned long long)ph->p_filesz, bc->kernel_size);
@@ -86,16 +86,16 @@ static int check_load(const struct guest_mem *gm, const struct boot_config *bc,
 	uint64_t low_end = boot_low_ram_end(gm);
 
 	if (ph->p_filesz > ph->p_memsz)
-		return boot_err(err, errlen, "ELF segment %u has p_filesz %llu > p_memsz %llu", i,
+		return err_fmt(err, errlen, -1, "ELF segment %u has p_filesz %llu > p_memsz %llu", i,
 				(unsigned long long)ph->p_filesz, (unsigned long long)ph->p_memsz);
 	if (check_file_range(bc, ph, i, err, errlen))
 		return -1;
 	if (ph->p_paddr < LAYOUT_HIGH_MEM_START)
-		return boot_err(err, errlen,
+		return err_fmt(err, errlen, -1,
 				"ELF segment %u at 0x%llx overlaps the boot structures below 1 MiB", i,
 				(unsigned long long)ph->p_paddr);
 	if (ph->p_paddr > low_end || ph->p_memsz > low_end - ph->p_paddr)
-		return boot_err(err, errlen,
+		return err_fmt(err, errlen, -1,
 				"ELF segment %u [0x%llx, +0x%llx) is outside guest RAM below 4 GiB (ends at 0x%llx)",
 				i, (unsigned long long)ph->p_paddr, (unsigned long long)ph->p_memsz,
 				(unsigned long long)low_end);
@@ -129,7 +129,7 @@ static int check_segments(const struct guest_mem *gm, const struct boot_config *
 			Elf64_Phdr other = elf_phdr(bc, eh, j);
 
 			if (is_load(&other) && ranges_overlap(&ph, &other))
-				return boot_err(err, errlen, "ELF segments %u and %u overlap", j, i);
+				return err_fmt(err, errlen, -1, "ELF segments %u and %u overlap", j, i);
 		}
 		if (ph.p_paddr < start)
 			start = ph.p_paddr;
@@ -137,7 +137,7 @@ static int check_segments(const struct guest_mem *gm, const struct boot_config *
 			end = ph.p_paddr + ph.p_memsz;
 	}
 	if (end == 0)
-		return boot_err(err, errlen, "ELF has no loadable segment");
+		return err_fmt(err, errlen, -1, "ELF has no loadable segment");
 	ki->start = start;
 	ki->end = end;
 	return 0;
@@ -172,7 +172,7 @@ static int linux64_entry(const struct boot_config *bc, const Elf64_Ehdr *eh,
 			return 0;
 		}
 	}
-	return boot_err(err, errlen, "ELF entry point 0x%llx is outside every loadable segment",
+	return err_fmt(err, errlen, -1, "ELF entry point 0x%llx is outside every loadable segment",
 			(unsigned long long)e);
 }
 
@@ -211,7 +211,7 @@ static int parse_note(const uint8_t *n, uint64_t avail, uint64_t align, uint64_t
 	} else if (nh.n_descsz == 8) {
 		memcpy(value, n, 8);
 	} else {
-		return boot_err(err, errlen, "Xen PVH entry note has a %u-byte value (need 4 or 8)",
+		return err_fmt(err, errlen, -1, "Xen PVH entry note has a %u-byte value (need 4 or 8)",
 				nh.n_descsz);
 	}
 	return 1;
@@ -238,7 +238,7 @@ static int find_pvh_note(const struct boot_config *bc, const Elf64_Ehdr *eh, uin
 			if (ret < 0)
 				return -1;
 			if (ret == 0)
-				return boot_err(err, errlen, "malformed ELF note at file offset 0x%llx",
+				return err_fmt(err, errlen, -1, "malformed ELF note at file offset 0x%llx",
 						(unsigned long long)(ph.p_offset + off));
 			if (is_pvh)
 				return 1;
@@ -252,7 +252,7 @@ static int pvh_entry(const struct boot_config *bc, const Elf64_Ehdr *eh, uint64_
 		     struct kernel_image *ki, char *err, size_t errlen)
 {
 	if (!in_segment(bc, eh, entry))
-		return boot_err(err, errlen, "PVH entry point 0x%llx is outside every loadable segment",
+		return err_fmt(err, errlen, -1, "PVH entry point 0x%llx is outside every loadable segment",
 				(unsigned long long)entry);
 	ki->entry = entry;
 	ki->protocol = BOOT_PVH;

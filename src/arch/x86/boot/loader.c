@@ -8,18 +8,6 @@
 
 #include "arch/x86/boot/loader.h"
 
-int boot_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 uint64_t boot_low_ram_end(const struct guest_mem *gm)
 {
 	if (gm->nr_regions == 0 || gm->regions[0].gpa != 0)

@@ -15,6 +15,7 @@
 #include <asm/bootparam.h>
 
 #include "mm/guest_mem.h"
+#include "util/err.h"
 #include "arch/x86/boot/boot.h"
 
 #define BOOT_PAGE_SIZE 0x1000ULL
@@ -31,9 +32,6 @@ struct kernel_image {
 	struct setup_header hdr;	/* the image's setup header, zero-padded */
 	uint64_t setup_size;		/* file offset of the protected-mode kernel */
 };
-
-/* Formats one line into err, returns -1. */
-int boot_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* End of RAM below 4 GiB (0 when there is none). */
 uint64_t boot_low_ram_end(const struct guest_mem *gm);

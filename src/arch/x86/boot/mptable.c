@@ -176,7 +176,7 @@ static int bda_setup(struct guest_mem *gm, char *err, size_t errlen)
 
 	if (guest_mem_write(gm, BDA_EBDA_SEG_ADDR, &ebda_seg, sizeof(ebda_seg)) ||
 	    guest_mem_write(gm, BDA_BASE_MEM_ADDR, &base_kib, sizeof(base_kib)))
-		return boot_err(err, errlen, "guest RAM too small for the BIOS data area");
+		return err_fmt(err, errlen, -1, "guest RAM too small for the BIOS data area");
 	return 0;
 }
 
@@ -189,14 +189,14 @@ int mptable_setup(struct guest_mem *gm, unsigned int nr_vcpus, char *err, size_t
 	uint8_t *mpc, *p;
 
 	if (nr_vcpus == 0 || nr_vcpus > BOOT_MAX_VCPUS)
-		return boot_err(err, errlen, "%u vCPUs do not fit in an MP table (1-%u)", nr_vcpus,
+		return err_fmt(err, errlen, -1, "%u vCPUs do not fit in an MP table (1-%u)", nr_vcpus,
 				BOOT_MAX_VCPUS);
 	if (mpc_addr + size > LAYOUT_LOW_MEM_END)
 		mpc_addr = LAYOUT_BIOS_ADDR;
 	mpf = guest_mem_ptr(gm, LAYOUT_EBDA_ADDR, sizeof(*mpf));
 	mpc = guest_mem_ptr(gm, mpc_addr, size);
 	if (!mpf || !mpc)
-		return boot_err(err, errlen, "guest RAM too small for the MP table");
+		return err_fmt(err, errlen, -1, "guest RAM too small for the MP table");
 
 	p = mp_cpus(mpc + sizeof(hdr), nr_vcpus);
 	p = mp_io_entries(p, nr_vcpus);
