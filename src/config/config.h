@@ -15,7 +15,7 @@ enum host_quirks { HOST_QUIRKS_AUTO, HOST_QUIRKS_NONE, HOST_QUIRKS_KVM_PVM };
 enum disk_io { DISK_IO_AUTO, DISK_IO_SYNC, DISK_IO_URING };
 /* [[disk]] cache: "host" (the host page cache, default) or "direct" (O_DIRECT). */
 enum disk_cache { DISK_CACHE_HOST, DISK_CACHE_DIRECT };
-#define DISK_POLL_US_DEFAULT 32   /* [[disk]] poll_us: I/O thread busy-poll budget after work */
+#define DISK_POLL_US_DEFAULT 0    /* [[disk]] poll_us: I/O thread busy-poll budget after work */
 #define DISK_POLL_US_MAX 1000
 
 struct disk_config {

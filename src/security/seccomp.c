@@ -140,7 +140,6 @@ static const struct sc_rule group_device_io[] = {
 	/* io = "io_uring": the ring is set up, restricted and enabled with the device (main
 	 * thread); this thread only submits and waits (no io_uring_setup/register here) */
 	ALLOW(io_uring_enter),
-	ALLOW(sched_yield),      /* between polls of the rings (blk_thread.c) */
 	END
 };
 

@@ -476,11 +476,12 @@ static char *disk_image(uint64_t size, uint32_t seed)
 
 static struct virtio_device *blk_dev;
 static bool mode_ring_features;
+static uint32_t mode_poll_us;
 
 static void setup_mode(unsigned int m, uint64_t ram, uint64_t disk_size)
 {
 	struct disk_config cfg = { .io = modes[m].io, .cache = modes[m].cache,
-				   .ring_features = mode_ring_features };
+				   .ring_features = mode_ring_features, .poll_us = mode_poll_us };
 	int slot;
 
 	h = harness_create(ram);
@@ -735,6 +736,45 @@ START_TEST(test_in_flight_bound)
 }
 END_TEST
 
+/*
+ * poll_us: while the I/O thread polls after work it suppresses kicks (the driver finds
+ * VRING_USED_F_NO_NOTIFY, or with EVENT_IDX an avail_event behind it, and does not kick); once
+ * idle past the window it sleeps with kicks enabled again, so a later request still gets
+ * through.
+ */
+START_TEST(test_polling)
+{
+	unsigned int kicks = 0;
+	const unsigned int n = 200;
+	uint64_t data;
+
+	mode_poll_us = 1000;
+	mode_ring_features = _i == 1;
+	setup_mode(1, 64 * MiB, DISK_SIZE);
+	mode_poll_us = 0;
+	mode_ring_features = false;
+	data = harness_alloc(h, 4096, 4096);
+	for (unsigned int i = 0; i < n; i++) {
+		uint8_t status, want[4096];
+
+		ck_assert_int_ge(hblk_queue(&blk, 0, VIRTIO_BLK_T_IN, (i % 64) * 8, data, 4096), 0);
+		kicks += hvq_notify(&blk.v, 0);
+		ck_assert_int_ge(hblk_complete(&blk, 0, 5000, &status), 0);
+		ck_assert_int_eq(status, VIRTIO_BLK_S_OK);
+		fill_at(want, sizeof(want), SEED, (i % 64) * 4096ULL);
+		ck_assert_mem_eq(harness_ptr(h, data, 4096), want, 4096);
+	}
+	ck_assert_msg(kicks < n, "every request kicked (%u): kicks were never suppressed", kicks);
+	usleep(50000);           /* idle past the window: the thread sleeps, kicks enabled */
+	{
+		uint8_t buf[4096];
+
+		ck_assert_int_eq(hblk_read(&blk, 0, 0, buf, sizeof(buf)), VIRTIO_BLK_S_OK);
+	}
+	teardown_disk();
+}
+END_TEST
+
 /* io_uring_setup refused (seccomp here): io = "io_uring" fails with the reason, io unset falls
  * back to sync. In a child: the filter must not outlive the test. */
 static int refused_child(void)
@@ -806,6 +846,7 @@ static Suite *blk_suite(void)
 	tcase_add_test(tc, test_direct_alignment);
 	tcase_add_test(tc, test_reset_in_flight);
 	tcase_add_test(tc, test_in_flight_bound);
+	tcase_add_loop_test(tc, test_polling, 0, 2);
 	tcase_add_test(tc, test_io_uring_refused);
 	suite_add_tcase(s, tc);
 	return s;
