@@ -38,6 +38,8 @@ LDLIBS := -lseccomp -lm
 API_PKGS := libmicrohttpd json-c libcurl
 API_LIBS := $(shell pkg-config --libs $(API_PKGS) 2>/dev/null || echo -lmicrohttpd -ljson-c -lcurl)
 LDLIBS += $(API_LIBS)
+# virtio-blk io = "io_uring" (src/virtio/blk_uring.c). Debian: liburing-dev.
+LDLIBS += $(shell pkg-config --libs liburing 2>/dev/null || echo -luring)
 
 # libmicrovm: every source file except the program entry points.
 PROG_SRCS := src/vmm/main_microvm.c src/virtiofsd/main_virtiofsd.c

@@ -1,25 +1,34 @@
 // SPDX-License-Identifier: MIT
 /*
- * blk_bench: virtio-blk throughput through the guest-driver harness (virtio-pci transport,
- * split ring in guest RAM, the device's I/O thread, MSI-X eventfd completions), against the
- * host's raw pread() on the same file as the ceiling.
+ * blk_bench: virtio-blk through the guest-driver harness (virtio-pci transport, split ring in
+ * guest RAM, the device's I/O thread, MSI-X eventfd completions) beside its ceiling, for both
+ * back-ends (io = "sync", "io_uring") and both cache modes, measured interleaved in one run:
  *
- *   4 KiB random reads (IOPS) and 1 MiB sequential reads (MB/s), queue depth 1 and 32,
- *   one queue; the default disk (minimal split ring) beside one with ring_features = true
- *   (EVENT_IDX + INDIRECT_DESC offered and negotiated), runs interleaved. The image (256 MiB of random data) sits in the page cache, so the numbers
- *   measure the VMM's per-request path, not a disk. Median of RUNS runs of ~0.5 s each.
+ *   cache = "host"   (image in the page cache): ceiling = the host's own pread() loop on the
+ *                    same file into the same buffer footprint (depth x block size);
+ *   cache = "direct" (O_DIRECT, image on a disk, not tmpfs): ceiling = fio on the same file,
+ *                    direct=1, same block size and queue depth, ioengine psync for the sync rows
+ *                    (a synchronous engine has depth 1 whatever is asked) and io_uring for the
+ *                    io_uring rows.
  *
- * Usage: blk_bench [runs (default 5)]
+ * Rows: 4 KiB random reads (IOPS) at depth 1 and 32, 1 MiB sequential reads (MB/s) at depth 1
+ * and 32. Median of RUNS runs of 0.2 s each, the configurations of a row taking turns. The device runs with the default poll_us; the
+ * driver kicks as Linux does (not while the device suppresses kicks) and sleeps on its MSI-X
+ * vector's eventfd for every completion it has not found in the used ring.
+ *
+ * Usage: blk_bench [runs (default 9)]. Environment: BLK_BENCH_DIR, the directory of the
+ * O_DIRECT image (default /var/tmp; refused on tmpfs); BLK_BENCH_POLL_US, the device's poll_us;
+ * BLK_BENCH_HALT_POLL_NS, let the driver spin on the used ring that long before it sleeps (as
+ * KVM's halt polling does for a halted vCPU); BLK_BENCH_ONLY_HOST=1, skip the O_DIRECT rows.
  */
 #include <errno.h>
-#include <poll.h>
-#include <pthread.h>
-#include <sys/eventfd.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/virtio_blk.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,20 +37,25 @@
 
 #define MiB (1ULL << 20)
 #define IMG_SIZE (256 * MiB)
-#define RUN_NS 500000000LL
+#define RUN_NS 200000000LL    /* short runs, interleaved: load on a shared host hits all alike */
 #define MAX_DEPTH 32
 
 struct pattern {
 	const char *name;
 	uint32_t bs;
 	bool random;
-	bool mbps;      /* report MB/s instead of IOPS */
+	unsigned int depth;
 };
 
 static const struct pattern patterns[] = {
-	{ "4k-randread", 4096, true, false },
-	{ "1M-seqread", 1 << 20, false, true },
+	{ "4k-randread", 4096, true, 1 },
+	{ "4k-randread", 4096, true, 32 },
+	{ "1M-seqread", 1 << 20, false, 1 },
+	{ "1M-seqread", 1 << 20, false, 32 },
 };
+#define NPAT (sizeof(patterns) / sizeof(patterns[0]))
+
+static int64_t halt_poll_ns;    /* BLK_BENCH_HALT_POLL_NS; 0 = the driver sleeps */
 
 static int64_t now_ns(void)
 {
@@ -55,26 +69,44 @@ static uint64_t next_off(const struct pattern *p, uint64_t *state, uint64_t *seq
 {
 	uint64_t blocks = IMG_SIZE / p->bs;
 
-	if (!p->random) {
-		uint64_t off = (*seq % blocks) * p->bs;
-
-		(*seq)++;
-		return off;
-	}
+	if (!p->random)
+		return ((*seq)++ % blocks) * p->bs;
 	*state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
 	return ((*state >> 33) % blocks) * p->bs;
 }
 
-/* Requests per second through the harness at this depth. */
-static double run_virtio(struct hblk *b, const struct pattern *p, unsigned int depth,
-			 uint64_t data)
+/* A completion the way a halted vCPU gets its interrupt: halt polling, then sleep. */
+static int complete(struct hblk *b, bool poll, uint8_t *status)
 {
-	uint64_t rng = 42, seq = 0, done = 0;
+	if (poll && halt_poll_ns > 0) {
+		int64_t end = now_ns() + halt_poll_ns;
+
+		do {
+			int head = hvq_get_used(&b->v, 0, NULL);
+
+			if (head >= 0) {
+				harness_memread(b->v.h, b->hdr_area + (uint64_t)head * 32 + 16, status, 1);
+				return head;
+			}
+			if (head != -EAGAIN)
+				return head;
+		} while (now_ns() < end);
+	}
+	return hblk_complete(b, 0, 5000, status);
+}
+
+/* Each run reads other blocks (no cache below O_DIRECT serves a repeat): a global stream. */
+static uint64_t run_seed = 42, run_seq;
+
+/* Requests per second through the harness. */
+static double run_virtio(struct hblk *b, const struct pattern *p, uint64_t data, bool poll)
+{
+	uint64_t rng = run_seed++, seq = run_seq, done = 0;
 	int slot_of[1024];
-	int64_t start = now_ns(), end = start + RUN_NS, t;
+	int64_t start = now_ns(), end = start + RUN_NS;
 	unsigned int inflight = 0;
 
-	for (unsigned int i = 0; i < depth; i++) {
+	for (unsigned int i = 0; i < p->depth; i++) {
 		int head = hblk_submit(b, 0, VIRTIO_BLK_T_IN, next_off(p, &rng, &seq) / 512,
 				       data + (uint64_t)i * p->bs, p->bs);
 
@@ -85,7 +117,7 @@ static double run_virtio(struct hblk *b, const struct pattern *p, unsigned int d
 	}
 	while (inflight) {
 		uint8_t status;
-		int head = hblk_complete(b, 0, 5000, &status), slot;
+		int head = complete(b, poll, &status), slot;
 
 		if (head < 0 || status != VIRTIO_BLK_S_OK)
 			return -1;
@@ -101,77 +133,49 @@ static double run_virtio(struct hblk *b, const struct pattern *p, unsigned int d
 			inflight++;
 		}
 	}
-	t = now_ns() - start;
-	return (double)done * 1e9 / (double)t;
+	run_seq = seq;
+	return (double)done * 1e9 / (double)(now_ns() - start);
 }
 
+/* The host's own reads, into depth rotating buffers (the footprint the device writes). */
 static double run_pread(int fd, const struct pattern *p, uint8_t *buf)
 {
-	uint64_t rng = 42, seq = 0, done = 0;
-	int64_t start = now_ns(), t;
+	uint64_t rng = run_seed++, seq = run_seq, done = 0;
+	int64_t start = now_ns();
 
 	do {
-		for (int k = 0; k < 16; k++) {
-			if (pread(fd, buf, p->bs, (off_t)next_off(p, &rng, &seq)) != (ssize_t)p->bs)
+		for (int k = 0; k < 16; k++, done++)
+			if (pread(fd, buf + (done % p->depth) * p->bs, p->bs,
+				  (off_t)next_off(p, &rng, &seq)) != (ssize_t)p->bs)
 				return -1;
-			done++;
-		}
 	} while (now_ns() - start < RUN_NS);
-	t = now_ns() - start;
-	return (double)done * 1e9 / (double)t;
+	run_seq = seq;
+	return (double)done * 1e9 / (double)(now_ns() - start);
 }
 
-/* Floor of a QD1 request: one eventfd wake-up each way between two threads (kick, call). */
-static int pp_fd[2];
-
-static void *pong(void *arg)
+/* fio on the same file, O_DIRECT: requests per second (terse v3: field 8 = read IOPS). */
+static double run_fio(const char *path, const struct pattern *p, const char *engine)
 {
-	uint64_t v;
+	char cmd[1024], line[4096];
+	double iops = -1;
+	FILE *f;
 
-	(void)arg;
-	for (;;) {
-		struct pollfd p = { .fd = pp_fd[0], .events = POLLIN };
+	snprintf(cmd, sizeof(cmd), "fio --name=ceiling --filename=%s --direct=1 --rw=%s --bs=%u "
+		 "--iodepth=%u --ioengine=%s --runtime=%lldms --time_based --norandommap "
+		 "--randrepeat=0 --output-format=terse --terse-version=3 2>/dev/null", path,
+		 p->random ? "randread" : "read", p->bs, p->depth, engine, RUN_NS / 1000000LL);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *tok = strtok(line, ";");
 
-		poll(&p, 1, -1);
-		if (read(pp_fd[0], &v, 8) != 8)
-			continue;
-		if (v == 2)
-			return NULL;
-		v = 1;
-		if (write(pp_fd[1], &v, 8) != 8)
-			return NULL;
+		for (int i = 1; tok && i < 8; i++)
+			tok = strtok(NULL, ";");
+		if (tok)
+			iops = atof(tok);
 	}
-}
-
-static double pingpong_us(void)
-{
-	const int n = 5000;
-	pthread_t t;
-	uint64_t v;
-	int64_t start;
-	double us;
-
-	pp_fd[0] = eventfd(0, EFD_NONBLOCK);
-	pp_fd[1] = eventfd(0, EFD_NONBLOCK);
-	pthread_create(&t, NULL, pong, NULL);
-	start = now_ns();
-	for (int i = 0; i < n; i++) {
-		struct pollfd p = { .fd = pp_fd[1], .events = POLLIN };
-
-		v = 1;
-		if (write(pp_fd[0], &v, 8) != 8)
-			break;
-		poll(&p, 1, -1);
-		if (read(pp_fd[1], &v, 8) != 8)
-			break;
-	}
-	us = (double)(now_ns() - start) / n / 1000.0;
-	v = 2;
-	if (write(pp_fd[0], &v, 8) == 8)
-		pthread_join(t, NULL);
-	close(pp_fd[0]);
-	close(pp_fd[1]);
-	return us;
+	return pclose(f) == 0 ? iops : -1;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -189,75 +193,142 @@ static double median(double *v, int n)
 
 static double unit(const struct pattern *p, double rps)
 {
-	return p->mbps ? rps * p->bs / 1e6 : rps;
+	return p->bs >= MiB ? rps * p->bs / 1e6 : rps;
 }
+
+/* A 256 MiB image of random bytes on a disk (not tmpfs), written through and synced. */
+static char *disk_image(void)
+{
+	const char *dir = getenv("BLK_BENCH_DIR") ? getenv("BLK_BENCH_DIR") : "/var/tmp";
+	char *path;
+	struct statfs sf;
+	uint8_t *buf = malloc(MiB);
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	int fd;
+
+	if (!buf || statfs(dir, &sf) < 0 || sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC) {
+		fprintf(stderr, "blk_bench: %s is not on a disk (tmpfs?): set BLK_BENCH_DIR\n", dir);
+		free(buf);
+		return NULL;
+	}
+	if (asprintf(&path, "%s/microvm-blkbench-XXXXXX", dir) < 0)
+		return NULL;
+	fd = mkstemp(path);
+	for (uint64_t off = 0; fd >= 0 && off < IMG_SIZE; off += MiB) {
+		for (size_t i = 0; i < MiB / 8; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			((uint64_t *)buf)[i] = x;
+		}
+		if (pwrite(fd, buf, MiB, (off_t)off) != (ssize_t)MiB) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	free(buf);
+	if (fd < 0 || fsync(fd) < 0) {
+		fprintf(stderr, "blk_bench: cannot write the O_DIRECT image in %s\n", dir);
+		unlink(path);
+		free(path);
+		return NULL;
+	}
+	/* Drop its cached pages (O_DIRECT reads would bypass them anyway). */
+	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	close(fd);
+	return path;
+}
+
+enum { C_HOST, C_DIRECT, NCACHE };
+enum { IO_SYNC, IO_URING, NIO };
+static const char *const io_names[NIO] = { "sync", "io_uring" };
+static const char *const cache_names[NCACHE] = { "host", "direct" };
 
 int main(int argc, char **argv)
 {
-	int runs = argc > 1 ? atoi(argv[1]) : 5;
-	static const unsigned int depths[] = { 1, 32 };
+	int runs = argc > 1 ? atoi(argv[1]) : 9;
+	uint32_t poll_us = DISK_POLL_US_DEFAULT;
 	struct harness *h;
-	struct hblk b[2];        /* [0] default ring, [1] ring_features = true */
-	char *img;
+	struct hblk b[NCACHE][NIO];
+	char *img[NCACHE];
 	uint8_t *buf;
 	uint64_t data;
 	int fd;
-
+	if (getenv("BLK_BENCH_HALT_POLL_NS"))
+		halt_poll_ns = atoll(getenv("BLK_BENCH_HALT_POLL_NS"));
+	if (getenv("BLK_BENCH_POLL_US"))
+		poll_us = (uint32_t)atoi(getenv("BLK_BENCH_POLL_US"));
 	if (runs < 1 || runs > 100)
-		runs = 5;
-	img = harness_temp_image(IMG_SIZE, 7);
-	h = img ? harness_create(256 * MiB) : NULL;
+		runs = 9;
+	img[C_HOST] = harness_temp_image(IMG_SIZE, 7);
+	img[C_DIRECT] = disk_image();
+	h = img[C_HOST] && img[C_DIRECT] ? harness_create(256 * MiB + MAX_DEPTH * MiB) : NULL;
 	if (!h) {
-		fprintf(stderr, "blk_bench: cannot create the image or the harness\n");
+		fprintf(stderr, "blk_bench: cannot create the images or the harness\n");
 		return 1;
 	}
-	for (int k = 0; k < 2; k++) {
-		struct disk_config cfg = { .path = img, .readonly = true, .ring_features = k == 1 };
-		int slot = harness_add_blk_cfg(h, &cfg, 1);
+	for (int c = 0; c < NCACHE; c++) {
+		for (int k = 0; k < NIO; k++) {
+			struct disk_config cfg = {
+				.path = img[c], .readonly = true, .poll_us = poll_us,
+				.io = k == IO_SYNC ? DISK_IO_SYNC : DISK_IO_URING,
+				.cache = c == C_DIRECT ? DISK_CACHE_DIRECT : DISK_CACHE_HOST,
+			};
+			int slot = harness_add_blk_cfg(h, &cfg, 1);
 
-		if (slot < 0 || hblk_init(&b[k], h, (unsigned int)slot, 1) < 0) {
-			fprintf(stderr, "blk_bench: cannot start virtio-blk\n");
-			return 1;
+			if (slot < 0 || hblk_init(&b[c][k], h, (unsigned int)slot, 1) < 0) {
+				fprintf(stderr, "blk_bench: cannot start virtio-blk (%s, %s)\n",
+					io_names[k], cache_names[c]);
+				return 1;
+			}
 		}
 	}
 	data = harness_alloc(h, MAX_DEPTH * MiB, 4096);
-	fd = open(img, O_RDONLY);
-	buf = malloc(MiB);
+	fd = open(img[C_HOST], O_RDONLY);
+	buf = aligned_alloc(4096, MAX_DEPTH * MiB);
 	if (!data || fd < 0 || !buf)
 		return 1;
-	printf("virtio-blk through the harness vs host pread on the same file (page cache), "
-	       "median of %d runs\n", runs);
-	printf("%-14s %5s %6s %12s %14s %12s %8s\n", "pattern", "depth", "unit", "virtio-blk",
-	       "+ring_features", "host pread", "ratio");
-	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
-		const struct pattern *p = &patterns[i];
-		double ceiling, vals[2][100];
+	printf("virtio-blk through the harness beside its ceiling, median of %d runs of %lld ms; "
+	       "device poll_us = %u, driver spins %lld us before sleeping\n", runs, RUN_NS / 1000000,
+	       poll_us, (long long)(halt_poll_ns / 1000));
+	printf("%-6s %-12s %5s %5s | %10s %10s %6s | %10s %10s %6s\n", "cache", "pattern",
+	       "depth", "unit", "sync", "ceiling", "ratio", "io_uring", "ceiling", "ratio");
+	for (int c = 0; c < NCACHE; c++) {
+		if (getenv("BLK_BENCH_ONLY_HOST") && c == C_DIRECT)
+			break;
+		for (size_t i = 0; i < NPAT; i++) {
+			const struct pattern *p = &patterns[i];
+			double v[NIO][100], ceil[NIO][100], m[NIO], cm[NIO];
 
-		for (int r = 0; r < runs; r++)
-			vals[0][r] = unit(p, run_pread(fd, p, buf));
-		ceiling = median(vals[0], runs);
-		for (size_t d = 0; d < sizeof(depths) / sizeof(depths[0]); d++) {
-			double m[2];
-
-			for (int r = 0; r < runs; r++)
-				for (int k = 0; k < 2; k++)
-					vals[k][r] = unit(p, run_virtio(&b[k], p, depths[d], data));
-			for (int k = 0; k < 2; k++)
-				m[k] = median(vals[k], runs);
-			printf("%-14s %5u %6s %12.0f %14.0f %12.0f %7.2fx\n", p->name, depths[d],
-			       p->mbps ? "MB/s" : "IOPS", m[0], m[1], ceiling, m[0] / ceiling);
+			for (int r = 0; r < runs; r++) {
+				for (int k = 0; k < NIO; k++) {
+					v[k][r] = unit(p, run_virtio(&b[c][k], p, data, true));
+					if (c == C_HOST)
+						ceil[k][r] = k ? ceil[0][r] : unit(p, run_pread(fd, p, buf));
+					else
+						ceil[k][r] = unit(p, run_fio(img[C_DIRECT], p,
+									  k ? "io_uring" : "psync"));
+				}
+			}
+			for (int k = 0; k < NIO; k++) {
+				m[k] = median(v[k], runs);
+				cm[k] = median(ceil[k], runs);
+			}
+			printf("%-6s %-12s %5u %5s | %10.0f %10.0f %5.2fx | %10.0f %10.0f %5.2fx\n",
+			       cache_names[c], p->name, p->depth, p->bs >= MiB ? "MB/s" : "IOPS",
+			       m[0], cm[0], m[0] / cm[0], m[1], cm[1], m[1] / cm[1]);
+			fflush(stdout);
 		}
 	}
-	printf("ratio: default disk / host pread. +ring_features: EVENT_IDX + INDIRECT_DESC "
-	       "negotiated\n");
-	printf("floor: eventfd round trip between two threads on this host = %.1f us "
-	       "(a QD1 request needs one: kick + completion)\n", pingpong_us());
+	printf("ceilings: host = pread() loop on the same file (page cache); direct = fio "
+	       "direct=1 on the same file, sync rows psync, io_uring rows io_uring, same depth\n");
 	close(fd);
 	free(buf);
-	for (int k = 0; k < 2; k++)
-		hvirtio_cleanup(&b[k].v);
+	for (int c = 0; c < NCACHE; c++)
+		for (int k = 0; k < NIO; k++)
+			hvirtio_cleanup(&b[c][k].v);
 	harness_destroy(h);
-	unlink(img);
-	free(img);
+	for (int c = 0; c < NCACHE; c++) {
+		unlink(img[c]);
+		free(img[c]);
+	}
 	return 0;
 }

@@ -34,7 +34,7 @@ LAYERS = {
     "kvm":           ["util", "config", "arch", "arch/x86", "arch/arm64", "mm"],
     "legacy":        ["util", "config", "arch", "arch/x86", "mm", "acpi", "kvm"],
     "pci":           ["util", "config", "arch", "mm", "kvm"],
-    "virtio":        ["util", "config", "security", "arch", "mm", "kvm", "pci"],
+    "virtio":        ["util", "config", "arch", "mm", "kvm", "pci"],
     "vhost_user":    ["util", "config", "arch", "mm", "kvm", "pci", "virtio"],
     "api":           BELOW_VMM,
     "vmm":           BELOW_VMM + ["api"],

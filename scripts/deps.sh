@@ -17,6 +17,7 @@ PACKAGES=(
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-libc-dev-arm64-cross  # make ARCH=arm64
 	qemu-system-arm                                                  # the arm64 lane (L1 under TCG)
 	dpdk-dev librte-net-vhost23                                      # dpdk-testpmd + vhost PMD: vhost-user-net back-end in tests
+	liburing-dev fio                                                 # virtio-blk io_uring back-end; its bench's O_DIRECT ceiling
 )
 
 missing=()

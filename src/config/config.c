@@ -17,7 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum kind { K_SIZE, K_U32, K_BOOL, K_STR, K_PATH, K_SECCOMP, K_QUIRKS, K_BACKING };
+enum kind { K_SIZE, K_U32, K_BOOL, K_STR, K_PATH, K_SECCOMP, K_QUIRKS, K_BACKING, K_DISK_IO,
+	    K_DISK_CACHE };
 
 #define F_REQUIRED	0x1	/* must be present (array-of-tables entries) */
 #define F_POW2		0x2	/* power of two */
@@ -84,6 +85,9 @@ static const struct field disk_fields[] = {
 	{ "readonly", K_BOOL, DISK(readonly), 0, 0, 0, 0 },
 	{ "id", K_STR, DISK(id), 0, 20, 0, F_UNIQUE },
 	{ "ring_features", K_BOOL, DISK(ring_features), 0, 0, 0, 0 },
+	{ "io", K_DISK_IO, DISK(io), 0, 0, 0, 0 },
+	{ "cache", K_DISK_CACHE, DISK(cache), 0, 0, 0, 0 },
+	{ "poll_us", K_U32, DISK(poll_us), 0, DISK_POLL_US_MAX, 0, 0 },
 };
 
 static const struct field fs_fields[] = {
@@ -160,7 +164,9 @@ static void vun_fini(void *p)
 
 static void disk_init(void *p)
 {
-	(void)p;	/* all-zero: readonly = false, no id */
+	struct disk_config *d = p;	/* else all-zero: readonly = false, no id, io/cache default */
+
+	d->poll_us = DISK_POLL_US_DEFAULT;
 }
 
 static void disk_fini(void *p)
@@ -287,7 +293,8 @@ static unsigned int edit_distance(const char *a, const char *b)
 
 /*
  * Closest of names[] within distance 2 (and fewer edits than the name has characters, so
- * "ro" does not suggest "id"), or NULL. names are reached with a stride.
+ * "ro" does not suggest "id"; a name of two characters also needs the same first one, so "ro"
+ * does not suggest "io"), or NULL. names are reached with a stride.
  */
 static const char *closest(const char *word, const void *names, size_t n, size_t stride)
 {
@@ -298,7 +305,7 @@ static const char *closest(const char *word, const void *names, size_t n, size_t
 	for (i = 0; i < n; i++) {
 		name = *(const char *const *)((const char *)names + i * stride);
 		d = edit_distance(word, name);
-		if (d < bestd && d < strlen(name)) {
+		if (d < bestd && d < strlen(name) && (strlen(name) > 2 || word[0] == name[0])) {
 			bestd = d;
 			best = name;
 		}
@@ -507,6 +514,31 @@ static int set_backing(struct ctx *c, const struct field *f, const struct toml_n
 		    "\"hugetlb\", got \"%.40s\"", f->key, n->v.s);
 }
 
+/* [[disk]] io and cache: a string from a fixed list (index = enum value, [0] of io not a name). */
+static const char *const disk_io_names[] = {
+	[DISK_IO_AUTO] = NULL, [DISK_IO_SYNC] = "sync", [DISK_IO_URING] = "io_uring",
+};
+static const char *const disk_cache_names[] = {
+	[DISK_CACHE_HOST] = "host", [DISK_CACHE_DIRECT] = "direct",
+};
+
+static int set_disk_enum(struct ctx *c, const struct field *f, const struct toml_node *n,
+			 void *dst)
+{
+	bool io = f->kind == K_DISK_IO;
+	const char *const *names = io ? disk_io_names : disk_cache_names;
+	size_t nr = io ? NF(disk_io_names) : NF(disk_cache_names);
+
+	for (size_t i = 0; i < nr; i++) {
+		if (names[i] && !strcmp(n->v.s, names[i])) {
+			*(int *)dst = (int)i;
+			return 0;
+		}
+	}
+	return cerr(c, n->line, n->col, "'%s' must be %s, got \"%.40s\"", f->key,
+		    io ? "\"sync\" or \"io_uring\"" : "\"host\" or \"direct\"", n->v.s);
+}
+
 /* Relative paths are relative to the directory of the config file. */
 static char *resolve(const struct ctx *c, const char *path)
 {
@@ -562,6 +594,8 @@ static int set_field(struct ctx *c, const struct field *f, const struct toml_nod
 			return set_quirks(c, f, n, dst);
 		if (f->kind == K_BACKING)
 			return set_backing(c, f, n, dst);
+		if (f->kind == K_DISK_IO || f->kind == K_DISK_CACHE)
+			return set_disk_enum(c, f, n, dst);
 		return set_string(c, f, n, dst);
 	}
 }

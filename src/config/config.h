@@ -15,12 +15,21 @@ enum host_quirks { HOST_QUIRKS_AUTO, HOST_QUIRKS_NONE, HOST_QUIRKS_KVM_PVM };
  * pages) unless a vhost-user device needs the RAM fd, then memfd. */
 enum memory_backing { MEMORY_BACKING_AUTO, MEMORY_BACKING_ANONYMOUS, MEMORY_BACKING_MEMFD,
 		      MEMORY_BACKING_HUGETLB };
+/* [[disk]] io: the I/O back-end; AUTO (not set) = io_uring, or sync where io_uring is refused. */
+enum disk_io { DISK_IO_AUTO, DISK_IO_SYNC, DISK_IO_URING };
+/* [[disk]] cache: "host" (the host page cache, default) or "direct" (O_DIRECT). */
+enum disk_cache { DISK_CACHE_HOST, DISK_CACHE_DIRECT };
+#define DISK_POLL_US_DEFAULT 0    /* [[disk]] poll_us: I/O thread busy-poll budget after work */
+#define DISK_POLL_US_MAX 1000
 
 struct disk_config {
 	char *path;
 	bool readonly;
 	char *id;                 /* serial reported by GET_ID; NULL = none */
 	bool ring_features;       /* also offer RING_EVENT_IDX + RING_INDIRECT_DESC */
+	enum disk_io io;
+	enum disk_cache cache;
+	uint32_t poll_us;         /* 0 = never poll; zero-initialised structs (harness) do not */
 };
 
 /* Where a key was set in the config file (line 0: not set there, the default). */

@@ -140,6 +140,10 @@ static const struct sc_rule group_backend_channel[] = {
 static const struct sc_rule group_device_io[] = {
 	ALLOW(epoll_wait), ALLOW(epoll_pwait), ALLOW(epoll_ctl), ALLOW(preadv), ALLOW(pwritev),
 	ALLOW(pread64), ALLOW(pwrite64), ALLOW(fdatasync), ALLOW(fsync), ALLOW(fallocate),
+	ALLOW(epoll_create1),    /* its fd_loop (util/fd_loop.h), made in the thread */
+	/* io = "io_uring": the ring is set up, restricted and enabled with the device (main
+	 * thread); this thread only submits and waits (no io_uring_setup/register here) */
+	ALLOW(io_uring_enter),
 	END
 };
 

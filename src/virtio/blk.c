@@ -12,14 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "security/seccomp.h"
 #include "virtio/blk_priv.h"
 #include "util/log.h"
 #include "util/safe_open.h"
@@ -32,87 +29,44 @@ static void blk_config_read(struct virtio_device *dev, uint32_t offset, void *da
 	memcpy(data, (const uint8_t *)&b->cfg + offset, len);
 }
 
-static void drain(int fd)
+static void pools_free(struct blk *b)
 {
-	uint64_t cnt;
+	for (unsigned int i = 0; i < VIRTIO_BLK_MAX_QUEUES; i++) {
+		struct blk_pool *p = &b->pools[i];
 
-	if (read(fd, &cnt, sizeof(cnt)) < 0)
-		return;
-}
-
-/* Processes everything available on queue i; false if the queue turned out malformed. */
-static bool process_queue(struct blk *b, unsigned int i)
-{
-	struct virtq *vq = &b->vqs[i];
-	bool pushed = false;
-	int r = 0;
-
-	while (!atomic_load(&b->stopping) && (r = virtq_pop(vq, &b->elem)) > 0) {
-		uint32_t written;
-
-		if (blk_handle_request(b, &b->elem, &written) < 0) {
-			r = -EINVAL;
-			break;
-		}
-		virtq_push(vq, b->elem.head, written);
-		pushed = true;
-	}
-	if (pushed)
-		virtq_notify(vq);
-	if (r < 0) {
-		if (vq->err[0])
-			pr_warn_rl("%s: queue %u: %s", b->vdev.name, i, vq->err);
-		vq->broken = true;
-		virtio_device_needs_reset(&b->vdev);
-		return false;
-	}
-	return true;
-}
-
-static void *io_thread(void *arg)
-{
-	struct blk *b = arg;
-
-	seccomp_enter_role(THREAD_ROLE_DEVICE_IO);
-	for (;;) {
-		struct epoll_event ev[VIRTIO_BLK_MAX_QUEUES + 1];
-		int n = epoll_wait(b->epfd, ev, VIRTIO_BLK_MAX_QUEUES + 1, -1);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			pr_err_rl("%s: epoll_wait: %s", b->vdev.name, strerror(errno));
-			return NULL;
-		}
-		for (int k = 0; k < n; k++) {
-			unsigned int q = ev[k].data.u32;
-
-			if (q == BLK_STOP_TOKEN)
-				return NULL;
-			drain(b->vdev.queues[q].kick_fd);
-			if (!process_queue(b, q))
-				epoll_ctl(b->epfd, EPOLL_CTL_DEL, b->vdev.queues[q].kick_fd, NULL);
-		}
+		for (unsigned int k = 0; p->slots && k < p->nr; k++)
+			virtq_elem_free(&p->slots[k].elem);
+		free(p->slots);
+		memset(p, 0, sizeof(*p));
 	}
 }
 
-static int watch(struct blk *b, int fd, uint32_t token)
+/* Queue i's slots: one per ring entry with io_uring (the in-flight bound), one for sync. */
+static int pool_alloc(struct blk *b, unsigned int i)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = token };
+	struct blk_pool *p = &b->pools[i];
+	uint16_t n = b->io == &blk_uring_ops ? b->vqs[i].size : 1;
 
-	return epoll_ctl(b->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+	p->slots = calloc(n, sizeof(*p->slots));
+	if (!p->slots)
+		return -ENOMEM;
+	p->nr = n;
+	for (uint16_t k = 0; k < n; k++) {
+		if (virtq_elem_alloc(&p->slots[k].elem, &b->vqs[i]) < 0)
+			return -ENOMEM;
+		p->slots[k].next_free = k + 1 < n ? (uint16_t)(k + 1) : 0xffff;
+	}
+	p->free_head = 0;
+	return 0;
 }
 
 static int blk_activate(struct virtio_device *dev)
 {
 	struct blk *b = dev->priv;
-	unsigned int maxq = 0;
-	int ret;
+	bool any = false;
+	int ret = 0;
 
-	b->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (b->epfd < 0)
-		return -errno;
-	ret = watch(b, b->stop_fd, BLK_STOP_TOKEN);
+	b->nr_queues = dev->nr_queues;
 	for (unsigned int i = 0; i < dev->nr_queues && ret == 0; i++) {
 		if (!dev->queues[i].enabled)
 			continue;
@@ -121,44 +75,37 @@ static int blk_activate(struct virtio_device *dev)
 		if (ret < 0)
 			pr_warn_rl("%s: queue %u: %s", dev->name, i, b->vqs[i].err);
 		if (ret == 0)
-			ret = watch(b, dev->queues[i].kick_fd, i);
-		if (dev->queues[i].size > maxq)
-			maxq = dev->queues[i].size;
+			ret = pool_alloc(b, i);
+		any = true;
 	}
-	if (ret == 0 && maxq == 0)
+	if (ret == 0 && !any)
 		ret = -EINVAL;      /* no queue enabled */
 	if (ret == 0)
-		ret = virtq_elem_alloc(&b->elem, &(struct virtq){ .size = (uint16_t)maxq });
-	if (ret == 0)
-		ret = -pthread_create(&b->thread, NULL, io_thread, b);
+		ret = worker_start(&b->worker, b->name, THREAD_ROLE_DEVICE_IO, blk_io_thread, b);
 	if (ret < 0) {
-		virtq_elem_free(&b->elem);
-		close(b->epfd);
-		b->epfd = -1;
+		pools_free(b);
+		memset(b->vqs, 0, sizeof(b->vqs));
 		return ret;
 	}
-	b->running = true;
 	return 0;
 }
 
+/*
+ * Stops the I/O thread. It stops popping, cancels or waits out every request in flight (no
+ * guest memory is written after this returns) and exits; then the slots go.
+ */
 static void blk_reset(struct virtio_device *dev)
 {
 	struct blk *b = dev->priv;
-	uint64_t one = 1;
 
-	if (!b->running)
+	if (!b->worker.running)
 		return;
 	atomic_store(&b->stopping, true);
-	if (write(b->stop_fd, &one, sizeof(one)) != sizeof(one))
-		pr_err_rl("%s: cannot stop the I/O thread", dev->name);
-	pthread_join(b->thread, NULL);
+	worker_stop(&b->worker);
 	atomic_store(&b->stopping, false);
-	drain(b->stop_fd);
-	close(b->epfd);
-	b->epfd = -1;
-	virtq_elem_free(&b->elem);
+	pools_free(b);
 	memset(b->vqs, 0, sizeof(b->vqs));
-	b->running = false;
+	memset(b->pushed, 0, sizeof(b->pushed));
 }
 
 static const struct virtio_device_ops blk_ops = {
@@ -167,13 +114,49 @@ static const struct virtio_device_ops blk_ops = {
 	.reset = blk_reset,
 };
 
+/*
+ * cache = "direct": the alignment O_DIRECT needs on this file (statx STATX_DIOALIGN). The
+ * guest is told the offset alignment as its block size; buffers it places at addresses the
+ * kernel cannot DMA to go through a bounce buffer (blk_req.c).
+ */
+static int dio_align(struct blk *b, const struct disk_config *cfg, char *err, size_t errlen)
+{
+	struct statx stx;
+
+	if (statx(b->fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) < 0 ||
+	    !(stx.stx_mask & STATX_DIOALIGN) || !stx.stx_dio_offset_align) {
+		snprintf(err, errlen, "disk %s: cache = \"direct\": the file system does not "
+			 "report O_DIRECT support (statx STATX_DIOALIGN); use cache = \"host\"",
+			 cfg->path);
+		return -1;
+	}
+	if (stx.stx_dio_offset_align > 4096 || stx.stx_dio_mem_align > 4096 ||
+	    (stx.stx_dio_offset_align & (stx.stx_dio_offset_align - 1)) ||
+	    (stx.stx_dio_mem_align & (stx.stx_dio_mem_align - 1))) {
+		snprintf(err, errlen, "disk %s: cache = \"direct\": unsupported O_DIRECT "
+			 "alignment (offset %u, memory %u; at most 4096)", cfg->path,
+			 stx.stx_dio_offset_align, stx.stx_dio_mem_align);
+		return -1;
+	}
+	b->dio_off_align = stx.stx_dio_offset_align < 512 ? 512 : stx.stx_dio_offset_align;
+	b->dio_mem_align = stx.stx_dio_mem_align ? stx.stx_dio_mem_align : 1;
+	b->direct = true;
+	b->bounce = aligned_alloc(4096, BLK_BOUNCE_SIZE);
+	if (!b->bounce) {
+		snprintf(err, errlen, "disk %s: out of memory", cfg->path);
+		return -1;
+	}
+	return 0;
+}
+
 static int open_image(struct blk *b, const struct disk_config *cfg, char *err, size_t errlen)
 {
 	struct stat st;
 	char why[128];
 	uint64_t size;
 
-	b->fd = safe_open(cfg->path, cfg->readonly ? O_RDONLY : O_RDWR,
+	b->fd = safe_open(cfg->path, (cfg->readonly ? O_RDONLY : O_RDWR) |
+			  (cfg->cache == DISK_CACHE_DIRECT ? O_DIRECT : 0),
 			  SAFE_OPEN_REG | SAFE_OPEN_BLK, &st, why, sizeof(why));
 	if (b->fd < 0) {
 		snprintf(err, errlen, "disk %s: %s", cfg->path, why);
@@ -190,10 +173,12 @@ static int open_image(struct blk *b, const struct disk_config *cfg, char *err, s
 			 cfg->path, strerror(errno));
 		return -1;
 	}
-	if (size % 512)
-		pr_warn("disk %s: size is not a multiple of 512; the last %llu bytes are unused",
-			cfg->path, (unsigned long long)(size % 512));
-	b->capacity = size / 512;
+	if (cfg->cache == DISK_CACHE_DIRECT && dio_align(b, cfg, err, errlen) < 0)
+		return -1;
+	if (size % b->dio_off_align)
+		pr_warn("disk %s: size is not a multiple of %u; the last %llu bytes are unused",
+			cfg->path, b->dio_off_align, (unsigned long long)(size % b->dio_off_align));
+	b->capacity = size / b->dio_off_align * (b->dio_off_align / 512);
 	return 0;
 }
 
@@ -203,7 +188,7 @@ static void fill_config(struct blk *b, unsigned int nr_queues)
 
 	c->capacity = b->capacity;
 	c->seg_max = VIRTIO_BLK_QUEUE_SIZE - 2;
-	c->blk_size = 512;
+	c->blk_size = b->dio_off_align;
 	c->num_queues = (uint16_t)nr_queues;
 	c->max_discard_sectors = BLK_MAX_DISCARD_SECTORS;
 	c->max_discard_seg = 1;
@@ -232,6 +217,27 @@ static uint64_t features(bool readonly, bool ring_features)
 	return f | 1ULL << VIRTIO_BLK_F_DISCARD | 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
 }
 
+/* io: io_uring unless set to "sync"; not set, a refused io_uring falls back to sync. */
+static int choose_io(struct blk *b, const struct disk_config *cfg, unsigned int nr_queues,
+		     char *err, size_t errlen)
+{
+	char why[256];
+
+	b->io = &blk_sync_ops;
+	if (cfg->io == DISK_IO_SYNC)
+		return 0;
+	if (blk_uring_create(b, nr_queues * VIRTIO_BLK_QUEUE_SIZE, why, sizeof(why)) == 0) {
+		b->io = &blk_uring_ops;
+		return 0;
+	}
+	if (cfg->io == DISK_IO_URING) {
+		snprintf(err, errlen, "disk %s: %s", cfg->path, why);
+		return -1;
+	}
+	pr_warn("disk %s: %s; using io = \"sync\"", cfg->path, why);
+	return 0;
+}
+
 struct virtio_device *virtio_blk_create_mq(struct vm *vm, const struct disk_config *cfg,
 					   unsigned int nr_queues, char *err, size_t errlen)
 {
@@ -247,14 +253,13 @@ struct virtio_device *virtio_blk_create_mq(struct vm *vm, const struct disk_conf
 		snprintf(err, errlen, "disk: out of memory");
 		return NULL;
 	}
-	b->fd = b->stop_fd = b->epfd = -1;
+	b->fd = -1;
+	b->dio_off_align = 512;
 	if (open_image(b, cfg, err, errlen) < 0)
 		goto fail;
-	b->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (b->stop_fd < 0) {
-		snprintf(err, errlen, "disk %s: eventfd: %s", cfg->path, strerror(errno));
+	if (choose_io(b, cfg, nr_queues, err, errlen) < 0)
 		goto fail;
-	}
+	b->poll_ns = (cfg->poll_us > DISK_POLL_US_MAX ? DISK_POLL_US_MAX : cfg->poll_us) * 1000u;
 	b->vm = vm;
 	b->readonly = cfg->readonly;
 	if (cfg->id)
@@ -269,10 +274,10 @@ struct virtio_device *virtio_blk_create_mq(struct vm *vm, const struct disk_conf
 	};
 	return &b->vdev;
 fail:
+	blk_uring_destroy(b);
 	if (b->fd >= 0)
 		close(b->fd);
-	if (b->stop_fd >= 0)
-		close(b->stop_fd);
+	free(b->bounce);
 	free(b);
 	return NULL;
 }
@@ -292,6 +297,8 @@ void virtio_blk_get_stats(struct virtio_device *dev, struct virtio_blk_stats *ou
 	out->read_bytes = atomic_load_explicit(&b->stats.read_bytes, memory_order_relaxed);
 	out->write_bytes = atomic_load_explicit(&b->stats.write_bytes, memory_order_relaxed);
 	out->io_errors = atomic_load_explicit(&b->stats.io_errors, memory_order_relaxed);
+	out->in_flight = atomic_load_explicit(&b->stats.in_flight, memory_order_relaxed);
+	out->interrupts = atomic_load_explicit(&b->stats.interrupts, memory_order_relaxed);
 }
 
 void virtio_blk_destroy(struct virtio_device *dev)
@@ -302,7 +309,8 @@ void virtio_blk_destroy(struct virtio_device *dev)
 		return;
 	b = dev->priv;
 	blk_reset(dev);
+	blk_uring_destroy(b);
 	close(b->fd);
-	close(b->stop_fd);
+	free(b->bounce);
 	free(b);
 }

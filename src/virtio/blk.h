@@ -2,8 +2,11 @@
 /*
  * virtio-blk over a raw image file ([[disk]] in vm.toml): read, write, flush, get-id, discard,
  * write-zeroes; read-only disks (VIRTIO_BLK_F_RO) answer VIRTIO_BLK_S_IOERR to writes, discards
- * and write-zeroes. I/O runs on one thread per device that waits (epoll) on the queues' kick
- * eventfds and a stop eventfd, and interrupts through each queue's call eventfd.
+ * and write-zeroes. I/O runs on one thread per device (util/worker, blk_thread.c) that waits in
+ * an fd_loop on the queues' kick eventfds (and the io_uring completion eventfd), batches what
+ * the rings hold, busy-polls for a bounded time after work, and interrupts through each queue's
+ * call eventfd. Back-ends ([[disk]] io): io_uring (default) or sync; cache = "direct" opens the
+ * image O_DIRECT.
  * The image is locked with flock (exclusive, or shared when read-only).
  */
 #ifndef MICROVM_VIRTIO_BLK_H
@@ -33,6 +36,8 @@ enum { VIRTIO_BLK_STAT_READ, VIRTIO_BLK_STAT_WRITE, VIRTIO_BLK_STAT_FLUSH,
 struct virtio_blk_stats {
 	uint64_t ops[VIRTIO_BLK_STAT_OPS];
 	uint64_t read_bytes, write_bytes, io_errors;
+	uint64_t in_flight;          /* io_uring requests submitted and not completed */
+	uint64_t interrupts;         /* call eventfd writes (one per batch at most) */
 };
 /* Snapshot of the counters of a device made by virtio_blk_create*. */
 void virtio_blk_get_stats(struct virtio_device *dev, struct virtio_blk_stats *out);

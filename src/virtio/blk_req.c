@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* virtio-blk request validation and execution against the image file. */
+/*
+ * virtio-blk request validation and execution. Reads and writes go to the device's I/O
+ * back-end (blk_sync.c, blk_uring.c); flush, get-id, discard and write-zeroes run here.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
@@ -12,14 +15,7 @@
 #include "util/log.h"
 
 #define SECTOR 512ULL
-
-struct blk_req {
-	struct blk *b;
-	const struct virtq_elem *e;
-	struct virtio_blk_outhdr hdr;
-	uint64_t data_in;   /* writable bytes before the status byte */
-	uint32_t written;   /* bytes written to the guest, status excluded */
-};
+#define BLK_MAX_RW (1ULL << 31)   /* bytes per read/write request */
 
 /* sectors [sector, sector + bytes / 512) inside the disk; bytes a multiple of 512. */
 static bool range_ok(const struct blk *b, uint64_t sector, uint64_t bytes)
@@ -29,8 +25,7 @@ static bool range_ok(const struct blk *b, uint64_t sector, uint64_t bytes)
 	return bytes % SECTOR == 0 && sector <= b->capacity && n <= b->capacity - sector;
 }
 
-/* Full preadv/pwritev at off over iov[0..n) (the array is modified). 0 or -errno. */
-static int rw_full(int fd, struct iovec *iov, int n, uint64_t off, bool wr)
+int blk_rw_full(int fd, struct iovec *iov, int n, uint64_t off, bool wr)
 {
 	while (n > 0) {
 		ssize_t r = wr ? pwritev(fd, iov, n, (off_t)off) : preadv(fd, iov, n, (off_t)off);
@@ -61,59 +56,162 @@ static int rw_full(int fd, struct iovec *iov, int n, uint64_t off, bool wr)
 	return 0;
 }
 
-static uint8_t do_rw(struct blk_req *r, bool wr)
+/* Drops the first done bytes of iov[0..*n) in place. */
+static struct iovec *iov_advance(struct iovec *iov, int *n, uint64_t done)
 {
-	const struct virtq_elem *e = r->e;
-	uint64_t len = wr ? e->out_len - sizeof(r->hdr) : r->data_in;
-	struct iovec *tmp;
-	int n, ret;
+	while (*n > 0 && done >= iov->iov_len) {
+		done -= iov->iov_len;
+		iov++;
+		(*n)--;
+	}
+	if (*n > 0) {
+		iov->iov_base = (uint8_t *)iov->iov_base + done;
+		iov->iov_len -= done;
+	}
+	return iov;
+}
 
-	if (wr && r->b->readonly)
+/*
+ * cache = "direct" with guest buffers the kernel cannot DMA into (address or segment length
+ * not aligned): through the device's aligned bounce buffer, one chunk at a time. off and len
+ * are already aligned.
+ */
+static int bounce_rw(struct blk *b, struct blk_slot *s)
+{
+	uint64_t done = 0;
+
+	while (done < s->len) {
+		size_t c = s->len - done < BLK_BOUNCE_SIZE ? s->len - done : BLK_BOUNCE_SIZE;
+		struct iovec one = { b->bounce, c };
+		int r;
+
+		if (s->wr)
+			iov_to_buf(s->data, (unsigned int)s->ndata, done, b->bounce, c);
+		r = blk_rw_full(b->fd, &one, 1, s->off + done, s->wr);
+		if (r < 0)
+			return r;
+		if (!s->wr)
+			iov_from_buf(s->data, (unsigned int)s->ndata, done, b->bounce, c);
+		done += c;
+	}
+	return 0;
+}
+
+static bool dio_mem_aligned(const struct blk *b, const struct blk_slot *s)
+{
+	for (int i = 0; i < s->ndata; i++)
+		if ((uintptr_t)s->data[i].iov_base % b->dio_mem_align ||
+		    s->data[i].iov_len % b->dio_off_align)
+			return false;
+	return true;
+}
+
+static uint8_t status_of(struct blk *b, struct blk_slot *s, int64_t res)
+{
+	if (res < 0) {
+		pr_warn_rl("%s: %s at sector %llu failed: %s", b->vdev.name, s->wr ? "write" : "read",
+			   (unsigned long long)(s->off / SECTOR), strerror((int)-res));
 		return VIRTIO_BLK_S_IOERR;
-	if (len > (1ULL << 31) || !range_ok(r->b, r->hdr.sector, len))
+	}
+	if (!s->wr)
+		s->written = (uint32_t)s->len;
+	return VIRTIO_BLK_S_OK;
+}
+
+static void count(struct blk *b, const struct blk_slot *s, uint8_t status)
+{
+	atomic_fetch_add_explicit(&b->stats.ops[s->op], 1, memory_order_relaxed);
+	if (status == VIRTIO_BLK_S_IOERR)
+		atomic_fetch_add_explicit(&b->stats.io_errors, 1, memory_order_relaxed);
+	else if (status == VIRTIO_BLK_S_OK && s->op == VIRTIO_BLK_STAT_READ)
+		atomic_fetch_add_explicit(&b->stats.read_bytes, s->written, memory_order_relaxed);
+	else if (status == VIRTIO_BLK_S_OK && s->op == VIRTIO_BLK_STAT_WRITE)
+		atomic_fetch_add_explicit(&b->stats.write_bytes, s->len, memory_order_relaxed);
+}
+
+/* Status byte, counters, used ring; the slot goes back to its pool. */
+static void complete(struct blk *b, struct blk_slot *s, uint8_t status)
+{
+	count(b, s, status);
+	*s->status = status;
+	if (!b->vqs[s->q].broken) {      /* a broken queue waits for its reset */
+		virtq_push(&b->vqs[s->q], s->elem.head, s->written + 1);
+		b->pushed[s->q] = true;
+	}
+	blk_slot_release(b, s);
+}
+
+void blk_req_finish(struct blk *b, struct blk_slot *s, int64_t res)
+{
+	/* A short transfer (EOF, or the kernel stopping early): the rest synchronously. */
+	if (res >= 0 && (uint64_t)res < s->len) {
+		int n = s->ndata;
+		struct iovec *rest = iov_advance(s->data, &n, (uint64_t)res);
+
+		res = blk_rw_full(b->fd, rest, n, s->off + (uint64_t)res, s->wr);
+	}
+	complete(b, s, status_of(b, s, res));
+}
+
+/* Read/write: checks, then the back-end. 0xff = handed to the back-end (or finished there). */
+static uint8_t do_rw(struct blk *b, struct blk_slot *s, uint64_t sector, bool wr)
+{
+	struct virtq_elem *e = &s->elem;
+	uint64_t len = wr ? e->out_len - sizeof(struct virtio_blk_outhdr) : e->in_len - 1;
+	int n;
+
+	s->wr = wr;
+	if (wr && b->readonly)
+		return VIRTIO_BLK_S_IOERR;
+	if (len > BLK_MAX_RW || !range_ok(b, sector, len))
 		return VIRTIO_BLK_S_IOERR;
 	if (len == 0)
 		return VIRTIO_BLK_S_OK;
-	tmp = malloc(sizeof(*tmp) * (e->out_num + e->in_num));
-	if (!tmp)
-		return VIRTIO_BLK_S_IOERR;
+	s->off = sector * SECTOR;
+	s->len = len;
+	/* The data buffers, in place: writes after the header, reads before the status byte. */
 	if (wr)
-		n = iov_slice(e->iov, e->out_num, sizeof(r->hdr), len, tmp, e->out_num + e->in_num);
+		n = iov_slice(e->iov, e->out_num, sizeof(struct virtio_blk_outhdr), len, e->iov, e->max);
 	else
-		n = iov_slice(e->iov + e->out_num, e->in_num, 0, len, tmp, e->out_num + e->in_num);
-	ret = n < 0 ? -EINVAL : rw_full(r->b->fd, tmp, n, r->hdr.sector * SECTOR, wr);
-	free(tmp);
-	if (ret < 0) {
-		pr_warn_rl("%s: %s at sector %llu failed: %s", r->b->vdev.name, wr ? "write" : "read",
-			   (unsigned long long)r->hdr.sector, strerror(-ret));
+		n = iov_slice(e->iov + e->out_num, e->in_num, 0, len, e->iov, e->max);
+	if (n < 0)
 		return VIRTIO_BLK_S_IOERR;
+	s->data = e->iov;
+	s->ndata = n;
+	if (b->direct) {
+		if (s->off % b->dio_off_align || len % b->dio_off_align) {
+			pr_warn_rl("%s: %s at sector %llu, %llu bytes: not aligned to the %u-byte "
+				   "blocks of cache = \"direct\"", b->vdev.name, wr ? "write" : "read",
+				   (unsigned long long)sector, (unsigned long long)len,
+				   b->dio_off_align);
+			return VIRTIO_BLK_S_IOERR;
+		}
+		if (!dio_mem_aligned(b, s))
+			return status_of(b, s, bounce_rw(b, s));
 	}
-	if (!wr)
-		r->written = (uint32_t)len;
-	return VIRTIO_BLK_S_OK;
+	b->io->submit(b, s);
+	return 0xff;
 }
 
-static uint8_t do_read(struct blk_req *r) { return do_rw(r, false); }
-static uint8_t do_write(struct blk_req *r) { return do_rw(r, true); }
-
-static uint8_t do_flush(struct blk_req *r)
+static uint8_t do_flush(struct blk *b)
 {
-	if (!r->b->readonly && fdatasync(r->b->fd) < 0)
+	if (!b->readonly && fdatasync(b->fd) < 0)
 		return VIRTIO_BLK_S_IOERR;
 	return VIRTIO_BLK_S_OK;
 }
 
-static uint8_t do_get_id(struct blk_req *r)
+static uint8_t do_get_id(struct blk *b, struct blk_slot *s)
 {
-	uint64_t n = r->data_in < VIRTIO_BLK_ID_BYTES ? r->data_in : VIRTIO_BLK_ID_BYTES;
+	const struct virtq_elem *e = &s->elem;
+	uint64_t n = e->in_len - 1 < VIRTIO_BLK_ID_BYTES ? e->in_len - 1 : VIRTIO_BLK_ID_BYTES;
 
-	r->written = (uint32_t)iov_from_buf(r->e->iov + r->e->out_num, r->e->in_num, 0, r->b->id, n);
+	s->written = (uint32_t)iov_from_buf(e->iov + e->out_num, e->in_num, 0, b->id, n);
 	return VIRTIO_BLK_S_OK;
 }
 
 static int zero_range(int fd, uint64_t off, uint64_t len, bool unmap)
 {
-	static const uint8_t zeros[65536];
+	static const uint8_t zeros[65536] __attribute__((aligned(4096)));
 
 	if (unmap && fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
 		return 0;
@@ -134,21 +232,22 @@ static int zero_range(int fd, uint64_t off, uint64_t len, bool unmap)
 }
 
 /* DISCARD and WRITE_ZEROES: exactly one segment after the header. */
-static uint8_t do_discard_zeroes(struct blk_req *r, bool zeroes)
+static uint8_t do_discard_zeroes(struct blk *b, struct blk_slot *s, bool zeroes)
 {
+	const struct virtq_elem *e = &s->elem;
 	struct virtio_blk_discard_write_zeroes seg;
 	uint64_t off, len;
 
-	if (r->b->readonly)
+	if (b->readonly)
 		return VIRTIO_BLK_S_IOERR;
-	if (r->e->out_len != sizeof(r->hdr) + sizeof(seg))
+	if (e->out_len != sizeof(struct virtio_blk_outhdr) + sizeof(seg))
 		return VIRTIO_BLK_S_UNSUPP;
-	iov_to_buf(r->e->iov, r->e->out_num, sizeof(r->hdr), &seg, sizeof(seg));
+	iov_to_buf(e->iov, e->out_num, sizeof(struct virtio_blk_outhdr), &seg, sizeof(seg));
 	if (seg.flags & ~(uint32_t)VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP ||
 	    (!zeroes && seg.flags))
 		return VIRTIO_BLK_S_UNSUPP;
 	if (seg.num_sectors > BLK_MAX_DISCARD_SECTORS ||
-	    !range_ok(r->b, seg.sector, (uint64_t)seg.num_sectors * SECTOR))
+	    !range_ok(b, seg.sector, (uint64_t)seg.num_sectors * SECTOR))
 		return VIRTIO_BLK_S_IOERR;
 	off = seg.sector * SECTOR;
 	len = (uint64_t)seg.num_sectors * SECTOR;
@@ -156,68 +255,93 @@ static uint8_t do_discard_zeroes(struct blk_req *r, bool zeroes)
 		return VIRTIO_BLK_S_OK;
 	if (!zeroes) {
 		/* Advisory: a filesystem without hole punching simply keeps the data. */
-		fallocate(r->b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len);
+		fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len);
 		return VIRTIO_BLK_S_OK;
 	}
-	return zero_range(r->b->fd, off, len, seg.flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) < 0 ?
+	return zero_range(b->fd, off, len, seg.flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) < 0 ?
 	       VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 }
 
-static uint8_t do_discard(struct blk_req *r) { return do_discard_zeroes(r, false); }
-static uint8_t do_write_zeroes(struct blk_req *r) { return do_discard_zeroes(r, true); }
+static uint8_t do_read(struct blk *b, struct blk_slot *s, uint64_t sector)
+{
+	return do_rw(b, s, sector, false);
+}
+
+static uint8_t do_write(struct blk *b, struct blk_slot *s, uint64_t sector)
+{
+	return do_rw(b, s, sector, true);
+}
+
+static uint8_t do_flush_req(struct blk *b, struct blk_slot *s, uint64_t sector)
+{
+	(void)s, (void)sector;
+	return do_flush(b);
+}
+
+static uint8_t do_get_id_req(struct blk *b, struct blk_slot *s, uint64_t sector)
+{
+	(void)sector;
+	return do_get_id(b, s);
+}
+
+static uint8_t do_discard(struct blk *b, struct blk_slot *s, uint64_t sector)
+{
+	(void)sector;
+	return do_discard_zeroes(b, s, false);
+}
+
+static uint8_t do_write_zeroes(struct blk *b, struct blk_slot *s, uint64_t sector)
+{
+	(void)sector;
+	return do_discard_zeroes(b, s, true);
+}
 
 struct req_handler {
 	uint32_t type;
-	uint8_t (*fn)(struct blk_req *r);
+	uint8_t (*fn)(struct blk *b, struct blk_slot *s, uint64_t sector);
 };
 
 /* Index = VIRTIO_BLK_STAT_* (the counters). */
 static const struct req_handler handlers[] = {
 	[VIRTIO_BLK_STAT_READ] = { VIRTIO_BLK_T_IN, do_read },
 	[VIRTIO_BLK_STAT_WRITE] = { VIRTIO_BLK_T_OUT, do_write },
-	[VIRTIO_BLK_STAT_FLUSH] = { VIRTIO_BLK_T_FLUSH, do_flush },
-	[VIRTIO_BLK_STAT_GET_ID] = { VIRTIO_BLK_T_GET_ID, do_get_id },
+	[VIRTIO_BLK_STAT_FLUSH] = { VIRTIO_BLK_T_FLUSH, do_flush_req },
+	[VIRTIO_BLK_STAT_GET_ID] = { VIRTIO_BLK_T_GET_ID, do_get_id_req },
 	[VIRTIO_BLK_STAT_DISCARD] = { VIRTIO_BLK_T_DISCARD, do_discard },
 	[VIRTIO_BLK_STAT_WRITE_ZEROES] = { VIRTIO_BLK_T_WRITE_ZEROES, do_write_zeroes },
 };
 
-static void count(struct blk *b, size_t op, const struct blk_req *r, uint8_t status)
+int blk_req_start(struct blk *b, struct blk_slot *s)
 {
-	atomic_fetch_add_explicit(&b->stats.ops[op], 1, memory_order_relaxed);
-	if (status == VIRTIO_BLK_S_IOERR)
-		atomic_fetch_add_explicit(&b->stats.io_errors, 1, memory_order_relaxed);
-	else if (status == VIRTIO_BLK_S_OK && op == VIRTIO_BLK_STAT_READ)
-		atomic_fetch_add_explicit(&b->stats.read_bytes, r->written, memory_order_relaxed);
-	else if (status == VIRTIO_BLK_S_OK && op == VIRTIO_BLK_STAT_WRITE)
-		atomic_fetch_add_explicit(&b->stats.write_bytes, r->e->out_len - sizeof(r->hdr),
-					  memory_order_relaxed);
-}
-
-int blk_handle_request(struct blk *b, const struct virtq_elem *e, uint32_t *written)
-{
-	struct blk_req r = { .b = b, .e = e };
+	struct virtq_elem *e = &s->elem;
+	struct virtio_blk_outhdr hdr;
+	const struct iovec *last;
 	uint8_t status = VIRTIO_BLK_S_UNSUPP;
-	size_t op = VIRTIO_BLK_STAT_UNSUPPORTED;
 
 	if (e->in_len < 1) {
 		pr_warn_rl("%s: request without a writable status byte", b->vdev.name);
 		return -EINVAL;
 	}
-	r.data_in = e->in_len - 1;
-	if (e->out_len < sizeof(r.hdr)) {
+	/* The status byte is the last writable byte (the walker drops empty buffers). */
+	last = &e->iov[e->out_num + e->in_num - 1];
+	s->status = (uint8_t *)last->iov_base + last->iov_len - 1;
+	s->op = VIRTIO_BLK_STAT_UNSUPPORTED;
+	s->written = 0;
+	s->wr = false;
+	s->len = 0;
+	if (e->out_len < sizeof(hdr)) {
 		status = VIRTIO_BLK_S_IOERR;
 	} else {
-		iov_to_buf(e->iov, e->out_num, 0, &r.hdr, sizeof(r.hdr));
+		iov_to_buf(e->iov, e->out_num, 0, &hdr, sizeof(hdr));
 		for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
-			if (handlers[i].type == r.hdr.type) {
-				status = handlers[i].fn(&r);
-				op = i;
+			if (handlers[i].type == hdr.type) {
+				s->op = (uint8_t)i;
+				status = handlers[i].fn(b, s, hdr.sector);
 				break;
 			}
 		}
 	}
-	count(b, op, &r, status);
-	iov_from_buf(e->iov + e->out_num, e->in_num, e->in_len - 1, &status, 1);
-	*written = r.written + 1;
+	if (status != 0xff)
+		complete(b, s, status);
 	return 0;
 }

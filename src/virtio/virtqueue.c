@@ -232,13 +232,30 @@ bool virtq_should_notify(struct virtq *vq)
 	return !valid || (uint16_t)(new - event - 1) < (uint16_t)(new - old);
 }
 
-void virtq_notify(struct virtq *vq)
+bool virtq_notify(struct virtq *vq)
 {
 	uint64_t one = 1;
 
 	if (vq->call_fd < 0 || !virtq_should_notify(vq))
-		return;
-	(void)!write(vq->call_fd, &one, sizeof(one));
+		return false;
+	return write(vq->call_fd, &one, sizeof(one)) == sizeof(one);
+}
+
+bool virtq_avail_pending(struct virtq *vq)
+{
+	return !vq->broken && LOAD16(&vq->avail->idx, __ATOMIC_ACQUIRE) != vq->last_avail;
+}
+
+void virtq_set_notify(struct virtq *vq, bool on)
+{
+	if (vq->event_idx) {
+		if (on)
+			STORE16(avail_event(vq), vq->last_avail, __ATOMIC_RELAXED);
+	} else {
+		STORE16(&vq->used->flags, on ? 0 : VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
+	}
+	if (on)
+		atomic_thread_fence(memory_order_seq_cst);
 }
 
 size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t off, void *buf, size_t len)

@@ -71,8 +71,18 @@ int virtq_pop(struct virtq *vq, struct virtq_elem *elem);
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t len);
 /* Whether the driver wants an interrupt for what was pushed since the last one. */
 bool virtq_should_notify(struct virtq *vq);
-/* Writes call_fd if virtq_should_notify() (an eventfd write fails only on counter overflow). */
-void virtq_notify(struct virtq *vq);
+/* Writes call_fd if virtq_should_notify() (an eventfd write fails only on counter overflow);
+ * true if it interrupted the guest. */
+bool virtq_notify(struct virtq *vq);
+/* Whether the driver made a chain available that virtq_pop has not taken (no side effects). */
+bool virtq_avail_pending(struct virtq *vq);
+/*
+ * Kick suppression while the device processes or polls the ring: off sets VRING_USED_F_NO_NOTIFY
+ * (without EVENT_IDX; with it, avail_event is simply left behind). on clears the flag or moves
+ * avail_event to the next chain, then fences: the caller checks virtq_avail_pending() again
+ * before it sleeps on the kick eventfd (a chain added meanwhile came without a kick).
+ */
+void virtq_set_notify(struct virtq *vq, bool on);
 
 /* Copies between a flat buffer and an iovec list starting at byte offset off. Return bytes. */
 size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t off, void *buf, size_t len);

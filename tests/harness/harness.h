@@ -153,6 +153,7 @@ struct hvq {
 	uint16_t free_head, num_free;
 	uint16_t *next;              /* shadow free list / chain links */
 	uint16_t *chain_len;         /* descriptors per in-flight head */
+	uint16_t kicked_avail;       /* avail_idx at the last hvq_notify */
 	bool ready;
 };
 
@@ -223,6 +224,11 @@ int hvq_add(struct hvirtio *v, unsigned int q, const struct hvbuf *bufs, unsigne
 /* One slot pointing at an indirect table of n descriptors the caller wrote at table_gpa. */
 int hvq_add_indirect(struct hvirtio *v, unsigned int q, uint64_t table_gpa, unsigned int n);
 void hvq_kick(struct hvirtio *v, unsigned int q);
+/*
+ * Kicks only if the device wants it, as Linux's virtqueue_kick: VRING_USED_F_NO_NOTIFY, or with
+ * EVENT_IDX whether avail_event lies in what was added since the last hvq_notify. True if kicked.
+ */
+bool hvq_notify(struct hvirtio *v, unsigned int q);
 /* Next used element without waiting: head, or -EAGAIN. */
 int hvq_get_used(struct hvirtio *v, unsigned int q, uint32_t *len);
 /* Waits (on the queue's vector, or polling without one) for a used element: head or -ETIMEDOUT. */
@@ -261,6 +267,9 @@ int hblk_discard(struct hblk *b, unsigned int q, uint64_t sector, uint32_t nr_se
 /* Asynchronous: data at data_gpa (guest RAM). Returns the head (token). */
 int hblk_submit(struct hblk *b, unsigned int q, uint32_t type, uint64_t sector, uint64_t data_gpa,
 		uint32_t len);
+/* Same without the kick (batches: kick once with hvq_kick or hvq_notify). */
+int hblk_queue(struct hblk *b, unsigned int q, uint32_t type, uint64_t sector, uint64_t data_gpa,
+	       uint32_t len);
 /* Waits for one completion: head, *status set. */
 int hblk_complete(struct hblk *b, unsigned int q, int timeout_ms, uint8_t *status);
 

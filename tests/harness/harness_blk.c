@@ -71,8 +71,15 @@ int hblk_submit(struct hblk *b, unsigned int q, uint32_t type, uint64_t sector, 
 			  type != VIRTIO_BLK_T_DISCARD && type != VIRTIO_BLK_T_WRITE_ZEROES);
 
 	if (head >= 0)
-		hvq_kick(&b->v, q);
+		hvq_notify(&b->v, q);    /* kicks unless the device suppresses kicks */
 	return head;
+}
+
+int hblk_queue(struct hblk *b, unsigned int q, uint32_t type, uint64_t sector, uint64_t data_gpa,
+	       uint32_t len)
+{
+	return submit(b, q, type, sector, data_gpa, len, type != VIRTIO_BLK_T_OUT &&
+		      type != VIRTIO_BLK_T_DISCARD && type != VIRTIO_BLK_T_WRITE_ZEROES);
 }
 
 int hblk_complete(struct hblk *b, unsigned int q, int timeout_ms, uint8_t *status)

@@ -250,7 +250,7 @@ static int alloc_queue(struct hvirtio *v, struct hvq *q, uint16_t size)
 		q->next[i] = (uint16_t)(i + 1);
 	q->free_head = 0;
 	q->num_free = size;
-	q->avail_idx = q->last_used = 0;
+	q->avail_idx = q->last_used = q->kicked_avail = 0;
 	return 0;
 }
 
@@ -426,6 +426,30 @@ int hvq_add_indirect(struct hvirtio *v, unsigned int qi, uint64_t table_gpa, uns
 void hvq_kick(struct hvirtio *v, unsigned int qi)
 {
 	harness_mmio_write(v->h, v->vq[qi].notify_addr, qi, 2);
+}
+
+uint16_t hvq_avail_event(struct hvirtio *v, unsigned int qi);
+
+bool hvq_notify(struct hvirtio *v, unsigned int qi)
+{
+	struct hvq *q = &v->vq[qi];
+	uint16_t old = q->kicked_avail, new = q->avail_idx;
+	bool need;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (v->features & (1ULL << VIRTIO_RING_F_EVENT_IDX)) {
+		uint16_t event = hvq_avail_event(v, qi);
+
+		need = (uint16_t)(new - event - 1) < (uint16_t)(new - old);
+	} else {
+		struct vring_used *used = harness_ptr(v->h, q->used, 4);
+
+		need = !(__atomic_load_n(&used->flags, __ATOMIC_ACQUIRE) & VRING_USED_F_NO_NOTIFY);
+	}
+	q->kicked_avail = new;
+	if (need)
+		hvq_kick(v, qi);
+	return need;
 }
 
 uint16_t hvq_used_idx(struct hvirtio *v, unsigned int qi)

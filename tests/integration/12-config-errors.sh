@@ -81,3 +81,19 @@ write_config "$TMP/bar200.toml" "$TESTGUEST" "${g200[@]}"
 run_vm bar-200g 20 check --config "$TMP/bar200.toml"
 expect_status 0
 pass bar-200g
+
+# #17.1: [[disk]] io, cache and poll_us: bad values, and cache = "direct" where O_DIRECT is not
+# available (tmpfs reports no STATX_DIOALIGN): one line, status 2.
+head -c 1048576 /dev/zero >"$TMP/disk.img"
+disk_bad() { # name, regex, extra [[disk]] line, [image]
+	write_config "$TMP/disk-$1.toml" "$TESTGUEST" "[[disk]]" "path = \"${4:-$TMP/disk.img}\"" "$3"
+	bad "disk-$1" "$2" run --config "$TMP/disk-$1.toml"
+}
+disk_bad io "'io' must be \"sync\" or \"io_uring\", got \"aio\"" 'io = "aio"'
+disk_bad cache "'cache' must be \"host\" or \"direct\", got \"none\"" 'cache = "none"'
+disk_bad poll "'poll_us' = 5000 is out of range \(0..1000\)" 'poll_us = 5000'
+shm_img=/dev/shm/microvm-cfgtest-$$.img
+head -c 1048576 /dev/zero >"$shm_img"
+disk_bad direct-tmpfs "cache = \"direct\": the file system does not report O_DIRECT support" \
+	'cache = "direct"' "$shm_img"
+rm -f "$shm_img"

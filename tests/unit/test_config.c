@@ -74,6 +74,9 @@ START_TEST(test_array_defaults)
 	ck_assert_uint_eq(cfg.nr_disks, 1);
 	ck_assert(!cfg.disks[0].readonly);
 	ck_assert_ptr_null(cfg.disks[0].id);
+	ck_assert_int_eq(cfg.disks[0].io, DISK_IO_AUTO);
+	ck_assert_int_eq(cfg.disks[0].cache, DISK_CACHE_HOST);
+	ck_assert_uint_eq(cfg.disks[0].poll_us, DISK_POLL_US_DEFAULT);
 	ck_assert_uint_eq(cfg.nr_fs, 1);
 	ck_assert_uint_eq(cfg.fs[0].num_request_queues, 1);
 	ck_assert_uint_eq(cfg.fs[0].queue_size, 1024);
@@ -122,7 +125,9 @@ START_TEST(test_every_key)
 		  "[kernel]\npath = \"/boot/vmlinuz\"\ninitrd = \"/boot/initrd\"\n"
 		  "cmdline = \"console=ttyS0 quiet\"\n"
 		  "[[disk]]\npath = \"/a.img\"\nreadonly = true\nid = \"12345678901234567890\"\n"
-		  "[[disk]]\npath = \"/b.img\"\nring_features = true\n"
+		  "io = \"sync\"\ncache = \"direct\"\npoll_us = 0\n"
+		  "[[disk]]\npath = \"/b.img\"\nring_features = true\nio = \"io_uring\"\n"
+		  "cache = \"host\"\npoll_us = 1000\n"
 		  "[[vhost_user_fs]]\nsocket = \"/run/fs.sock\"\ntag = \"myfs\"\n"
 		  "num_request_queues = 16\nqueue_size = 32768\ncache_size = \"64M\"\n"
 		  "reconnect_ms = 100\nconnect_timeout_ms = 0\n"
@@ -144,6 +149,12 @@ START_TEST(test_every_key)
 	ck_assert(!cfg.disks[1].readonly);
 	ck_assert(!cfg.disks[0].ring_features);
 	ck_assert(cfg.disks[1].ring_features);
+	ck_assert_int_eq(cfg.disks[0].io, DISK_IO_SYNC);
+	ck_assert_int_eq(cfg.disks[0].cache, DISK_CACHE_DIRECT);
+	ck_assert_uint_eq(cfg.disks[0].poll_us, 0);
+	ck_assert_int_eq(cfg.disks[1].io, DISK_IO_URING);
+	ck_assert_int_eq(cfg.disks[1].cache, DISK_CACHE_HOST);
+	ck_assert_uint_eq(cfg.disks[1].poll_us, 1000);
 	ck_assert_uint_eq(cfg.nr_fs, 1);
 	ck_assert_str_eq(cfg.fs[0].socket, "/run/fs.sock");
 	ck_assert_str_eq(cfg.fs[0].tag, "myfs");
@@ -347,6 +358,15 @@ static const struct {
 	  "\"log\" or \"off\", got \"enfroce\" (did you mean \"enforce\"?)" },
 	{ "[security]\nseccomp = \"strict\"\n", "vm.toml:2:11: 'seccomp' must be \"enforce\", "
 	  "\"log\" or \"off\", got \"strict\"" },
+	/* [[disk]] io, cache, poll_us (#17.1) */
+	{ "[[disk]]\npath = \"/d\"\nio = \"aio\"\n",
+	  "vm.toml:3:6: 'io' must be \"sync\" or \"io_uring\", got \"aio\"" },
+	{ "[[disk]]\npath = \"/d\"\ncache = \"none\"\n",
+	  "vm.toml:3:9: 'cache' must be \"host\" or \"direct\", got \"none\"" },
+	{ "[[disk]]\npath = \"/d\"\npoll_us = 1001\n",
+	  "vm.toml:3:11: 'poll_us' = 1001 is out of range (0..1000)" },
+	{ "[[disk]]\npath = \"/d\"\nio = 1\n",
+	  "vm.toml:3:6: 'io' must be a string, got integer" },
 	/* wrong types */
 	{ "[machine]\nmemory = 0\nvcpus = \"4\"\n",
 	  "vm.toml:2:10: 'memory' = 0 is out of range (16M..1T)" },
