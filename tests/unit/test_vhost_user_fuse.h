@@ -220,7 +220,7 @@ static inline int fdrv_call(struct fdrv *d, uint32_t opcode, uint64_t nodeid, co
 	if (oh->unique != ih->unique)
 		return -EIO;
 	*error = oh->error;
-	return (int)q->used->ring[(q->used_seen - 1) % q->size].len;
+	return (int)q->used->ring[(uint16_t)(q->used_seen - 1) % q->size].len;
 }
 
 static inline int fdrv_init(struct fdrv *d, struct fuse_init_out *out)
