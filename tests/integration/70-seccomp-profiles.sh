@@ -33,19 +33,21 @@ pass "test guest + virtio-blk boots under seccomp enforce (default), log and off
 
 # gdb_role NAME ROLE CONFIG [CALL]: stops a thread of the role right after it entered its
 # seccomp filter (main: the line after worker_enter_role(THREAD_ROLE_MAIN) in machine.c; a worker:
-# util/worker.c where the init hook has run and the body is called, on the worker of that role),
+# the entry of its body, which util/worker.c calls once the init hook has applied the filter),
 # prints its filter count, calls CALL (default getppid()) there, continues.
 gdb_role() {
 	local name=$1 role=$2 cfg=$3 call=${4:-getppid()} where
-	if [ "$role" = THREAD_ROLE_MAIN ]; then
+	case $role in
+	THREAD_ROLE_MAIN)
 		where=$(grep -n "worker_enter_role($role)" "$ROOT/src/vmm/machine.c" | head -n 1 | cut -d: -f1)
 		[ -n "$where" ] || fail "src/vmm/machine.c has no worker_enter_role($role)"
-		where="machine.c:$((where + 1))"
-	else
-		where=$(grep -n 'w->fn(w);' "$ROOT/src/util/worker.c" | head -n 1 | cut -d: -f1)
-		[ -n "$where" ] || fail "src/util/worker.c has no w->fn(w) call"
-		where="worker.c:$where if w->role == $role"
-	fi
+		where="machine.c:$((where + 1))" ;;
+	THREAD_ROLE_VCPU) where=vcpu_thread ;;
+	THREAD_ROLE_DEVICE_IO) where=blk_io_thread ;;
+	THREAD_ROLE_API) where=api_thread ;;
+	THREAD_ROLE_BACKEND_CHANNEL) where=chan_thread_main ;;
+	*) fail "gdb_role: no thread body known for $role" ;;
+	esac
 	LAST="$TMP/gdb-$name"
 	: >"$LAST.console"
 	# gdb itself sometimes dumps core when the inferior dies in a called function: keep none
