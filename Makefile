@@ -69,7 +69,7 @@ CC := aarch64-linux-gnu-gcc
 BUILD := build/arm64
 CFLAGS += -isystem $(ARM64_SYSROOT)/usr/include -isystem $(ARM64_SYSROOT)/usr/include/aarch64-linux-gnu
 LDFLAGS += -static -L$(ARM64_LIBDIR)
-LDLIBS := -lseccomp -lfdt -lz -ljson-c -lm
+LDLIBS := -lseccomp -lfdt -lz -ljson-c -luring -lm
 LIB_SRCS := $(filter-out $(X86_ONLY),$(LIB_SRCS))
 PROGS := $(BUILD)/microvm $(BUILD)/microvm-virtiofsd
 .PHONY: arm64

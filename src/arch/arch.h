@@ -20,6 +20,7 @@
 #define MICROVM_ARCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #if defined(__aarch64__)
@@ -45,8 +46,8 @@ struct kvm_irq_routing_entry;
 
 /* KVM_CREATE_VM's machine type. */
 unsigned long arch_vm_type(void);
-/* After KVM_CREATE_VM, before memslots and vCPUs: x86 IRQCHIP + PIT. 0 or -errno (logged). */
-int arch_vm_init(struct vm *vm);
+/* After KVM_CREATE_VM, before memslots and vCPUs: x86 IRQCHIP + PIT. 0 or -errno, reason in err. */
+int arch_vm_init(struct vm *vm, char *err, size_t errlen);
 /* After KVM_CREATE_VCPU and the kvm_run mapping of vcpu->id. 0 or -errno (logged). */
 int arch_vcpu_init(struct vcpu *vcpu);
 /* After every vCPU exists: arm64 creates and initialises the GICv3 and its ITS. 0 or -errno. */

@@ -24,9 +24,11 @@ unsigned long arch_vm_type(void)
 	return 0;       /* 40-bit IPA space (LAYOUT_IPA_BITS) */
 }
 
-int arch_vm_init(struct vm *vm)
+int arch_vm_init(struct vm *vm, char *err, size_t errlen)
 {
 	(void)vm;       /* the GIC needs the vCPUs: arch_vcpus_created */
+	(void)err;
+	(void)errlen;
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include "arch/x86/cpuid.h"
 #include "kvm/vcpu.h"
 #include "kvm/vm.h"
+#include "util/err.h"
 #include "util/log.h"
 
 unsigned long arch_vm_type(void)
@@ -35,19 +36,15 @@ static int set_identity_and_tss(struct vm *vm)
 	return 0;
 }
 
-int arch_vm_init(struct vm *vm)
+int arch_vm_init(struct vm *vm, char *err, size_t errlen)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 
 	set_identity_and_tss(vm);
-	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
-		pr_err("KVM_CREATE_IRQCHIP: %s", strerror(errno));
-		return -errno;
-	}
-	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
-		pr_err("KVM_CREATE_PIT2: %s", strerror(errno));
-		return -errno;
-	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return err_fmt(err, errlen, -errno, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return err_fmt(err, errlen, -errno, "KVM_CREATE_PIT2: %s", strerror(errno));
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "arch/arch.h"
+#include "util/err.h"
 #include "util/log.h"
 
 #ifndef KVM_CAP_MEMORY_FAULT_INFO
@@ -84,7 +85,8 @@ static int register_ram(struct vm *vm)
 	return 0;
 }
 
-int vm_init(struct vm *vm, uint64_t ram_size, enum guest_mem_backing backing)
+int vm_init(struct vm *vm, uint64_t ram_size, enum guest_mem_backing backing, char *err,
+	    size_t errlen)
 {
 	int ret, n;
 
@@ -94,21 +96,19 @@ int vm_init(struct vm *vm, uint64_t ram_size, enum guest_mem_backing backing)
 	vm->mem.fd = -1;
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0) {
-		ret = -errno;
-		pr_err("cannot open /dev/kvm: %s (is KVM available and are you allowed to use it?)",
-		       strerror(errno));
+		ret = err_fmt(err, errlen, -errno, "cannot open /dev/kvm: %s (is KVM available and "
+			      "are you allowed to use it?)", strerror(errno));
 		goto fail;
 	}
 	n = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
 	if (n != KVM_API_VERSION) {
-		pr_err("KVM API version %d, expected %d", n, KVM_API_VERSION);
-		ret = -ENOTSUP;
+		ret = err_fmt(err, errlen, -ENOTSUP, "KVM API version %d, expected %d", n,
+			      KVM_API_VERSION);
 		goto fail;
 	}
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, arch_vm_type());
 	if (vm->vm_fd < 0) {
-		ret = -errno;
-		pr_err("KVM_CREATE_VM: %s", strerror(errno));
+		ret = err_fmt(err, errlen, -errno, "KVM_CREATE_VM: %s", strerror(errno));
 		goto fail;
 	}
 	vm->memory_fault_info = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
@@ -117,24 +117,23 @@ int vm_init(struct vm *vm, uint64_t ram_size, enum guest_mem_backing backing)
 	vm->max_memslots = n > 0 ? (uint32_t)n : 32;
 	vm->slot_used = calloc(vm->max_memslots, 1);
 	if (!vm->slot_used) {
-		pr_err("out of memory for the memslot table");
-		ret = -ENOMEM;
+		ret = err_fmt(err, errlen, -ENOMEM, "out of memory for the memslot table");
 		goto fail;
 	}
 	ret = vm_common_init(vm, ram_size, backing);
 	if (ret < 0) {
-		pr_err("cannot allocate %llu bytes of %s guest RAM: %s%s", (unsigned long long)ram_size,
-		       guest_mem_backing_name(backing), strerror(-ret),
-		       backing == GUEST_MEM_HUGETLB && ret == -ENOMEM ?
-		       " (too few 2 MiB pages reserved: /proc/sys/vm/nr_hugepages)" : "");
+		err_fmt(err, errlen, ret, "cannot allocate %llu bytes of %s guest RAM: %s%s",
+			(unsigned long long)ram_size, guest_mem_backing_name(backing), strerror(-ret),
+			backing == GUEST_MEM_HUGETLB && ret == -ENOMEM ?
+			" (too few 2 MiB pages reserved: /proc/sys/vm/nr_hugepages)" : "");
 		goto fail;
 	}
-	ret = arch_vm_init(vm);
+	ret = arch_vm_init(vm, err, errlen);
 	if (ret < 0)
 		goto fail;
 	ret = register_ram(vm);
 	if (ret < 0) {
-		pr_err("cannot register guest RAM with KVM: %s", strerror(-ret));
+		err_fmt(err, errlen, ret, "cannot register guest RAM with KVM: %s", strerror(-ret));
 		goto fail;
 	}
 	for (int gsi = 0; gsi < VM_IRQCHIP_GSIS; gsi++)
@@ -143,7 +142,7 @@ int vm_init(struct vm *vm, uint64_t ram_size, enum guest_mem_backing backing)
 	ret = commit_routes(vm);
 	pthread_mutex_unlock(&vm->gsi_lock);
 	if (ret < 0) {
-		pr_err("KVM_SET_GSI_ROUTING: %s", strerror(-ret));
+		err_fmt(err, errlen, ret, "KVM_SET_GSI_ROUTING: %s", strerror(-ret));
 		goto fail;
 	}
 	return 0;

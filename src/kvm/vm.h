@@ -63,8 +63,9 @@ struct vm {
 };
 
 /* Opens /dev/kvm, creates the VM, the arch's irqchip (arch_vm_init), RAM (backing:
- * mm/guest_mem.h) and its memslots. 0 or -errno. */
-int vm_init(struct vm *vm, uint64_t ram_size, enum guest_mem_backing backing);
+ * mm/guest_mem.h) and its memslots. 0 or -errno with the reason in err. */
+int vm_init(struct vm *vm, uint64_t ram_size, enum guest_mem_backing backing, char *err,
+	    size_t errlen);
 /* RAM (memfd) and buses only, no KVM: for the guest-driver harness. */
 int vm_init_harness(struct vm *vm, uint64_t ram_size);
 void vm_destroy(struct vm *vm);

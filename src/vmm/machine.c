@@ -105,6 +105,7 @@ static enum guest_mem_backing ram_backing(const struct vm_config *cfg)
 
 int machine_create(struct machine *m, const struct vm_config *cfg, uint64_t t0_ns)
 {
+	char err[512];
 	int ret;
 
 	memset(m, 0, sizeof(*m));
@@ -119,9 +120,11 @@ int machine_create(struct machine *m, const struct vm_config *cfg, uint64_t t0_n
 	seccomp_set_reconnect(needs_reconnect(cfg));
 	if (check_host_memory(cfg->memory))
 		return EXIT_CONFIG_ERROR;
-	ret = vm_init(&m->vm, cfg->memory, ram_backing(cfg));
-	if (ret < 0)
+	ret = vm_init(&m->vm, cfg->memory, ram_backing(cfg), err, sizeof(err));
+	if (ret < 0) {
+		pr_err("%s", err);
 		return ret == -EINVAL ? EXIT_CONFIG_ERROR : EXIT_HOST_ERROR;
+	}
 	pr_debug("guest RAM: %s", guest_mem_backing_name(m->vm.mem.backing));
 	ret = load_boot(m, cfg);
 	if (ret)

@@ -17,14 +17,16 @@
 static struct harness *create(uint64_t ram_size, bool kvm)
 {
 	struct harness *h = calloc(1, sizeof(*h));
+	char err[256] = "";
 	int ret;
 
 	if (!h)
 		return NULL;
-	ret = kvm ? vm_init(&h->vm, ram_size, GUEST_MEM_MEMFD) : vm_init_harness(&h->vm, ram_size);
+	ret = kvm ? vm_init(&h->vm, ram_size, GUEST_MEM_MEMFD, err, sizeof(err)) :
+		    vm_init_harness(&h->vm, ram_size);
 	if (ret < 0) {
 		fprintf(stderr, "harness: %s: %s\n", kvm ? "vm_init" : "vm_init_harness",
-			strerror(-ret));
+			err[0] ? err : strerror(-ret));
 		free(h);
 		return NULL;
 	}
