@@ -164,14 +164,16 @@ static bool features_acceptable(struct virtio_pci *vp)
 static void driver_ok(struct virtio_pci *vp)
 {
 	struct virtio_device *dev = vp->vdev;
+	int ret;
 
 	if (!(vp->status & VIRTIO_CONFIG_S_FEATURES_OK)) {
 		pr_warn_rl("%s: DRIVER_OK without FEATURES_OK", dev->name);
 		virtio_device_needs_reset(dev);
 		return;
 	}
-	if (dev->ops->activate(dev) < 0) {
-		pr_warn_rl("%s: activation failed", dev->name);
+	ret = dev->ops->activate(dev);
+	if (ret < 0) {
+		pr_warn_rl("%s: activation failed: %s", dev->name, strerror(-ret));
 		virtio_device_needs_reset(dev);
 		return;
 	}
