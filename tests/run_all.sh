@@ -44,7 +44,8 @@ if [ "${MICROVM_QUICK:-0}" != 1 ]; then
 	TSAN_TESTS="test_blk test_msix test_pci_kvm test_seccomp test_shm_region test_shmem_requests
 		test_vhost_user_fake test_vhost_user_fs_cache test_vhost_user_generic
 		test_vhost_user_harness test_vhost_user_msg test_vhost_user_virtiofsd test_virtio_pci
-		test_virtiofsd test_virtiofsd_harness test_virtqueue test_vu_backend test_vcpu_pause"
+		test_virtiofsd test_virtiofsd_harness test_virtqueue test_vu_backend test_vcpu_pause
+		test_worker test_net test_vhost_user_net"
 	phase tsan bash -c "$MAKE SAN=thread BUILD=build/tsan unit-test-bins >/dev/null && tests/run_tsan.sh $(for t in $TSAN_TESTS; do printf 'build/tsan/tests/%s ' "$t"; done)"
 	phase valgrind tests/run_valgrind.sh $UNIT_BINS
 	phase fuzz bash -c "$MAKE fuzz"
