@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "pci/pci.h"
+#include "util/err.h"
 #include "util/log.h"
 #include "kvm/vm.h"
 
@@ -229,18 +230,21 @@ static int init_vector(struct msix *m, struct msix_vector *v)
 	return 0;
 }
 
-struct msix *msix_init(struct pci_dev *pdev, struct vm *vm, unsigned int nr_vectors, int bar)
+struct msix *msix_init(struct pci_dev *pdev, struct vm *vm, unsigned int nr_vectors, int bar,
+		       char *err, size_t errlen)
 {
 	struct msix *m;
 
-	if (nr_vectors == 0 || nr_vectors > MSIX_MAX_VECTORS)
+	if (nr_vectors == 0 || nr_vectors > MSIX_MAX_VECTORS) {
+		err_fmt(err, errlen, 0, "msix: %u vectors (1..%u)", nr_vectors, MSIX_MAX_VECTORS);
 		return NULL;
+	}
 	m = calloc(1, sizeof(*m));
-	if (!m)
-		return NULL;
-	m->v = calloc(nr_vectors, sizeof(*m->v));
-	if (!m->v) {
+	if (m)
+		m->v = calloc(nr_vectors, sizeof(*m->v));
+	if (!m || !m->v) {
 		free(m);
+		err_fmt(err, errlen, 0, "msix: out of memory");
 		return NULL;
 	}
 	m->vm = vm;
@@ -249,14 +253,15 @@ struct msix *msix_init(struct pci_dev *pdev, struct vm *vm, unsigned int nr_vect
 	pthread_mutex_init(&m->lock, NULL);
 	for (m->nr = 0; m->nr < nr_vectors; m->nr++) {
 		if (init_vector(m, &m->v[m->nr]) < 0) {
-			pr_err("msix: %s: cannot set up vector %u (eventfd or GSI)", pdev->name, m->nr);
+			err_fmt(err, errlen, 0, "msix: cannot set up vector %u (eventfd or GSI)",
+				m->nr);
 			msix_destroy(m);
 			return NULL;
 		}
 	}
 	if (add_cap(m) < 0 ||
 	    pci_dev_set_bar(pdev, bar, PCI_BAR_MEM32, MSIX_BAR_SIZE, &msix_bar_ops, m) < 0) {
-		pr_err("msix: %s: no room for the capability or BAR %d", pdev->name, bar);
+		err_fmt(err, errlen, 0, "msix: no room for the capability or BAR %d", bar);
 		msix_destroy(m);
 		return NULL;
 	}

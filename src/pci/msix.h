@@ -46,9 +46,10 @@ struct msix {
 
 /*
  * Adds the MSI-X capability and its BAR (bar, 32-bit) to pdev (before pci_bus_add_dev) and sets
- * pdev->msix. nr_vectors 1..MSIX_MAX_VECTORS. NULL on failure (message logged).
+ * pdev->msix. nr_vectors 1..MSIX_MAX_VECTORS. NULL on failure, the reason in err.
  */
-struct msix *msix_init(struct pci_dev *pdev, struct vm *vm, unsigned int nr_vectors, int bar);
+struct msix *msix_init(struct pci_dev *pdev, struct vm *vm, unsigned int nr_vectors, int bar,
+		       char *err, size_t errlen);
 /* Detaches irqfds, frees GSIs, closes eventfds. NULL is fine. */
 void msix_destroy(struct msix *m);
 /* The eventfd of vector v (never changes while m lives), -1 if v is out of range. */

@@ -111,9 +111,12 @@ int pci_dev_add_cap(struct pci_dev *dev, const void *data, uint8_t len);
 /* Declares a memory BAR (size rounded up to a power of two, at least 4 KiB). 0 or -errno. */
 int pci_dev_set_bar(struct pci_dev *dev, int bar, enum pci_bar_type type, uint64_t size,
 		    const struct bus_ops *ops, void *opaque);
-/* Places the BARs, enables memory decoding and plugs the device into a free slot. 0 or -errno. */
+/*
+ * Places the BARs, enables memory decoding and plugs the device into a free slot. 0 or -errno,
+ * the reason in err.
+ */
 int pci_bus_add_dev(struct pci_bus *bus, struct pci_dev *dev, const struct pci_dev_ops *ops,
-		    void *opaque);
+		    void *opaque, char *err, size_t errlen);
 /* Unplugs a device: unmaps its BARs (bar_moved to PCI_BAR_UNMAPPED), frees its slot. */
 void pci_bus_del_dev(struct pci_bus *bus, struct pci_dev *dev);
 /* Device at slot, or NULL. */

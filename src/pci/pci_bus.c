@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "arch/arch.h"
+#include "util/err.h"
 #include "util/log.h"
 #include "kvm/vm.h"
 
@@ -304,7 +305,7 @@ uint64_t pci_bus_mmio64_size(const struct pci_bus *bus)
 }
 
 int pci_bus_add_dev(struct pci_bus *bus, struct pci_dev *dev, const struct pci_dev_ops *ops,
-		    void *opaque)
+		    void *opaque, char *err, size_t errlen)
 {
 	unsigned int slot;
 	int ret;
@@ -314,8 +315,8 @@ int pci_bus_add_dev(struct pci_bus *bus, struct pci_dev *dev, const struct pci_d
 		;
 	if (slot == PCI_MAX_DEVICES) {
 		pthread_mutex_unlock(&bus->lock);
-		pr_err("pci: no free slot for %s", dev->name);
-		return -ENOSPC;
+		return err_fmt(err, errlen, -ENOSPC, "pci: no free slot (%u devices at most)",
+			       PCI_MAX_DEVICES - 1);
 	}
 	dev->bus = bus;
 	dev->slot = (uint8_t)slot;
@@ -329,7 +330,7 @@ int pci_bus_add_dev(struct pci_bus *bus, struct pci_dev *dev, const struct pci_d
 	}
 	pthread_mutex_unlock(&bus->lock);
 	if (ret < 0)
-		pr_err("pci: cannot place the BARs of %s: %s", dev->name, strerror(-ret));
+		err_fmt(err, errlen, ret, "pci: cannot place the BARs: %s", strerror(-ret));
 	return ret;
 }
 

@@ -16,6 +16,7 @@
 #include "mm/shm_region.h"
 #include "pci/msix.h"
 #include "virtio/virtio_pci_priv.h"
+#include "util/err.h"
 #include "util/log.h"
 #include "kvm/vm.h"
 
@@ -316,7 +317,7 @@ static int setup_queues(struct virtio_pci *vp)
 	return 0;
 }
 
-static int vp_setup(struct virtio_pci *vp)
+static int vp_setup(struct virtio_pci *vp, char *err, size_t errlen)
 {
 	struct virtio_device *dev = vp->vdev;
 	int ret;
@@ -326,7 +327,8 @@ static int vp_setup(struct virtio_pci *vp)
 	ret = setup_queues(vp);
 	if (ret < 0)
 		return ret;
-	vp->msix = msix_init(&vp->pdev, vp->vm, dev->nr_queues + 1, VIRTIO_PCI_MSIX_BAR);
+	vp->msix = msix_init(&vp->pdev, vp->vm, dev->nr_queues + 1, VIRTIO_PCI_MSIX_BAR, err,
+			     errlen);
 	if (!vp->msix)
 		return -ENOMEM;
 	ret = pci_dev_set_bar(&vp->pdev, VIRTIO_PCI_MODERN_BAR, PCI_BAR_MEM32,
@@ -339,15 +341,15 @@ static int vp_setup(struct virtio_pci *vp)
 	return add_caps(vp);
 }
 
-int virtio_pci_add(struct pci_bus *bus, struct virtio_device *dev)
+int virtio_pci_add(struct pci_bus *bus, struct virtio_device *dev, char *err, size_t errlen)
 {
 	struct virtio_pci *vp;
 	int ret = check_device(dev);
 
-	if (ret < 0) {
-		pr_err("%s: invalid virtio device description", dev->name ? dev->name : "virtio");
-		return ret;
-	}
+	if (ret < 0)
+		return err_fmt(err, errlen, ret, "invalid virtio device description");
+	if (err && errlen)
+		err[0] = 0;
 	vp = calloc(1, sizeof(*vp));
 	if (!vp)
 		return -ENOMEM;
@@ -357,19 +359,20 @@ int virtio_pci_add(struct pci_bus *bus, struct virtio_device *dev)
 	for (unsigned int i = 0; i < VIRTIO_MAX_SHM_REGIONS; i++)
 		vp->shm_slots[i] = -1;
 	pthread_mutex_init(&vp->lock, NULL);
-	ret = vp_setup(vp);
+	ret = vp_setup(vp, err, errlen);
 	if (ret == 0) {
 		pthread_mutex_lock(&vp->lock);
 		virtio_pci_reset_locked(vp);
 		pthread_mutex_unlock(&vp->lock);
-		ret = pci_bus_add_dev(bus, &vp->pdev, &vp_pci_ops, vp);
+		ret = pci_bus_add_dev(bus, &vp->pdev, &vp_pci_ops, vp, err, errlen);
 		if (ret == 0) {
 			/* complete: device and backend threads may notify through it now */
 			virtio_pci_publish(dev, vp);
 			return 0;
 		}
 	}
-	pr_err("%s: cannot create the virtio-pci function: %s", dev->name, strerror(-ret));
+	if (err && errlen && !err[0])
+		err_fmt(err, errlen, ret, "cannot create the virtio-pci function: %s", strerror(-ret));
 	vp_free(vp);
 	return ret;
 }

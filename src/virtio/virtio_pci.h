@@ -14,6 +14,8 @@
 #ifndef MICROVM_VIRTIO_PCI_H
 #define MICROVM_VIRTIO_PCI_H
 
+#include <stddef.h>
+
 #include "virtio/virtio_dev.h"
 
 struct pci_bus;
@@ -59,6 +61,6 @@ uint64_t virtio_pci_shm_gpa(const struct virtio_device *dev, unsigned int i);
  * dev->transport and the queues' kick_fd (valid until the bus is destroyed). 0 or -errno.
  * The transport is freed by pci_bus_destroy (which calls ops->reset); destroy the device after.
  */
-int virtio_pci_add(struct pci_bus *bus, struct virtio_device *dev);
+int virtio_pci_add(struct pci_bus *bus, struct virtio_device *dev, char *err, size_t errlen);
 
 #endif

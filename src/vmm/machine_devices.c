@@ -40,10 +40,11 @@ static int add_device(struct machine_devices *md, struct virtio_device *dev,
 		      void (*destroy)(struct virtio_device *), const char *what,
 		      enum machine_dev_kind kind)
 {
-	int ret = virtio_pci_add(md->pci, dev);
+	char err[256];
+	int ret = virtio_pci_add(md->pci, dev, err, sizeof(err));
 
 	if (ret < 0) {
-		pr_err("%s: cannot add to the PCI bus: %s", what, strerror(-ret));
+		pr_err("%s: cannot add to the PCI bus: %s", what, err);
 		destroy(dev);
 		return EXIT_HOST_ERROR;
 	}

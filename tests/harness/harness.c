@@ -66,13 +66,16 @@ void harness_destroy(struct harness *h)
 int harness_add_virtio(struct harness *h, struct virtio_device *dev,
 		       void (*destroy)(struct virtio_device *dev))
 {
+	char err[256];
 	int ret;
 
 	if (h->nr_devs == HARNESS_MAX_DEVICES)
 		return -ENOSPC;
-	ret = virtio_pci_add(h->pci, dev);
-	if (ret < 0)
+	ret = virtio_pci_add(h->pci, dev, err, sizeof(err));
+	if (ret < 0) {
+		fprintf(stderr, "harness: %s: %s\n", dev->name ? dev->name : "virtio", err);
 		return ret;
+	}
 	h->devs[h->nr_devs].dev = dev;
 	h->devs[h->nr_devs].destroy = destroy;
 	h->nr_devs++;

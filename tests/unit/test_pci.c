@@ -370,22 +370,22 @@ START_TEST(test_invalid_devices_rejected)
 				      { .id = 3, .size = 2 * MiB, .hva = (uint8_t *)0x1000 } };
 
 	d->dev.host_features = 0;                 /* no VERSION_1 */
-	ck_assert_int_lt(virtio_pci_add(h->pci, &d->dev), 0);
+	ck_assert_int_lt(virtio_pci_add(h->pci, &d->dev, NULL, 0), 0);
 	d->dev.host_features = 1ULL << VIRTIO_F_VERSION_1;
 	d->dev.max_queue_size = 100;              /* not a power of two */
-	ck_assert_int_lt(virtio_pci_add(h->pci, &d->dev), 0);
+	ck_assert_int_lt(virtio_pci_add(h->pci, &d->dev, NULL, 0), 0);
 	d->dev.max_queue_size = 64;
 	d->dev.nr_shm = 1;
 	d->dev.shm[0] = &small;                   /* not a multiple of 2 MiB */
-	ck_assert_int_lt(virtio_pci_add(h->pci, &d->dev), 0);
+	ck_assert_int_lt(virtio_pci_add(h->pci, &d->dev, NULL, 0), 0);
 	d->dev.nr_shm = 2;
 	d->dev.shm[0] = &twin[0];                 /* duplicate ids */
 	d->dev.shm[1] = &twin[1];
-	ck_assert_int_lt(virtio_pci_add(h->pci, &d->dev), 0);
+	ck_assert_int_lt(virtio_pci_add(h->pci, &d->dev, NULL, 0), 0);
 	d->dev.nr_shm = 4;                        /* more than fit next to a device config */
 	ck_assert_int_eq(virtio_pci_shm_room(16), 3);
 	ck_assert_int_eq(virtio_pci_shm_room(0), 4);
-	ck_assert_int_eq(virtio_pci_add(h->pci, &d->dev), -ENOSPC);
+	ck_assert_int_eq(virtio_pci_add(h->pci, &d->dev, NULL, 0), -ENOSPC);
 	d->dev.nr_shm = 0;
 	ck_assert_int_eq(harness_pci_find(h, 0x1af4, 0xffff, 0), -ENOENT);
 	free(d);
@@ -401,7 +401,7 @@ START_TEST(test_slots_full)
 	/* Slot 0 is the host bridge: 31 functions fit, the 32nd gets -ENOSPC. */
 	for (int i = 0; i < PCI_MAX_DEVICES; i++) {
 		d[i] = dummy_new(h, 0, NULL);
-		ck_assert_int_eq(virtio_pci_add(h->pci, &d[i]->dev), i < PCI_MAX_DEVICES - 1 ? 0 : -ENOSPC);
+		ck_assert_int_eq(virtio_pci_add(h->pci, &d[i]->dev, NULL, 0), i < PCI_MAX_DEVICES - 1 ? 0 : -ENOSPC);
 	}
 	ck_assert_ptr_nonnull(pci_bus_get_dev(h->pci, PCI_MAX_DEVICES - 1));
 	pci_bus_destroy(h->pci);
