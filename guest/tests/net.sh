@@ -30,11 +30,13 @@ dd if=/dev/urandom of=/tmp/tx bs=4096 count=$((bytes / 4096)) 2>/dev/null
 set -- $(sha256sum /tmp/tx)
 echo "net: tx sha256 $1"
 txsum=$1
-reply=$(nc -w 10 "$host" 5555 < /tmp/tx)
+# -w 120: the guest's first TCP connect runs its kernel's cold TCP paths, every instruction
+# emulated on this CI (guest/README.md): it can take longer than 10 s there.
+reply=$(nc -w 120 "$host" 5555 < /tmp/tx)
 echo "net: host received sha256 $reply"
 check "TCP guest->host: the host got the same bytes" test "$reply" = "$txsum"
 # host -> guest
-nc -w 10 "$host" 5556 < /dev/null > /tmp/rx
+nc -w 120 "$host" 5556 < /dev/null > /tmp/rx
 set -- $(sha256sum /tmp/rx)
 echo "net: rx sha256 $1 bytes $(wc -c < /tmp/rx)"
 check "TCP host->guest: data arrived" test -s /tmp/rx
