@@ -899,6 +899,11 @@ int config_load(struct vm_config *cfg, const char *path, char *err, size_t errle
 	return r;
 }
 
+bool config_needs_shared_ram(const struct vm_config *cfg)
+{
+	return cfg->nr_fs || cfg->nr_vhost_user || cfg->nr_vu_net;
+}
+
 int config_validate(const struct vm_config *cfg, char *err, size_t errlen)
 {
 	const char *src = cfg->source ? cfg->source : "config";
@@ -919,7 +924,7 @@ int config_validate(const struct vm_config *cfg, char *err, size_t errlen)
 	else if (cfg->cmdline && strlen(cfg->cmdline) > CONFIG_CMDLINE_MAX)
 		snprintf(err, errlen, "%s: cmdline is too long (%zu bytes, max %d)", src,
 			 strlen(cfg->cmdline), CONFIG_CMDLINE_MAX);
-	else if (cfg->memory_backing == MEMORY_BACKING_ANONYMOUS && (cfg->nr_fs || cfg->nr_vhost_user))
+	else if (cfg->memory_backing == MEMORY_BACKING_ANONYMOUS && config_needs_shared_ram(cfg))
 		snprintf(err, errlen, "%s: memory_backing \"anonymous\" cannot be shared with a "
 			 "vhost-user back-end: use \"memfd\", \"hugetlb\" or \"auto\"", src);
 	else if (cfg->memory_backing == MEMORY_BACKING_HUGETLB && cfg->memory % (2ULL << 20))

@@ -120,6 +120,8 @@ int config_parse(struct vm_config *cfg, const char *text, size_t len, const char
 int config_load(struct vm_config *cfg, const char *path, char *err, size_t errlen);
 /* Checks cross-field constraints after overrides (kernel set, memory/vcpus ranges). */
 int config_validate(const struct vm_config *cfg, char *err, size_t errlen);
+/* Whether a device hands guest RAM to another process (every vhost-user kind): RAM needs an fd. */
+bool config_needs_shared_ram(const struct vm_config *cfg);
 void config_free(struct vm_config *cfg);
 
 /*

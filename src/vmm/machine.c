@@ -99,7 +99,7 @@ static enum guest_mem_backing ram_backing(const struct vm_config *cfg)
 	case MEMORY_BACKING_ANONYMOUS: return GUEST_MEM_ANON;
 	case MEMORY_BACKING_MEMFD: return GUEST_MEM_MEMFD;
 	case MEMORY_BACKING_HUGETLB: return GUEST_MEM_HUGETLB;
-	default: return cfg->nr_fs || cfg->nr_vhost_user ? GUEST_MEM_MEMFD : GUEST_MEM_ANON;
+	default: return config_needs_shared_ram(cfg) ? GUEST_MEM_MEMFD : GUEST_MEM_ANON;
 	}
 }
 

@@ -781,6 +781,15 @@ START_TEST(test_validate)
 	ck_assert_int_lt(config_validate(&cfg, err, sizeof(err)), 0);
 	ck_assert_str_eq(err, "vm.toml: memory_backing \"hugetlb\" needs memory in 2M units, got 65540K");
 	config_free(&cfg);
+	/* every vhost-user kind needs shared RAM, [[vhost_user_net]] too (auto then picks memfd) */
+	expect_ok(&cfg, "[machine]\nmemory_backing = \"anonymous\"\n[kernel]\npath = \"/k\"\n"
+		  "[[vhost_user_net]]\nsocket = \"/s\"\n");
+	ck_assert(config_needs_shared_ram(&cfg));
+	ck_assert_int_lt(config_validate(&cfg, err, sizeof(err)), 0);
+	config_free(&cfg);
+	expect_ok(&cfg, "[kernel]\npath = \"/k\"\n[[net]]\ntap = \"tap0\"\n");
+	ck_assert(!config_needs_shared_ram(&cfg));
+	config_free(&cfg);
 	config_init(&cfg);
 	ck_assert_int_eq(cfg.memory_backing, MEMORY_BACKING_AUTO);
 
