@@ -158,6 +158,14 @@ static int open_image(struct blk *b, const struct disk_config *cfg, char *err, s
 	b->fd = safe_open(cfg->path, (cfg->readonly ? O_RDONLY : O_RDWR) |
 			  (cfg->cache == DISK_CACHE_DIRECT ? O_DIRECT : 0),
 			  SAFE_OPEN_REG | SAFE_OPEN_BLK, &st, why, sizeof(why));
+	if (b->fd < 0 && cfg->cache == DISK_CACHE_DIRECT && errno == EINVAL &&
+	    stat(cfg->path, &st) == 0 && S_ISREG(st.st_mode)) {
+		/* a regular file's open refused O_DIRECT (tmpfs before Linux 6.6) */
+		snprintf(err, errlen, "disk %s: cache = \"direct\": the file system does not "
+			 "report O_DIRECT support (open with O_DIRECT: %s); use cache = \"host\"",
+			 cfg->path, why);
+		return -1;
+	}
 	if (b->fd < 0) {
 		snprintf(err, errlen, "disk %s: %s", cfg->path, why);
 		return -1;
