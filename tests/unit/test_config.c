@@ -792,6 +792,7 @@ START_TEST(test_validate)
 	config_free(&cfg);
 	config_init(&cfg);
 	ck_assert_int_eq(cfg.memory_backing, MEMORY_BACKING_AUTO);
+	config_free(&cfg);
 
 	/* a config that was never parsed */
 	config_init(&cfg);
