@@ -10,9 +10,9 @@
 FUZZ_CC ?= clang
 FUZZ_DIR := build/fuzz
 FUZZ_SECONDS ?= 20
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -Isrc -D_GNU_SOURCE -Wall -fno-omit-frame-pointer \
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Isrc -D_GNU_SOURCE -Wall -Wextra -Werror -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
-FUZZ_LIBS := -lseccomp -lpthread -lm $(API_LIBS) -lfdt -lz
+FUZZ_LIBS := -lseccomp -lpthread -lm $(API_LIBS) -lfdt -lz -luring
 
 FUZZ_LIB_SRCS := $(filter-out $(PROG_SRCS) $(ARM64_ONLY),$(wildcard src/*/*.c src/*/*/*.c src/*/*/*/*.c))
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_DIR)/%.o)

@@ -370,7 +370,11 @@ void hvq_publish(struct hvirtio *v, unsigned int qi, uint16_t head)
 	struct hvq *q = &v->vq[qi];
 	struct vring_avail *avail = harness_ptr(v->h, q->avail, 6 + 2ULL * q->size);
 
-	avail->ring[q->avail_idx & (q->size - 1)] = head;
+	/*
+	 * Atomic like the device's load of it: a test that republishes heads against the spec
+	 * (test_blk's in-flight bound) rewrites entries the device may be reading.
+	 */
+	__atomic_store_n(&avail->ring[q->avail_idx & (q->size - 1)], head, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	q->avail_idx++;
 	__atomic_store_n(&avail->idx, q->avail_idx, __ATOMIC_RELEASE);
