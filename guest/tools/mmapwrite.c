@@ -4,77 +4,29 @@
  * (busybox cannot), extending the file first when needed, then msync()s and checks the bytes
  * through the mapping. Guest-side helper for the virtio-fs DAX test.
  *
- * Freestanding (no libc, raw x86-64 system calls): the static glibc binary is ~700 KB, and
- * every initramfs byte costs boot time on a KVM that emulates guest kernel mode.
- * Built with: gcc -static -nostdlib -fno-stack-protector -Os
+ * Freestanding (sys.h).
  */
-#include <asm/unistd.h>
 #include <fcntl.h>
 #include <linux/mman.h>
 #include <linux/stat.h>
 
-typedef unsigned long ulong;
-
-static long sys(long nr, long a, long b, long c, long d, long e, long f)
-{
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-	long ret;
-
-	__asm__ volatile("syscall" : "=a"(ret)
-			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-
-static ulong slen(const char *s)
-{
-	ulong n = 0;
-
-	while (s[n])
-		n++;
-	return n;
-}
+#include "sys.h"
 
 static void say(const char *s)
 {
-	sys(__NR_write, 2, (long)s, slen(s), 0, 0, 0);
+	say_fd(2, s);
 }
 
 static int fail(const char *what, long err)
 {
-	static const char digits[] = "0123456789";
 	char num[24];
-	int i = sizeof(num) - 1;
 
-	num[i] = 0;
-	err = -err;
-	do {
-		num[--i] = digits[err % 10];
-		err /= 10;
-	} while (err && i > 0);
 	say("mmapwrite: ");
 	say(what);
 	say(" failed: errno ");
-	say(num + i);
+	say(fmt_num(num + sizeof(num), (ulong)-err, 10));
 	say("\n");
 	return 1;
-}
-
-static int parse(const char *s, long *out)
-{
-	long v = 0;
-
-	if (!*s)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (1L << 50))
-			return -1;
-		v = v * 10 + (*s - '0');
-	}
-	*out = v;
-	return 0;
 }
 
 static int run(int argc, char **argv)
@@ -83,7 +35,7 @@ static int run(int argc, char **argv)
 	long off, fd, ret, base, maplen, len, i;
 	char *map;
 
-	if (argc != 4 || parse(argv[2], &off) < 0) {
+	if (argc != 4 || parse_num(argv[2], &off) < 0) {
 		say("usage: mmapwrite FILE OFFSET STRING (OFFSET in decimal bytes)\n");
 		return 2;
 	}
@@ -124,12 +76,4 @@ static int run(int argc, char **argv)
 }
 
 /* Entry point: argc at (%rsp), argv after it. */
-__attribute__((used)) static void start_c(long *sp)
-{
-	int rc = run((int)sp[0], (char **)(sp + 1));
-
-	sys(__NR_exit, rc, 0, 0, 0, 0, 0);
-}
-
-__asm__(".text\n.global _start\n_start:\n\txor %rbp, %rbp\n\tmov %rsp, %rdi\n"
-	"\tand $-16, %rsp\n\tcall start_c\n\thlt\n");
+TOOL_MAIN;

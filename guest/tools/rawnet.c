@@ -8,11 +8,11 @@
  * 0 when K == COUNT. Needs no IP stack (guest kit without INET). Guest-side helper for the
  * vhost-user-net test.
  *
- * Freestanding (no libc, raw x86-64 system calls), like mmapwrite.c.
- * Built with: gcc -static -nostdlib -fno-stack-protector -Os
+ * Freestanding (sys.h).
  */
-#include <asm/unistd.h>
 #include <linux/if_packet.h>
+
+#include "sys.h"
 
 #define AF_PACKET_ 17
 #define SOCK_RAW_ 3
@@ -21,48 +21,16 @@
 #define ETHERTYPE 0x88b5
 #define PAYLOAD 100
 
-static long sys(long nr, long a, long b, long c, long d, long e, long f)
-{
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-	long ret;
-
-	__asm__ volatile("syscall" : "=a"(ret)
-			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-
 static void say(const char *s)
 {
-	long n = 0;
-
-	while (s[n])
-		n++;
-	sys(__NR_write, 1, (long)s, n, 0, 0, 0);
+	say_fd(1, s);
 }
 
 static void say_num(long v)
 {
 	char b[24];
-	int i = 23;
 
-	b[i] = 0;
-	do {
-		b[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v && i > 0);
-	say(b + i);
-}
-
-static long num(const char *s)
-{
-	long v = 0;
-
-	while (*s >= '0' && *s <= '9')
-		v = v * 10 + (*s++ - '0');
-	return v;
+	say(fmt_num(b + sizeof(b), (ulong)v, 10));
 }
 
 static int hex(char c)
@@ -106,12 +74,11 @@ static int run(int argc, char **argv)
 	long s, ifindex, count, sent = 0, got = 0, intact = 0, n;
 	int fromlen;
 
-	if (argc != 4 || parse_mac(argv[2], mac)) {
+	if (argc != 4 || parse_mac(argv[2], mac) || parse_num(argv[1], &ifindex) ||
+	    parse_num(argv[3], &count)) {
 		say("usage: rawnet IFINDEX MAC COUNT\n");
 		return 2;
 	}
-	ifindex = num(argv[1]);
-	count = num(argv[3]);
 	s = sys(__NR_socket, AF_PACKET_, SOCK_RAW_, __builtin_bswap16(ETHERTYPE), 0, 0, 0);
 	if (s < 0) {
 		say("rawnet: socket failed\n");
@@ -170,12 +137,4 @@ static int run(int argc, char **argv)
 }
 
 /* Entry point: argc at (%rsp), argv after it. */
-__attribute__((used)) static void start_c(long *sp)
-{
-	int rc = run((int)sp[0], (char **)(sp + 1));
-
-	sys(__NR_exit, rc, 0, 0, 0, 0, 0);
-}
-
-__asm__(".text\n.global _start\n_start:\n\txor %rbp, %rbp\n\tmov %rsp, %rdi\n"
-	"\tand $-16, %rsp\n\tcall start_c\n\thlt\n");
+TOOL_MAIN;
