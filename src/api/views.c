@@ -5,6 +5,7 @@
  * memory_actual_size, device_tree}. vm.counters and vm.shm are microvm's own.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,9 +59,78 @@ static const char *const state_names[] = {
 	[API_VM_RUNNING] = "Running", [API_VM_PAUSED] = "Paused", [API_VM_SHUTDOWN] = "Shutdown",
 };
 
+static jobj *disk_view(const struct vm_config *cfg, unsigned int i)
+{
+	jobj *d = json_object_new_object();
+
+	ADD(d, "path", str_or_null(cfg->disks[i].path));
+	ADD(d, "readonly", json_object_new_boolean(cfg->disks[i].readonly));
+	ADD(d, "serial", str_or_null(cfg->disks[i].id));
+	return d;
+}
+
+static jobj *fs_view(const struct vm_config *cfg, unsigned int i)
+{
+	jobj *f = json_object_new_object();
+
+	ADD(f, "tag", str_or_null(cfg->fs[i].tag));
+	ADD(f, "socket", str_or_null(cfg->fs[i].socket));
+	ADD(f, "num_queues", u64(cfg->fs[i].num_request_queues));
+	ADD(f, "queue_size", u64(cfg->fs[i].queue_size));
+	ADD(f, "cache_size", u64(cfg->fs[i].cache_size));
+	return f;
+}
+
+static jobj *vhost_user_view(const struct vm_config *cfg, unsigned int i)
+{
+	jobj *v = json_object_new_object();
+
+	ADD(v, "socket", str_or_null(cfg->vhost_user[i].socket));
+	ADD(v, "virtio_id", u64(cfg->vhost_user[i].virtio_id));
+	ADD(v, "num_queues", u64(cfg->vhost_user[i].num_queues));
+	ADD(v, "queue_size", u64(cfg->vhost_user[i].queue_size));
+	return v;
+}
+
+static jobj *net_view(const struct vm_config *cfg, unsigned int i)
+{
+	jobj *n = json_object_new_object();
+
+	ADD(n, "tap", str_or_null(cfg->nets[i].tap));
+	ADD(n, "mac", str_or_null(cfg->nets[i].mac));
+	ADD(n, "mtu", u64(cfg->nets[i].mtu));
+	ADD(n, "num_queues", u64(cfg->nets[i].queues));
+	return n;
+}
+
+static jobj *vu_net_view(const struct vm_config *cfg, unsigned int i)
+{
+	jobj *v = json_object_new_object();
+
+	ADD(v, "socket", str_or_null(cfg->vu_net[i].socket));
+	ADD(v, "mac", str_or_null(cfg->vu_net[i].mac));
+	ADD(v, "queues", u64(cfg->vu_net[i].queues));
+	ADD(v, "queue_size", u64(cfg->vu_net[i].queue_size));
+	ADD(v, "mtu", u64(cfg->vu_net[i].mtu));
+	return v;
+}
+
+/* The device lists of the config view: key, count, one element. */
+static const struct {
+	const char *key;
+	size_t count;                /* offset of the unsigned int count in struct vm_config */
+	jobj *(*one)(const struct vm_config *cfg, unsigned int i);
+} device_lists[] = {
+	{ "disks", offsetof(struct vm_config, nr_disks), disk_view },
+	{ "fs", offsetof(struct vm_config, nr_fs), fs_view },
+	{ "vhost_user", offsetof(struct vm_config, nr_vhost_user), vhost_user_view },
+	{ "net", offsetof(struct vm_config, nr_nets), net_view },
+	{ "vhost_user_net", offsetof(struct vm_config, nr_vu_net), vu_net_view },
+};
+
 static jobj *config_view(const struct vm_config *cfg)
 {
-	jobj *c = json_object_new_object(), *cpus, *mem, *payload, *arr;
+	jobj *c = json_object_new_object(), *cpus, *mem, *payload;
 
 	if (!c)
 		return NULL;
@@ -76,51 +146,14 @@ static jobj *config_view(const struct vm_config *cfg)
 	ADD(payload, "initramfs", str_or_null(cfg->initrd));
 	ADD(payload, "cmdline", str_or_null(cfg->cmdline));
 	ADD(c, "payload", payload);
-	arr = json_object_new_array();
-	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
-		jobj *d = json_object_new_object();
+	for (size_t l = 0; l < sizeof(device_lists) / sizeof(device_lists[0]); l++) {
+		unsigned int n = *(const unsigned int *)((const char *)cfg + device_lists[l].count);
+		jobj *arr = json_object_new_array();
 
-		ADD(d, "path", str_or_null(cfg->disks[i].path));
-		ADD(d, "readonly", json_object_new_boolean(cfg->disks[i].readonly));
-		ADD(d, "serial", str_or_null(cfg->disks[i].id));
-		json_object_array_add(arr, d);
+		for (unsigned int i = 0; i < n; i++)
+			json_object_array_add(arr, device_lists[l].one(cfg, i));
+		ADD(c, device_lists[l].key, arr);
 	}
-	ADD(c, "disks", arr);
-	arr = json_object_new_array();
-	for (unsigned int i = 0; i < cfg->nr_fs; i++) {
-		jobj *f = json_object_new_object();
-
-		ADD(f, "tag", str_or_null(cfg->fs[i].tag));
-		ADD(f, "socket", str_or_null(cfg->fs[i].socket));
-		ADD(f, "num_queues", u64(cfg->fs[i].num_request_queues));
-		ADD(f, "queue_size", u64(cfg->fs[i].queue_size));
-		ADD(f, "cache_size", u64(cfg->fs[i].cache_size));
-		json_object_array_add(arr, f);
-	}
-	ADD(c, "fs", arr);
-	arr = json_object_new_array();
-	for (unsigned int i = 0; i < cfg->nr_vhost_user; i++) {
-		jobj *v = json_object_new_object();
-
-		ADD(v, "socket", str_or_null(cfg->vhost_user[i].socket));
-		ADD(v, "virtio_id", u64(cfg->vhost_user[i].virtio_id));
-		ADD(v, "num_queues", u64(cfg->vhost_user[i].num_queues));
-		ADD(v, "queue_size", u64(cfg->vhost_user[i].queue_size));
-		json_object_array_add(arr, v);
-	}
-	ADD(c, "vhost_user", arr);
-	arr = json_object_new_array();
-	for (unsigned int i = 0; i < cfg->nr_vu_net; i++) {
-		jobj *v = json_object_new_object();
-
-		ADD(v, "socket", str_or_null(cfg->vu_net[i].socket));
-		ADD(v, "mac", str_or_null(cfg->vu_net[i].mac));
-		ADD(v, "queues", u64(cfg->vu_net[i].queues));
-		ADD(v, "queue_size", u64(cfg->vu_net[i].queue_size));
-		ADD(v, "mtu", u64(cfg->vu_net[i].mtu));
-		json_object_array_add(arr, v);
-	}
-	ADD(c, "vhost_user_net", arr);
 	return c;
 }
 

@@ -154,6 +154,41 @@ START_TEST(test_action_bodies)
 }
 END_TEST
 
+/* vm.info's config lists every device section, [[net]] included, with its fields. */
+START_TEST(test_config_view_devices)
+{
+	static const char toml[] =
+		"[kernel]\npath = \"/k\"\n"
+		"[[disk]]\npath = \"/d.img\"\nreadonly = true\n"
+		"[[net]]\ntap = \"tap7\"\nmac = \"02:00:00:00:00:07\"\nmtu = 9000\nqueues = 2\n"
+		"[[vhost_user_net]]\nsocket = \"/s.sock\"\n";
+	struct json_object *o, *c, *arr, *n;
+	char err[256];
+
+	config_free(&cfg);
+	config_init(&cfg);
+	ck_assert_msg(config_parse(&cfg, toml, sizeof(toml) - 1, "/t/vm.toml", err, sizeof(err)) == 0,
+		      "%s", err);
+	o = req("GET", "/api/v1/vm.info", NULL, 200);
+	ck_assert(json_object_object_get_ex(o, "config", &c));
+	ck_assert(json_object_object_get_ex(c, "disks", &arr));
+	ck_assert_uint_eq(json_object_array_length(arr), 1);
+	ck_assert_str_eq(str(json_object_array_get_idx(arr, 0), "path"), "/d.img");
+	ck_assert(json_object_object_get_ex(c, "net", &arr));
+	ck_assert_uint_eq(json_object_array_length(arr), 1);
+	n = json_object_array_get_idx(arr, 0);
+	ck_assert_str_eq(str(n, "tap"), "tap7");
+	ck_assert_str_eq(str(n, "mac"), "02:00:00:00:00:07");
+	ck_assert_str_eq(str(n, "mtu"), "9000");
+	ck_assert_str_eq(str(n, "num_queues"), "2");
+	ck_assert(json_object_object_get_ex(c, "vhost_user_net", &arr));
+	ck_assert_uint_eq(json_object_array_length(arr), 1);
+	ck_assert(json_object_object_get_ex(c, "fs", &arr));
+	ck_assert_uint_eq(json_object_array_length(arr), 0);
+	json_object_put(o);
+}
+END_TEST
+
 static int collect(const struct shm_mapping_info *m, void *arg)
 {
 	struct shm_mapping_info *out = arg;
@@ -233,6 +268,7 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, test_routes_and_statuses);
 	tcase_add_test(tc, test_action_bodies);
 	tcase_add_test(tc, test_shm_snapshot);
+	tcase_add_test(tc, test_config_view_devices);
 	suite_add_tcase(s, tc);
 	return s;
 }
