@@ -29,8 +29,8 @@ LAYERS = {
     "arch":          ["util", "arch/x86", "arch/arm64"],
     "mm":            ["util", "arch"],
     "acpi":          ["util", "config", "arch/x86", "mm"],
-    "arch/x86/boot": ["util", "arch/x86", "mm", "acpi"],
-    "arch/arm64/boot": ["util", "arch/arm64", "mm"],
+    "arch/x86/boot": ["util", "arch/x86", "mm", "acpi", "arch/boot_config.h"],
+    "arch/arm64/boot": ["util", "arch/arm64", "mm", "arch/boot_config.h"],
     "kvm":           ["util", "config", "arch", "arch/x86", "arch/arm64", "mm"],
     "legacy":        ["util", "config", "arch", "arch/x86", "mm", "acpi", "kvm"],
     "pci":           ["util", "config", "arch", "mm", "kvm"],
@@ -49,6 +49,7 @@ LAYERS = {
 # Files the programs share: they may include no more than the programs may.
 FILES = {
     "arch/boot.h":         ["arch/x86/boot", "arch/arm64/boot"],
+    "arch/boot_config.h":  [],
     "vhost_user/msg.h":    [],
     "vhost_user/msg.c":    ["util", "vhost_user/msg.h"],
     "virtio/virtio_dev.h": [],

@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The arch's boot protocol (arch/arch.h): struct boot_config (kernel, initrd, cmdline, vCPUs in),
- * struct boot_entry (the boot vCPU's entry state out) and
- *   int boot_setup(const struct guest_mem *mem, const struct boot_config *bc,
- *                  struct boot_entry *be, char *err, size_t errlen);
- * which loads the kernel and initrd into guest RAM and writes the hardware description the
+ * The arch's boot protocol (arch/arch.h): struct boot_config (kernel, initrd, cmdline, vCPUs in;
+ * arch/boot_config.h), the arch's struct boot_entry (the boot vCPU's entry state out) and
+ * boot_setup(), which loads the kernel and initrd into guest RAM and writes the hardware description the
  * kernel reads at boot (x86: zero page/PVH info, e820, MP table; arm64: the device tree).
  */
 #ifndef MICROVM_ARCH_BOOT_H

@@ -13,18 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/boot_config.h"
 #include "mm/guest_mem.h"
 
 enum boot_protocol { BOOT_ARM64_IMAGE };
-
-struct boot_config {
-	const uint8_t *kernel;	/* whole file contents */
-	size_t kernel_size;
-	const uint8_t *initrd;	/* NULL/0 = none */
-	size_t initrd_size;
-	const char *cmdline;	/* NULL = empty */
-	unsigned int nr_vcpus;
-};
 
 struct boot_entry {
 	enum boot_protocol protocol;
@@ -37,9 +29,5 @@ struct boot_entry {
 
 #define BOOT_PROTOCOL_NAME(be) ((void)(be), "arm64 Image")
 #define BOOT_MAX_VCPUS 64
-
-/* Loads everything into guest RAM, fills *out. 0, or -1 with one line in err. */
-int boot_setup(struct guest_mem *gm, const struct boot_config *bc, struct boot_entry *out,
-	       char *err, size_t errlen);
 
 #endif

@@ -22,18 +22,10 @@
 
 #include <asm/bootparam.h>
 
+#include "arch/boot_config.h"
 #include "mm/guest_mem.h"
 
 enum boot_protocol { BOOT_LINUX64, BOOT_PVH };
-
-struct boot_config {
-	const uint8_t *kernel;	/* whole file contents */
-	size_t kernel_size;
-	const uint8_t *initrd;	/* NULL/0 = none */
-	size_t initrd_size;
-	const char *cmdline;	/* NULL = empty */
-	unsigned int nr_vcpus;
-};
 
 struct boot_entry {
 	enum boot_protocol protocol;
@@ -59,14 +51,6 @@ struct boot_entry {
 
 /* MP table limit: APIC ids are 8 bits, the IOAPIC takes id nr_vcpus, 0xff is broadcast. */
 #define BOOT_MAX_VCPUS 254
-
-/*
- * Validates the image against RAM, writes everything into guest RAM, fills *out.
- * On error returns -1 with one line in err (no trailing newline), written to read well after a
- * "kernel 'PATH': " prefix. Nothing is assumed about guest RAM contents before the call.
- */
-int boot_setup(struct guest_mem *gm, const struct boot_config *bc, struct boot_entry *out,
-	       char *err, size_t errlen);
 
 /*
  * e820 map of gm: RAM [0, EBDA), reserved EBDA and ACPI/BIOS area, RAM [1 MiB, end of low RAM),
