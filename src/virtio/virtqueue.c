@@ -258,11 +258,14 @@ void virtq_set_notify(struct virtq *vq, bool on)
 		atomic_thread_fence(memory_order_seq_cst);
 }
 
-size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t off, void *buf, size_t len)
+/* Copies len bytes between buf and iov[0..n) from byte off of the iovecs; the bytes copied. */
+static size_t iov_copy(const struct iovec *iov, unsigned int n, size_t off, uint8_t *buf,
+		       size_t len, bool to_iov)
 {
 	size_t done = 0;
 
 	for (unsigned int i = 0; i < n && done < len; i++) {
+		uint8_t *p = iov[i].iov_base;
 		size_t c;
 
 		if (off >= iov[i].iov_len) {
@@ -272,32 +275,24 @@ size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t off, void *buf
 		c = iov[i].iov_len - off;
 		if (c > len - done)
 			c = len - done;
-		memcpy((uint8_t *)buf + done, (uint8_t *)iov[i].iov_base + off, c);
+		if (to_iov)
+			memcpy(p + off, buf + done, c);
+		else
+			memcpy(buf + done, p + off, c);
 		done += c;
 		off = 0;
 	}
 	return done;
 }
 
+size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t off, void *buf, size_t len)
+{
+	return iov_copy(iov, n, off, buf, len, false);
+}
+
 size_t iov_from_buf(const struct iovec *iov, unsigned int n, size_t off, const void *buf, size_t len)
 {
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < n && done < len; i++) {
-		size_t c;
-
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		c = iov[i].iov_len - off;
-		if (c > len - done)
-			c = len - done;
-		memcpy((uint8_t *)iov[i].iov_base + off, (const uint8_t *)buf + done, c);
-		done += c;
-		off = 0;
-	}
-	return done;
+	return iov_copy(iov, n, off, (uint8_t *)buf, len, true);
 }
 
 int iov_slice(const struct iovec *iov, unsigned int n, size_t off, size_t len, struct iovec *out,
