@@ -34,6 +34,7 @@
 
 #include "../tests/harness/harness.h"
 #include "config/config.h"
+#include "stats.h"
 
 #define MiB (1ULL << 20)
 #define IMG_SIZE (256 * MiB)
@@ -178,19 +179,6 @@ static double run_fio(const char *path, const struct pattern *p, const char *eng
 	return pclose(f) == 0 ? iops : -1;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static double unit(const struct pattern *p, double rps)
 {
 	return p->bs >= MiB ? rps * p->bs / 1e6 : rps;
@@ -309,8 +297,8 @@ int main(int argc, char **argv)
 				}
 			}
 			for (int k = 0; k < NIO; k++) {
-				m[k] = median(v[k], runs);
-				cm[k] = median(ceil[k], runs);
+				m[k] = bench_median(v[k], runs);
+				cm[k] = bench_median(ceil[k], runs);
 			}
 			printf("%-6s %-12s %5u %5s | %10.0f %10.0f %5.2fx | %10.0f %10.0f %5.2fx\n",
 			       cache_names[c], p->name, p->depth, p->bs >= MiB ? "MB/s" : "IOPS",

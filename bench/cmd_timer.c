@@ -16,26 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+#include "stats.h"
 
 int main(int argc, char **argv)
 {
@@ -68,7 +49,7 @@ int main(int argc, char **argv)
 
 		if (pipe(pfd) < 0)
 			return 1;
-		t0 = now_ms();
+		t0 = bench_now_ms();
 		pid = fork();
 		if (pid == 0) {
 			dup2(pfd[1], 1);
@@ -86,7 +67,7 @@ int main(int argc, char **argv)
 			if (n <= 0)
 				break;
 			if (t_first < 0)
-				t_first = now_ms() - t0;
+				t_first = bench_now_ms() - t0;
 			if (marker && !seen) {
 				/* search across read boundaries with a small carried-over tail */
 				char *joined = malloc(strlen(tail) + (size_t)n + 1);
@@ -102,7 +83,7 @@ int main(int argc, char **argv)
 		}
 		close(pfd[0]);
 		wait4(pid, &status, 0, &ru);
-		exit_ms[i] = now_ms() - t0;
+		exit_ms[i] = bench_now_ms() - t0;
 		first[i] = t_first;
 		rss[i] = (double)ru.ru_maxrss;
 		printf("run %d: first_byte_ms=%.1f exit_ms=%.1f maxrss_kib=%ld status=%d marker=%s\n", i,
@@ -112,6 +93,6 @@ int main(int argc, char **argv)
 			ok_runs++;
 	}
 	printf("median: first_byte_ms=%.1f exit_ms=%.1f maxrss_kib=%.0f ok_runs=%d/%d\n",
-	       median(first, runs), median(exit_ms, runs), median(rss, runs), ok_runs, runs);
+	       bench_median(first, runs), bench_median(exit_ms, runs), bench_median(rss, runs), ok_runs, runs);
 	return ok_runs == runs ? 0 : 1;
 }

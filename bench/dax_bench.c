@@ -16,6 +16,7 @@
 #include "../tests/unit/test_vhost_user_fuse.h"
 #include "mm/shm_region.h"
 #include "util/log.h"
+#include "stats.h"
 
 #define MiB (1ull << 20)
 #define FILE_SIZE (256 * MiB)
@@ -25,21 +26,6 @@
 
 static struct fdrv d;
 static char root[64], sock[96], logpath[96];
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static pid_t start_daemon(void)
 {
@@ -125,7 +111,7 @@ static double read_fuse(uint64_t nodeid, uint8_t *dst, uint64_t len, uint32_t re
 	if (fdrv_call(&d, FUSE_OPEN, nodeid, &oi, sizeof(oi), NULL, 0, 4096, &e) < 16 || e)
 		return -1;
 	memcpy(&oo, d.in + 16, sizeof(oo));
-	t0 = now();
+	t0 = bench_now_s();
 	for (uint64_t off = 0; off < len; off += req) {
 		struct fuse_read_in ri = { .fh = oo.fh, .offset = off, .size = req };
 		int n = fdrv_call(&d, FUSE_READ, nodeid, &ri, sizeof(ri), NULL, 0, req + 16, &e);
@@ -137,7 +123,7 @@ static double read_fuse(uint64_t nodeid, uint8_t *dst, uint64_t len, uint32_t re
 		}
 		memcpy(dst + off, d.in + 16, req);
 	}
-	t0 = now() - t0;
+	t0 = bench_now_s() - t0;
 	rel.fh = oo.fh;
 	fdrv_call(&d, FUSE_RELEASE, nodeid, &rel, sizeof(rel), NULL, 0, 4096, &e);
 	return t0;
@@ -173,22 +159,16 @@ static int remove_all(void)
 /* Maps every chunk (latencies into lat[]) and copies from the window. Seconds or -1. */
 static double read_dax(uint64_t nodeid, uint8_t *dst, const uint8_t *win, double *lat)
 {
-	double t0 = now(), t;
+	double t0 = bench_now_s(), t;
 
 	for (uint64_t i = 0; i < FILE_SIZE / CHUNK; i++) {
-		t = now();
+		t = bench_now_s();
 		if (setupmapping(nodeid, i * CHUNK, i * CHUNK))
 			return -1;
-		lat[i] = now() - t;
+		lat[i] = bench_now_s() - t;
 		memcpy(dst + i * CHUNK, win + i * CHUNK, CHUNK);
 	}
-	return now() - t0;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return v[n / 2];
+	return bench_now_s() - t0;
 }
 
 int main(void)
@@ -242,19 +222,19 @@ int main(void)
 		if (dax_s[r] < 0 || memcmp(src, dst, FILE_SIZE))
 			goto stop;
 		nlat += FILE_SIZE / CHUNK;
-		mapped_s[r] = now();
+		mapped_s[r] = bench_now_s();
 		memcpy(dst, win, FILE_SIZE);
-		mapped_s[r] = now() - mapped_s[r];
+		mapped_s[r] = bench_now_s() - mapped_s[r];
 		if (remove_all())
 			goto stop;
 	}
 	{
-		double f4 = median(fuse4k_s, RUNS);
-		double f = median(fuse_s, RUNS), x = median(dax_s, RUNS), m = median(mapped_s, RUNS);
+		double f4 = bench_median(fuse4k_s, RUNS);
+		double f = bench_median(fuse_s, RUNS), x = bench_median(dax_s, RUNS), m = bench_median(mapped_s, RUNS);
 		double mb = FILE_SIZE / 1e6;
 		int p99;
 
-		qsort(lat, nlat, sizeof(*lat), cmp_double);
+		qsort(lat, nlat, sizeof(*lat), bench_cmp_double);
 		p99 = (int)ceil(0.99 * nlat) - 1;
 		printf("256 MiB file in the host page cache, median of %d runs\n", RUNS);
 		printf("%-44s %10s\n", "path", "MB/s");

@@ -35,6 +35,7 @@
 #include "../tests/unit/test_vhost_user_fuse.h"
 #include "mm/shm_region.h"
 #include "util/log.h"
+#include "stats.h"
 
 #define MiB (1ull << 20)
 #define CHUNK (2 * MiB)
@@ -58,29 +59,6 @@ static const char *const dname[D_COUNT] = { "in place (microvm)", "memslot per m
 
 static char root[64], files[NFILES][96];
 static int kvm_vm = -1;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double pct(double *v, int n, double p)
-{
-	int i = (int)ceil(p * n) - 1;
-
-	qsort(v, n, sizeof(*v), cmp_double);
-	return v[i < 0 ? 0 : i];
-}
 
 /* Word w of file f: what every check expects. */
 static uint64_t pattern(unsigned int f, uint64_t w)
@@ -555,7 +533,7 @@ static const uint8_t *window_at(enum design dz, uint64_t moff)
  */
 static double pass(enum design dz, unsigned int live, uint8_t *dst, double *lat)
 {
-	double t0 = now(), t;
+	double t0 = bench_now_s(), t;
 	uint64_t k = 0;
 	int n = 0;
 
@@ -564,14 +542,14 @@ static double pass(enum design dz, unsigned int live, uint8_t *dst, double *lat)
 			uint64_t moff = (k % live) * CHUNK;
 			const uint8_t *w;
 
-			t = now();
+			t = bench_now_s();
 			if (remap(dz, f, foff, moff, k >= live)) {
 				fprintf(stderr, "dax_pressure: %s: remap of chunk %llu failed\n",
 					dname[dz], (unsigned long long)k);
 				return -1;
 			}
 			if (k >= live)
-				lat[n++] = now() - t;
+				lat[n++] = bench_now_s() - t;
 			w = window_at(dz, moff);
 			if (!w)
 				return -1;
@@ -583,7 +561,7 @@ static double pass(enum design dz, unsigned int live, uint8_t *dst, double *lat)
 			}
 		}
 	}
-	t0 = now() - t0;
+	t0 = bench_now_s() - t0;
 	/* drop what is left, untimed */
 	for (unsigned int i = 0; i < live; i++) {
 		uint64_t moff = i * CHUNK;
@@ -599,7 +577,7 @@ static double pass(enum design dz, unsigned int live, uint8_t *dst, double *lat)
 static double pass_fuse_read(uint8_t *dst)
 {
 	struct fuse_open_in oi = { .flags = O_RDONLY };
-	double t0 = now();
+	double t0 = bench_now_s();
 	int32_t e;
 
 	for (unsigned int f = 0; f < NFILES; f++) {
@@ -625,7 +603,7 @@ static double pass_fuse_read(uint8_t *dst)
 		rel.fh = oo.fh;
 		fdrv_call(&sa.d, FUSE_RELEASE, sa.nodeid[f], &rel, sizeof(rel), NULL, 0, 4096, &e);
 	}
-	return now() - t0;
+	return bench_now_s() - t0;
 }
 
 /*
@@ -635,11 +613,11 @@ static double pass_fuse_read(uint8_t *dst)
 static void fuse_hops(double *lat, int n)
 {
 	for (int i = 0; i < n; i++) {
-		double t = now();
+		double t = bench_now_s();
 
 		removemapping(&sa, 0, 0);
 		removemapping(&sa, 0, CHUNK);
-		lat[i] = now() - t;
+		lat[i] = bench_now_s() - t;
 	}
 }
 
@@ -738,7 +716,7 @@ int main(int argc, char **argv)
 			}
 	}
 	{
-		double mb = SET_SIZE / 1e6, rdmb = mb / pct(rd, runs, 0.5);
+		double mb = SET_SIZE / 1e6, rdmb = mb / bench_pct(rd, runs, 0.5);
 
 		printf("64 MiB window, 1 GiB file set (8 x 128 MiB, host page cache), 2 MiB chunks, "
 		       "up to %d passes per row, fewer once a row took 15 s (median; remap = REMOVEMAPPING + SETUPMAPPING as the guest "
@@ -746,12 +724,12 @@ int main(int argc, char **argv)
 		printf("%-5s %-30s %10s %9s %10s %9s %9s %9s %7s\n", "live", "design", "remap_us",
 		       "p99_us", "remaps/s", "MB/s", "vs_floor", "vs_READ", "passes");
 		for (unsigned int l = 0; l < NLIVES; l++) {
-			double fm = pct(lat[l][D_FLOOR], nlat[l][D_FLOOR], 0.5);
+			double fm = bench_pct(lat[l][D_FLOOR], nlat[l][D_FLOOR], 0.5);
 
 			for (int z = 0; z < D_COUNT; z++) {
-				double m = pct(lat[l][z], nlat[l][z], 0.5);
-				double p99 = pct(lat[l][z], nlat[l][z], 0.99);
-				double s = pct(secs[l][z], done[l][z], 0.5);
+				double m = bench_pct(lat[l][z], nlat[l][z], 0.5);
+				double p99 = bench_pct(lat[l][z], nlat[l][z], 0.99);
+				double s = bench_pct(secs[l][z], done[l][z], 0.5);
 
 				printf("%-5u %-30s %10.1f %9.1f %10.0f %9.0f %8.2fx %8.2fx %7d\n",
 				       lives[l], dname[z], m * 1e6, p99 * 1e6,
@@ -762,18 +740,18 @@ int main(int argc, char **argv)
 		printf("%-5s %-30s %10s %9s %10s %9.0f %9s %8.2fx\n", "-",
 		       "FUSE READ 128 KiB requests", "-", "-", "-", rdmb, "-", 1.0);
 		{
-			double h = pct(hop, 256 * runs, 0.5);
+			double h = bench_pct(hop, 256 * runs, 0.5);
 
 			printf("%-5s %-30s %10.1f %9.1f   (the guest<->daemon hop a remap adds to the "
 			       "floor: 2 FUSE requests that need no mapping)\n", "-",
-			       "2 FUSE round trips, no map", h * 1e6, pct(hop, 256 * runs, 0.99) * 1e6);
+			       "2 FUSE round trips, no map", h * 1e6, bench_pct(hop, 256 * runs, 0.99) * 1e6);
 			for (unsigned int l = 0; l < NLIVES; l++) {
-				double fm = pct(lat[l][D_FLOOR], nlat[l][D_FLOOR], 0.5);
+				double fm = bench_pct(lat[l][D_FLOOR], nlat[l][D_FLOOR], 0.5);
 
 				printf("live %-2u in place vs floor + FUSE hops (%.1f us): %.2fx; "
 				       "memslot design: %.2fx\n", lives[l], (fm + h) * 1e6,
-				       pct(lat[l][D_INPLACE], nlat[l][D_INPLACE], 0.5) / (fm + h),
-				       pct(lat[l][D_MEMSLOT], nlat[l][D_MEMSLOT], 0.5) / (fm + h));
+				       bench_pct(lat[l][D_INPLACE], nlat[l][D_INPLACE], 0.5) / (fm + h),
+				       bench_pct(lat[l][D_MEMSLOT], nlat[l][D_MEMSLOT], 0.5) / (fm + h));
 			}
 		}
 		printf("(remaps/s and MB/s: the whole pass, remaps + copies out of the window; "

@@ -41,6 +41,7 @@
 #include "kvm/vm.h"
 #include "util/log.h"
 #include "../tests/harness/testfiles.h"
+#include "stats.h"
 
 #define MiB (1ULL << 20)
 #define CHUNK (2 * MiB)
@@ -274,21 +275,6 @@ static int call(uint32_t request, uint64_t shm_offset, int fd)
 	return r.u64 ? -EIO : 0;
 }
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 struct row {
 	double median_us, p99_us, per_sec;
 };
@@ -297,7 +283,7 @@ static struct row stats_of(double *ns, unsigned int n, double total_ns)
 {
 	struct row r;
 
-	qsort(ns, n, sizeof(double), cmp_double);
+	qsort(ns, n, sizeof(double), bench_cmp_double);
 	r.median_us = ns[n / 2] / 1e3;
 	r.p99_us = ns[(unsigned int)(n * 0.99)] / 1e3;
 	r.per_sec = n / (total_ns / 1e9);
@@ -334,14 +320,14 @@ static int depopulate(unsigned int live)
 
 static int run_pairs(unsigned int iters, int fd, struct row *out)
 {
-	double *ns = calloc(iters, sizeof(double)), t0, start = now_ns();
+	double *ns = calloc(iters, sizeof(double)), t0, start = bench_now_ns();
 
 	if (!ns)
 		return -1;
 	for (unsigned int i = 0; i < iters; i++) {
 		uint64_t off = test_chunk(i) * CHUNK;
 
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		if (call(VHOST_USER_BACKEND_SHMEM_MAP, off, fd) ||
 		    call(VHOST_USER_BACKEND_SHMEM_UNMAP, off, -1)) {
 			fprintf(stderr, "shm_bench: MAP/UNMAP at 0x%llx failed\n",
@@ -349,9 +335,9 @@ static int run_pairs(unsigned int iters, int fd, struct row *out)
 			free(ns);
 			return -1;
 		}
-		ns[i] = now_ns() - t0;
+		ns[i] = bench_now_ns() - t0;
 	}
-	*out = stats_of(ns, iters, now_ns() - start);
+	*out = stats_of(ns, iters, bench_now_ns() - start);
 	free(ns);
 	return 0;
 }
@@ -359,7 +345,7 @@ static int run_pairs(unsigned int iters, int fd, struct row *out)
 /* The handler work alone, no socket: shm_region_map+unmap vs mmap+2 KVM ioctls+munmap. */
 static int run_direct(struct frontend *fe, unsigned int iters, int fd, struct row *out)
 {
-	double *ns = calloc(iters, sizeof(double)), t0, start = now_ns();
+	double *ns = calloc(iters, sizeof(double)), t0, start = bench_now_ns();
 	struct vhost_user_mmap m = { .len = CHUNK, .flags = VHOST_USER_FLAG_MAP_RW };
 	int ret = 0;
 
@@ -367,35 +353,35 @@ static int run_direct(struct frontend *fe, unsigned int iters, int fd, struct ro
 		return -1;
 	for (unsigned int i = 0; i < iters && !ret; i++) {
 		m.shm_offset = test_chunk(i) * CHUNK;
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		if (fe->mode == MODE_INPLACE)
 			ret = shm_region_map(fe->region, m.shm_offset, CHUNK, fd, 0, true, NULL, 0) ||
 			      shm_region_unmap(fe->region, m.shm_offset, CHUNK, NULL, 0);
 		else
 			ret = memslot_map(&m, fd) || memslot_unmap(&m);
-		ns[i] = now_ns() - t0;
+		ns[i] = bench_now_ns() - t0;
 	}
 	if (!ret)
-		*out = stats_of(ns, iters, now_ns() - start);
+		*out = stats_of(ns, iters, bench_now_ns() - start);
 	free(ns);
 	return ret ? -1 : 0;
 }
 
 static int run_floor(unsigned int iters, int fd, struct row *out)
 {
-	double *ns = calloc(iters, sizeof(double)), t0, start = now_ns();
+	double *ns = calloc(iters, sizeof(double)), t0, start = bench_now_ns();
 
 	if (!ns)
 		return -1;
 	for (unsigned int i = 0; i < iters; i++) {
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		if (call(VHOST_USER_BACKEND_SHMEM_MAP, 0, fd)) {
 			free(ns);
 			return -1;
 		}
-		ns[i] = now_ns() - t0;
+		ns[i] = bench_now_ns() - t0;
 	}
-	*out = stats_of(ns, iters, now_ns() - start);
+	*out = stats_of(ns, iters, bench_now_ns() - start);
 	free(ns);
 	return 0;
 }
@@ -424,7 +410,7 @@ static int soak(struct frontend *fe, unsigned int cycles)
 {
 	struct shm_region_stats st;
 	int fds0, maps0, fds1, maps1, fd;
-	double t0 = now_ns();
+	double t0 = bench_now_ns();
 	unsigned int i;
 
 	fds0 = tf_count_fds();
@@ -451,7 +437,7 @@ static int soak(struct frontend *fe, unsigned int cycles)
 	shm_region_get_stats(fe->region, &st);
 	printf("\nsoak: %u MAP+UNMAP cycles in %.2f s; live %llu, maps %llu, unmaps %llu, "
 	       "failed %llu; fds %d -> %d, /proc/self/maps lines %d -> %d: %s\n",
-	       cycles, (now_ns() - t0) / 1e9, (unsigned long long)st.live,
+	       cycles, (bench_now_ns() - t0) / 1e9, (unsigned long long)st.live,
 	       (unsigned long long)st.total_maps, (unsigned long long)st.total_unmaps,
 	       (unsigned long long)st.failed, fds0, fds1, maps0, maps1,
 	       fds0 == fds1 && maps0 == maps1 && st.live == 0 ? "no leaks" : "LEAK");

@@ -13,24 +13,10 @@
 #include "../tests/unit/test_vhost_user_fuse.h"
 #include "../tests/unit/test_vhost_user_hfs.h"
 #include "util/log.h"
+#include "stats.h"
 
 #define FILE_SIZE (64u << 20)
 #define CHUNK (128u << 10)
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static int make_file(const char *path)
 {
@@ -53,7 +39,7 @@ static int make_file(const char *path)
 static int read_pass(struct hfs *f, uint64_t node, uint64_t fh, double *mbps)
 {
 	struct fuse_read_in rin = { .fh = fh, .size = CHUNK };
-	double t0 = now_s();
+	double t0 = bench_now_s();
 	int32_t err;
 
 	for (uint64_t off = 0; off < FILE_SIZE; off += CHUNK) {
@@ -64,7 +50,7 @@ static int read_pass(struct hfs *f, uint64_t node, uint64_t fh, double *mbps)
 		if (f->in[16] != (uint8_t)(off >> 20) || f->in[16 + CHUNK - 1] != (uint8_t)(off >> 20))
 			return -2;
 	}
-	*mbps = FILE_SIZE / 1e6 / (now_s() - t0);
+	*mbps = FILE_SIZE / 1e6 / (bench_now_s() - t0);
 	return 0;
 }
 
@@ -114,17 +100,17 @@ int main(int argc, char **argv)
 		}
 	}
 	for (int i = 0; i < count; i++) {
-		double t0 = now_s();
+		double t0 = bench_now_s();
 
 		if (hfs_call(&f, FUSE_GETATTR, node, &gin, sizeof(gin), NULL, 0, 4096, &ferr) < 0 ||
 		    ferr) {
 			fprintf(stderr, "GETATTR %d failed\n", i);
 			goto out;
 		}
-		lat[i] = (now_s() - t0) * 1e6;
+		lat[i] = (bench_now_s() - t0) * 1e6;
 	}
-	qsort(mbps, (size_t)passes, sizeof(*mbps), cmp_double);
-	qsort(lat, (size_t)count, sizeof(*lat), cmp_double);
+	qsort(mbps, (size_t)passes, sizeof(*mbps), bench_cmp_double);
+	qsort(lat, (size_t)count, sizeof(*lat), bench_cmp_double);
 	printf("virtio-fs via harness + virtio-pci -> Debian virtiofsd (cache=auto), one request in flight\n");
 	printf("%-44s %10s %10s %10s\n", "metric", "median", "min", "max/p99");
 	printf("%-44s %10.1f %10.1f %10.1f\n", "FUSE_READ 64 MiB in 128 KiB requests (MB/s)",
