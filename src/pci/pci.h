@@ -86,8 +86,11 @@ struct pci_bus {
 	uint64_t mmio64_base, mmio64_next, mmio64_end;
 };
 
-/* Creates bus 0 with the host bridge and registers 0xCF8/0xCFC and ECAM. NULL on failure. */
-struct pci_bus *pci_bus_create(struct vm *vm);
+/*
+ * Creates bus 0 with the host bridge and registers 0xCF8/0xCFC and ECAM. NULL on failure, with
+ * the reason in err.
+ */
+struct pci_bus *pci_bus_create(struct vm *vm, char *err, size_t errlen);
 /* Unmaps and destroys every device (pci_dev_ops.destroy), then the bus. NULL is fine. */
 void pci_bus_destroy(struct pci_bus *bus);
 /*

@@ -10,7 +10,6 @@
 
 #include "arch/arch.h"
 #include "util/err.h"
-#include "util/log.h"
 #include "kvm/vm.h"
 
 #include "pci/msix.h"
@@ -252,12 +251,14 @@ static void host_bridge_init(struct pci_bus *bus)
 	bus->devs[0] = hb;
 }
 
-struct pci_bus *pci_bus_create(struct vm *vm)
+struct pci_bus *pci_bus_create(struct vm *vm, char *err, size_t errlen)
 {
 	struct pci_bus *bus = calloc(1, sizeof(*bus));
 
-	if (!bus)
+	if (!bus) {
+		err_fmt(err, errlen, -ENOMEM, "out of memory for the PCI bus");
 		return NULL;
+	}
 	bus->vm = vm;
 	pthread_mutex_init(&bus->lock, NULL);
 	bus->mmio32_next = LAYOUT_PCI_MMIO32_BASE;
@@ -268,7 +269,7 @@ struct pci_bus *pci_bus_create(struct vm *vm)
 	if (register_pio(bus) < 0 ||
 	    bus_register(&vm->mmio_bus, LAYOUT_PCI_ECAM_BASE, LAYOUT_PCI_ECAM_SIZE, &ecam_ops, bus,
 			 "pci-ecam") < 0) {
-		pr_err("pci: cannot register configuration ports (already taken)");
+		err_fmt(err, errlen, -EBUSY, "its configuration ports (0xcf8, ECAM) are already taken");
 		pci_bus_destroy(bus);
 		return NULL;
 	}

@@ -70,9 +70,9 @@ int machine_devices_create(struct machine *m, const struct vm_config *cfg)
 		return EXIT_HOST_ERROR;
 	}
 	m->devices = md;
-	md->pci = pci_bus_create(&m->vm);
+	md->pci = pci_bus_create(&m->vm, err, sizeof(err));
 	if (!md->pci) {
-		pr_err("cannot create the PCI bus");
+		pr_err("cannot create the PCI bus: %s", err);
 		return EXIT_HOST_ERROR;
 	}
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {

@@ -135,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dev.vm = &vm;
 	dev.nr_shm = 1;
 	dev.shm[0] = &shm;   /* guest accesses to the shm BAR reach the region */
-	bus = pci_bus_create(&vm);
+	bus = pci_bus_create(&vm, NULL, 0);
 	if (!bus || virtio_pci_add(bus, &dev, NULL, 0) < 0)
 		abort();
 	for (size_t i = 0; i + 8 <= size; i += 8) {

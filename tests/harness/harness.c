@@ -30,8 +30,9 @@ static struct harness *create(uint64_t ram_size, bool kvm)
 		free(h);
 		return NULL;
 	}
-	h->pci = pci_bus_create(&h->vm);
+	h->pci = pci_bus_create(&h->vm, err, sizeof(err));
 	if (!h->pci) {
+		fprintf(stderr, "harness: pci_bus_create: %s\n", err);
 		vm_destroy(&h->vm);
 		free(h);
 		return NULL;
