@@ -5,6 +5,7 @@
  */
 #include "util/err.h"
 #include "config/toml.h"
+#include "util/hex.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -402,17 +403,6 @@ static int buf_put_cp(struct parser *ps, struct buf *b, uint32_t cp)
 	return buf_put(ps, b, u, n);
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* \uXXXX or \UXXXXXXXX; the cursor is on the 'u'/'U'. */
 static int unicode_escape(struct parser *ps, struct buf *b, int line, int col)
 {
@@ -422,7 +412,7 @@ static int unicode_escape(struct parser *ps, struct buf *b, int line, int col)
 
 	advance(ps);
 	for (i = 0; i < digits; i++) {
-		h = hexval(peek(ps));
+		h = hex_digit(peek(ps));
 		if (h < 0)
 			return error_at(ps, line, col,
 					"invalid unicode escape (\\%c needs %u hex digits)",
@@ -772,7 +762,7 @@ static const char *parse_radix(const char *s, size_t len, int64_t *out)
 			prev_digit = false;
 			continue;
 		}
-		d = hexval(s[i]);
+		d = hex_digit(s[i]);
 		if (d < 0 || (unsigned int)d >= base)
 			return "invalid digit in integer";
 		if (v >> (63 - shift))

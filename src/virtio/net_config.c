@@ -1,21 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* virtio-net config space and MAC addresses (shared by the TAP device and vhost-user-net). */
 #include "virtio/net_config.h"
+#include "util/hex.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 int net_mac_parse(const char *s, uint8_t mac[NET_MAC_LEN], char *why, size_t whylen)
 {
@@ -25,7 +15,7 @@ int net_mac_parse(const char *s, uint8_t mac[NET_MAC_LEN], char *why, size_t why
 	if (!s || strlen(s) != 3 * NET_MAC_LEN - 1)
 		goto bad;
 	for (int i = 0; i < NET_MAC_LEN; i++) {
-		int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
+		int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
 
 		if (hi < 0 || lo < 0 || (i < NET_MAC_LEN - 1 && s[3 * i + 2] != ':'))
 			goto bad;
