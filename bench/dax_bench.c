@@ -29,32 +29,13 @@ static char root[64], sock[96], logpath[96];
 
 static pid_t start_daemon(void)
 {
-	const char *bin = getenv("VIRTIOFSD_BIN");
-	char path[300];
-	pid_t pid;
+	const char *bin = microvm_virtiofsd_bin();
 
 	if (!bin) {
-		snprintf(path, sizeof(path), "%s/microvm-virtiofsd",
-			 getenv("BUILD") ? getenv("BUILD") : "build");
-		bin = path;
-	}
-	if (access(bin, X_OK)) {
-		fprintf(stderr, "dax_bench: %s missing (run make)\n", bin);
+		fprintf(stderr, "dax_bench: microvm-virtiofsd missing (run make)\n");
 		return -1;
 	}
-	pid = fork();
-	if (pid == 0) {
-		int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execl(bin, bin, "--socket-path", sock, "--shared-dir", root, "--tag", "share",
-		      "--cache-size", "512M", (char *)NULL);
-		_exit(127);
-	}
-	return pid;
+	return microvm_virtiofsd_start(bin, sock, root, "512M", logpath);
 }
 
 static int open_frontend(void)

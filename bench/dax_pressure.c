@@ -399,33 +399,13 @@ static struct side sa, sb;   /* sa: in place (and FUSE READ), sb: memslot design
 
 static pid_t start_daemon(struct side *s)
 {
-	const char *bin = getenv("VIRTIOFSD_BIN");
-	char path[300];
-	pid_t pid;
+	const char *bin = microvm_virtiofsd_bin();
 
 	if (!bin) {
-		snprintf(path, sizeof(path), "%s/microvm-virtiofsd",
-			 getenv("BUILD") ? getenv("BUILD") : "build");
-		bin = path;
-	}
-	if (access(bin, X_OK)) {
-		fprintf(stderr, "dax_pressure: %s missing (run make)\n", bin);
+		fprintf(stderr, "dax_pressure: microvm-virtiofsd missing (run make)\n");
 		return -1;
 	}
-	unlink(s->sock);
-	pid = fork();
-	if (pid == 0) {
-		int fd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execl(bin, bin, "--socket-path", s->sock, "--shared-dir", root, "--tag", "share",
-		      "--cache-size", "64M", (char *)NULL);
-		_exit(127);
-	}
-	return pid;
+	return microvm_virtiofsd_start(bin, s->sock, root, "64M", s->log);
 }
 
 static int open_side(struct side *s, const char *connect_path)

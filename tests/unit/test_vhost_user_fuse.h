@@ -2,8 +2,8 @@
 /*
  * Test-only guest side for vhost-user-fs without a guest: a minimal split-ring virtio-fs driver
  * over harness guest RAM (vm_init_harness) that drives the device ops (set_features, activate,
- * reset) the way the virtio-pci transport does, and a Debian virtiofsd launcher.
- * Shared by tests/unit/test_vhost_user_virtiofsd.c and bench/vhost_user_bench.c.
+ * reset) the way the virtio-pci transport does, and launchers for Debian's virtiofsd and
+ * microvm-virtiofsd. Shared by the virtio-fs unit tests and benchmarks.
  * One request in flight at a time, on request queue 1 (queue 0 is hiprio).
  */
 #ifndef TEST_VHOST_USER_FUSE_H
@@ -72,6 +72,43 @@ static inline pid_t virtiofsd_start(const char *sock, const char *dir, const cha
 		snprintf(a2, sizeof(a2), "source=%s", dir);
 		execl(VIRTIOFSD, VIRTIOFSD, a1, "-o", a2, "-o", "cache=auto", "-o",
 		      "sandbox=chroot", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* microvm-virtiofsd if built ($VIRTIOFSD_BIN, else $BUILD/ or build/), else NULL. */
+static inline const char *microvm_virtiofsd_bin(void)
+{
+	static char path[300];
+	const char *b = getenv("BUILD");
+
+	if (getenv("VIRTIOFSD_BIN"))
+		return getenv("VIRTIOFSD_BIN");
+	snprintf(path, sizeof(path), "%s/microvm-virtiofsd", b ? b : "build");
+	return access(path, X_OK) == 0 ? path : NULL;
+}
+
+/*
+ * Forks bin (microvm-virtiofsd) serving dir as tag "share" on sock with a cache_size DAX
+ * window ("64M"...), stdout and stderr to logpath. The child's pid, or -1.
+ */
+static inline pid_t microvm_virtiofsd_start(const char *bin, const char *sock, const char *dir,
+					    const char *cache_size, const char *logpath)
+{
+	pid_t pid;
+
+	unlink(sock);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(bin, bin, "--socket-path", sock, "--shared-dir", dir, "--tag", "share",
+		      "--cache-size", cache_size, (char *)NULL);
 		_exit(127);
 	}
 	return pid;

@@ -27,18 +27,6 @@ static char logpath[96];
 static pid_t daemon_pid;
 static struct fdrv d;
 
-/* The program if built ($VIRTIOFSD_BIN, $BUILD/, build/), else NULL. */
-static const char *daemon_bin(void)
-{
-	static char path[300];
-	const char *b = getenv("BUILD");
-
-	if (getenv("VIRTIOFSD_BIN"))
-		return getenv("VIRTIOFSD_BIN");
-	snprintf(path, sizeof(path), "%s/microvm-virtiofsd", b ? b : "build");
-	return access(path, X_OK) == 0 ? path : NULL;
-}
-
 /* Without the program (make unit-test before make all): the same library code in a child. */
 static void __attribute__((noreturn)) daemon_child(uint64_t cache_size)
 {
@@ -59,11 +47,13 @@ static void __attribute__((noreturn)) daemon_child(uint64_t cache_size)
 
 static pid_t daemon_start(uint64_t cache_size)
 {
-	const char *bin = daemon_bin();
+	const char *bin = microvm_virtiofsd_bin();
 	char cs[32];
 	pid_t pid;
 
 	snprintf(cs, sizeof(cs), "%lluM", (unsigned long long)(cache_size >> 20));
+	if (bin)
+		return microvm_virtiofsd_start(bin, sock, root, cs, logpath);
 	pid = fork();
 	if (pid == 0) {
 		int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -72,11 +62,7 @@ static pid_t daemon_start(uint64_t cache_size)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		if (!bin)
-			daemon_child(cache_size);
-		execl(bin, bin, "--socket-path", sock, "--shared-dir", root, "--tag", "share",
-		      "--cache-size", cs, (char *)NULL);
-		_exit(127);
+		daemon_child(cache_size);
 	}
 	return pid;
 }
