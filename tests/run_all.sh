@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 export BUILD=${BUILD:-build}
 MAKE="make --no-print-directory"
 total_pass=0; total_fail=0
-summary=()
+summary=(); failures=()
 
 phase() { # name, command...
 	local name=$1; shift
@@ -30,6 +30,8 @@ phase() { # name, command...
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 	total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
 	summary+=("$name: $p passed, $f failed ($((SECONDS - t0)) s)")
+	while IFS= read -r l; do failures+=("$l"); done < <(grep -E '^FAIL ' "$log" | cut -c1-160)
+	if [ "$f" -gt 0 ] && ! grep -qE '^FAIL ' "$log"; then failures+=("FAIL $name (exit $rc, see its log above)"); fi
 	rm -f "$log"
 }
 
@@ -52,5 +54,6 @@ if [ "${MICROVM_QUICK:-0}" != 1 ]; then
 fi
 echo "=== summary (${SECONDS} s)"
 for s in "${summary[@]}"; do echo "  $s"; done
+for s in "${failures[@]}"; do echo "  $s"; done
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -10,11 +10,16 @@ pass=0; fail=0
 for t in "$@"; do
 	name=$(basename "$t")
 	log=$(mktemp)
+	t0=$SECONDS
 	if CK_FORK=yes CK_EXCLUDE_TAGS=no-valgrind CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-6} timeout 900 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
 		--error-exitcode=99 "$t" >"$log" 2>&1; then
-		pass=$((pass + 1)); echo "PASS valgrind/$name"
+		pass=$((pass + 1)); echo "PASS valgrind/$name ($((SECONDS - t0)) s)"
 	else
-		fail=$((fail + 1)); echo "FAIL valgrind/$name"; tail -n 40 "$log" | sed 's/^/    /'
+		fail=$((fail + 1)); echo "FAIL valgrind/$name ($((SECONDS - t0)) s)"
+		# The failing checks and valgrind's own report first (CI shows only part of the log).
+		grep -E ':[EF]:|==[0-9]+== (Invalid|Conditional|Syscall|Mismatched|[0-9,]+ bytes in)|definitely|indirectly' "$log" |
+			head -n 12 | sed 's/^/    /'
+		tail -n 30 "$log" | sed 's/^/    /'
 	fi
 	rm -f "$log"
 done
