@@ -13,7 +13,8 @@
 #               DAX_KERNEL_ID (which kernel is /lane/Image-dax)
 #   also in base.cpio: /lane/Image-dax + /lane/l2-dax.cpio, t-virtiofs-dax's L2: an arm64 Image
 #               with FUSE_DAX built from Debian's linux-source-6.1 (tests/arm64/build-dax-kernel.sh,
-#               tests/arm64/l2-dax.config; cached apart) and its initramfs without modules
+#               tests/arm64/l2-dax.config; cached apart) and its initramfs without modules but
+#               with /bin/l2-mmap (tests/arm64/l2-mmap.c)
 # Published as OUTDIR/{Image,base.cpio,l2-config,version}. The per-run part (the arm64 microvm
 # builds, the tests, the plan) is appended by run.sh as a second cpio archive.
 # usage: tests/arm64/build-kit.sh [OUTDIR]   (default build/arm64/lane)
@@ -86,7 +87,8 @@ daxk=$(tests/arm64/build-dax-kernel.sh "$out/dax-kernel" | tail -n1)
 [ -f "$daxk/Image" ] || die "no arm64 DAX kernel (tests/arm64/build-dax-kernel.sh)"
 
 key=$( { echo "$KPKG $(basename "$bb") $(basename "$hdr") $l2mods ${daxk##*/}"
-	cat tests/arm64/build-kit.sh tests/arm64/l1-init tests/arm64/l2-init tests/arm64/kvm-probe.c guest/scripts/common.sh; } | sha256sum | cut -c1-16)
+	cat tests/arm64/build-kit.sh tests/arm64/l1-init tests/arm64/l2-init tests/arm64/kvm-probe.c \
+		tests/arm64/l2-mmap.c guest/scripts/common.sh; } | sha256sum | cut -c1-16)
 dir=$MICROVM_CACHE/arm64-l1-$key
 if [ ! -f "$dir/base.cpio" ]; then
 	log "building the arm64 lane kit $key ($KPKG)"
@@ -117,10 +119,16 @@ if [ ! -f "$dir/base.cpio" ]; then
 		-isystem "$(aarch64-linux-gnu-gcc -print-file-name=include)" -isystem "$inc" \
 		-isystem "$inc/aarch64-linux-gnu" tests/arm64/kvm-probe.c -o "$stage/l1/bin/kvm-probe" ||
 		die "cannot build kvm-probe (gcc-aarch64-linux-gnu: scripts/deps.sh)"
+	mkdir -p "$stage/l2dax/bin"
+	aarch64-linux-gnu-gcc -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-stack-protector \
+		-fno-pie -no-pie -static -nostdlib -nostdinc \
+		-isystem "$(aarch64-linux-gnu-gcc -print-file-name=include)" -isystem "$inc" \
+		-isystem "$inc/aarch64-linux-gnu" tests/arm64/l2-mmap.c -o "$stage/l2dax/bin/l2-mmap" ||
+		die "cannot build l2-mmap"
 	mkdir -p "$stage/l1/lane"
 	mkcpio "$stage/l2" >"$stage/l1/lane/l2.cpio"
 	cp "$kimg" "$stage/l1/lane/Image"
-	# The DAX kernel's initramfs: the same /init, no modules (everything is built in).
+	# The DAX kernel's initramfs: the same /init and l2-mmap, no modules (all built in).
 	newroot "$stage/l2dax" tests/arm64/l2-init
 	: >"$stage/l2dax/etc/modules.order"
 	mkcpio "$stage/l2dax" >"$stage/l1/lane/l2-dax.cpio"
