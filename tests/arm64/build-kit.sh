@@ -4,12 +4,17 @@
 # with dpkg-deb -x: linux-image-arm64's kernel (an uncompressed arm64 Image with an EFI stub,
 # used for L1 and L2), its virtio-pci/virtio-blk/virtiofs modules (for L2), busybox-static and
 # linux-libc-dev (the arm64 KVM headers tests/arm64/kvm-probe.c is built against, freestanding,
-# with aarch64-linux-gnu-gcc).
+# with aarch64-linux-gnu-gcc); the DAX L2 kernel comes from tests/arm64/build-dax-kernel.sh.
 # Cached in $MICROVM_CACHE/arm64-l1-<hash of the inputs>/:
 #   Image       the kernel (L1 and L2)
 #   base.cpio   L1's initramfs without the per-run part: busybox, /init (l1-init), /bin/kvm-probe,
 #               /lane/Image, /lane/l2.cpio (busybox, the modules, l2-init as /init)
-#   l2-config   FUSE_DAX=y|n, what the L2 kernel can do
+#   l2-config   FUSE_DAX=y|n, what the stock L2 kernel can do; DAX_KERNEL_FUSE_DAX=y and
+#               DAX_KERNEL_ID (which kernel is /lane/Image-dax)
+#   also in base.cpio: /lane/Image-dax + /lane/l2-dax.cpio, t-virtiofs-dax's L2: an arm64 Image
+#               with FUSE_DAX built from Debian's linux-source-6.1 (tests/arm64/build-dax-kernel.sh,
+#               tests/arm64/l2-dax.config; cached apart) and its initramfs without modules but
+#               with /bin/l2-mmap (tests/arm64/l2-mmap.c)
 # Published as OUTDIR/{Image,base.cpio,l2-config,version}. The per-run part (the arm64 microvm
 # builds, the tests, the plan) is appended by run.sh as a second cpio archive.
 # usage: tests/arm64/build-kit.sh [OUTDIR]   (default build/arm64/lane)
@@ -77,9 +82,13 @@ KDIR=$(echo "$KROOT"/lib/modules/*)
 KVER=${KDIR##*/}
 bb=$(a64_fetch busybox-static)
 hdr=$(a64_fetch linux-libc-dev)
+# t-virtiofs-dax's L2 kernel, built from Debian's linux-source-6.1 (cached by its own hash).
+daxk=$(tests/arm64/build-dax-kernel.sh "$out/dax-kernel" | tail -n1)
+[ -f "$daxk/Image" ] || die "no arm64 DAX kernel (tests/arm64/build-dax-kernel.sh)"
 
-key=$( { echo "$KPKG $(basename "$bb") $(basename "$hdr") $l2mods"
-	cat tests/arm64/build-kit.sh tests/arm64/l1-init tests/arm64/l2-init tests/arm64/kvm-probe.c guest/scripts/common.sh; } | sha256sum | cut -c1-16)
+key=$( { echo "$KPKG $(basename "$bb") $(basename "$hdr") $l2mods ${daxk##*/}"
+	cat tests/arm64/build-kit.sh tests/arm64/l1-init tests/arm64/l2-init tests/arm64/kvm-probe.c \
+		tests/arm64/l2-mmap.c guest/scripts/common.sh; } | sha256sum | cut -c1-16)
 dir=$MICROVM_CACHE/arm64-l1-$key
 if [ ! -f "$dir/base.cpio" ]; then
 	log "building the arm64 lane kit $key ($KPKG)"
@@ -110,17 +119,35 @@ if [ ! -f "$dir/base.cpio" ]; then
 		-isystem "$(aarch64-linux-gnu-gcc -print-file-name=include)" -isystem "$inc" \
 		-isystem "$inc/aarch64-linux-gnu" tests/arm64/kvm-probe.c -o "$stage/l1/bin/kvm-probe" ||
 		die "cannot build kvm-probe (gcc-aarch64-linux-gnu: scripts/deps.sh)"
+	mkdir -p "$stage/l2dax/bin"
+	aarch64-linux-gnu-gcc -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-stack-protector \
+		-fno-pie -no-pie -static -nostdlib -nostdinc \
+		-isystem "$(aarch64-linux-gnu-gcc -print-file-name=include)" -isystem "$inc" \
+		-isystem "$inc/aarch64-linux-gnu" tests/arm64/l2-mmap.c -o "$stage/l2dax/bin/l2-mmap" ||
+		die "cannot build l2-mmap"
 	mkdir -p "$stage/l1/lane"
 	mkcpio "$stage/l2" >"$stage/l1/lane/l2.cpio"
 	cp "$kimg" "$stage/l1/lane/Image"
+	# The DAX kernel's initramfs: the same /init and l2-mmap, no modules (all built in).
+	newroot "$stage/l2dax" tests/arm64/l2-init
+	: >"$stage/l2dax/etc/modules.order"
+	mkcpio "$stage/l2dax" >"$stage/l1/lane/l2-dax.cpio"
+	cp "$daxk/Image" "$stage/l1/lane/Image-dax"
 	rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
 	mkcpio "$stage/l1" >"$dir.tmp/base.cpio"
 	cp "$kimg" "$dir.tmp/Image"
 	if grep -q '^CONFIG_FUSE_DAX=y' "$KROOT/boot/config-$KVER"; then dax=y; else dax=n; fi
-	echo "FUSE_DAX=$dax" >"$dir.tmp/l2-config"
-	echo "$KPKG" >"$dir.tmp/version"
+	grep -q '^CONFIG_FUSE_DAX=y' "$daxk/config" || die "$daxk/config has no CONFIG_FUSE_DAX=y"
+	{
+		echo "FUSE_DAX=$dax"
+		echo "DAX_KERNEL_FUSE_DAX=y"
+		echo "DAX_KERNEL_ID='${daxk##*/}: $(cat "$daxk/version") + tests/arm64/l2-dax.config'"
+	} >"$dir.tmp/l2-config"
+	printf '%s\nL2 DAX kernel: %s (%s)\n' "$KPKG" "${daxk##*/}" "$(cat "$daxk/version")" \
+		>"$dir.tmp/version"
 	rm -rf "$dir" && mv "$dir.tmp" "$dir"
-	log "arm64 kit $dir: L2 modules $(tr '\n' ' ' <"$stage/l2/etc/modules.order"), FUSE_DAX=$dax"
+	log "arm64 kit $dir: L2 modules $(tr '\n' ' ' <"$stage/l2/etc/modules.order"), FUSE_DAX=$dax;" \
+		"DAX L2 kernel ${daxk##*/} ($(stat -c %s "$daxk/Image") bytes)"
 fi
 for f in Image base.cpio l2-config version; do
 	publish "$dir/$f" "$out/$f"

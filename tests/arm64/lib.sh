@@ -1,11 +1,15 @@
 # Helpers for the arm64 lane's tests, which run in L1 under busybox sh (source it).
 # The L1 initramfs holds: /lane/bin/microvm, /lane/bin/microvm-virtiofsd (the arm64 builds),
 # /lane/Image (Debian's stock arm64 kernel, also L2's), /lane/l2.cpio (L2's initramfs,
-# tests/arm64/l2-init), /lane/l2-config (FUSE_DAX=y|n of that kernel).
+# tests/arm64/l2-init), /lane/Image-dax + /lane/l2-dax.cpio (t-virtiofs-dax's L2: an arm64
+# kernel with FUSE_DAX built from Debian's linux-source-6.1, its initramfs without modules),
+# /lane/l2-config (FUSE_DAX=y|n of the stock kernel, DAX_KERNEL_ID: which kernel Image-dax is).
 MICROVM=/lane/bin/microvm
 VFSD=/lane/bin/microvm-virtiofsd
 KERNEL=/lane/Image
 INITRD=/lane/l2.cpio
+DAX_KERNEL=/lane/Image-dax
+DAX_INITRD=/lane/l2-dax.cpio
 . /lane/l2-config
 L2_CMDLINE="console=ttyS0 quiet panic=-1 rdinit=/init"
 # One L2 boot is 6-14 s in L1 on an idle host (BRIEF s.8); generous for a loaded one.
@@ -30,8 +34,8 @@ require_kvm() {
 	[ -x "$MICROVM" ] || fail "$MICROVM missing (make ARCH=arm64)"
 }
 
-# write_config FILE VCPUS MEMORY [toml lines...]: the L2 machine with the stock Image and L2's
-# initramfs.
+# write_config FILE VCPUS MEMORY [toml lines...]: the L2 machine with $KERNEL and $INITRD (the
+# stock Image and L2's initramfs unless the test sets them).
 write_config() {
 	f=$1 cpus=$2 mem=$3
 	shift 3
