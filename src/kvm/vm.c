@@ -50,6 +50,11 @@ static int vm_common_init(struct vm *vm, uint64_t ram_size, enum guest_mem_backi
 
 int vm_init_harness(struct vm *vm, uint64_t ram_size)
 {
+	return vm_init_harness_backed(vm, ram_size, GUEST_MEM_MEMFD);
+}
+
+int vm_init_harness_backed(struct vm *vm, uint64_t ram_size, enum guest_mem_backing backing)
+{
 	int ret;
 
 	memset(vm, 0, sizeof(*vm));
@@ -61,7 +66,7 @@ int vm_init_harness(struct vm *vm, uint64_t ram_size)
 	vm->slot_used = calloc(vm->max_memslots, 1);
 	if (!vm->slot_used)
 		return -ENOMEM;
-	ret = vm_common_init(vm, ram_size, GUEST_MEM_MEMFD);
+	ret = vm_common_init(vm, ram_size, backing);
 	if (ret < 0)
 		vm_destroy(vm);
 	return ret;

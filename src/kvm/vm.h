@@ -68,6 +68,8 @@ int vm_init(struct vm *vm, uint64_t ram_size, enum guest_mem_backing backing, ch
 	    size_t errlen);
 /* RAM (memfd) and buses only, no KVM: for the guest-driver harness. */
 int vm_init_harness(struct vm *vm, uint64_t ram_size);
+/* Same with the RAM backing of choice (benchmarks: anonymous THP, as a VM without vhost-user). */
+int vm_init_harness_backed(struct vm *vm, uint64_t ram_size, enum guest_mem_backing backing);
 void vm_destroy(struct vm *vm);
 
 /* Memslots. vm_memslot_alloc returns a free slot number or -ENOSPC. size 0 deletes a slot. */

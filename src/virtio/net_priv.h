@@ -49,6 +49,7 @@ struct net_pair {
 	struct net_rx_chain rchain[NET_RX_MAX_CHAINS];
 	unsigned int nchains, niov;
 	uint64_t rx_space;             /* bytes in rchain[] */
+	struct iovec miov[NET_RX_MAX_IOV];   /* riov[] with host-adjacent buffers joined (readv) */
 	struct iovec tiov[NET_RX_MAX_IOV + 1];
 };
 

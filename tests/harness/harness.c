@@ -14,7 +14,7 @@
 #include "virtio/virtio_pci.h"
 #include "arch/x86/layout.h"
 
-static struct harness *create(uint64_t ram_size, bool kvm)
+static struct harness *create(uint64_t ram_size, bool kvm, enum guest_mem_backing backing)
 {
 	struct harness *h = calloc(1, sizeof(*h));
 	char err[256] = "";
@@ -22,8 +22,8 @@ static struct harness *create(uint64_t ram_size, bool kvm)
 
 	if (!h)
 		return NULL;
-	ret = kvm ? vm_init(&h->vm, ram_size, GUEST_MEM_MEMFD, err, sizeof(err)) :
-		    vm_init_harness(&h->vm, ram_size);
+	ret = kvm ? vm_init(&h->vm, ram_size, backing, err, sizeof(err)) :
+		    vm_init_harness_backed(&h->vm, ram_size, backing);
 	if (ret < 0) {
 		fprintf(stderr, "harness: %s: %s\n", kvm ? "vm_init" : "vm_init_harness",
 			err[0] ? err : strerror(-ret));
@@ -44,12 +44,17 @@ static struct harness *create(uint64_t ram_size, bool kvm)
 
 struct harness *harness_create(uint64_t ram_size)
 {
-	return create(ram_size, false);
+	return create(ram_size, false, GUEST_MEM_MEMFD);
+}
+
+struct harness *harness_create_anon(uint64_t ram_size)
+{
+	return create(ram_size, false, GUEST_MEM_ANON);
 }
 
 struct harness *harness_create_kvm(uint64_t ram_size)
 {
-	return create(ram_size, true);
+	return create(ram_size, true, GUEST_MEM_MEMFD);
 }
 
 void harness_destroy(struct harness *h)

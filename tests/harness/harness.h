@@ -47,6 +47,8 @@ struct harness {
 
 /* ---- machine ---- */
 struct harness *harness_create(uint64_t ram_size);   /* NULL on failure (message printed) */
+/* Guest RAM private anonymous THP, as a VM without vhost-user devices has it (benchmarks). */
+struct harness *harness_create_anon(uint64_t ram_size);
 /*
  * Same on a real KVM VM (vm_init: irqchip, RAM memslots, no vCPU): every ioeventfd, irqfd, GSI
  * route and memslot the devices register is a real KVM object, so tests can check them.
