@@ -42,6 +42,7 @@
 #include "config/config.h"
 #include "virtio/net.h"
 #include "virtio/net_priv.h"
+#include "stats.h"
 
 #define TAP "mvbench0"
 #define RUN_NS 500000000LL
@@ -367,19 +368,6 @@ static double device(const struct shape *s, bool tx, uint64_t *frames, double *c
 	return (double)bytes;
 }
 
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 int main(int argc, char **argv)
 {
 	int runs = argc > 1 ? atoi(argv[1]) : 5;
@@ -437,15 +425,15 @@ int main(int argc, char **argv)
 				rw[r] = cv[r] > 0 ? dv[r] / cv[r] : 0;
 				rc[r] = cu[r] > 0 ? du[r] / cu[r] : 0;
 			}
-			d = median(dv, runs);
-			c = median(cv, runs);
-			e = median(du, runs);
-			f = median(cu, runs);
+			d = bench_median(dv, runs);
+			c = bench_median(cv, runs);
+			e = bench_median(du, runs);
+			f = bench_median(cu, runs);
 			printf("%-22s %10.2f %10.2f %6.2fx %12.2f %12.2f %6.2fx\n", key, d, c,
-			       median(rw, runs), e, f, median(rc, runs));
+			       bench_median(rw, runs), e, f, bench_median(rc, runs));
 			printf("median: %s=%.2f ceiling=%.2f per_cpu=%.2f ceiling_per_cpu=%.2f "
-			       "ratio=%.2f ratio_per_cpu=%.2f\n", key, d, c, e, f, median(rw, runs),
-			       median(rc, runs));
+			       "ratio=%.2f ratio_per_cpu=%.2f\n", key, d, c, e, f, bench_median(rw, runs),
+			       bench_median(rc, runs));
 			fflush(stdout);
 		}
 	}
