@@ -7,7 +7,11 @@
 # cloud kernel finds no second CPU without ACPI), which shows it tests the tables.
 # A VM still running 20 s before its timeout is described by watch_vm (tests/realkvm/lib.sh):
 # thread states and kernel stacks, L1's KVM counters, then SIGTERM for microvm's vCPU dump.
-source "$(dirname "$0")/lib.sh"
+# HELD out of the lane (run.sh runs tests/realkvm/t-*.sh only): it hung twice, both times in a
+# full-lane CI rehearsal (the second time L1 itself stopped answering), and did not hang in 37
+# boots and two whole lanes since (tests/realkvm/README.md, "The t-acpi-cloud hang"). Run it in
+# L1 by hand: REALKVM_PLAN=tests/realkvm/held/t-acpi-cloud.sh tests/realkvm/run.sh.
+source "$(dirname "$0")/../lib.sh"
 require_kvm
 T=${STOCK_BOOT_TIMEOUT:-300}
 CLOUD=$ROOT/build/guest/stock-cloud
