@@ -54,6 +54,17 @@ struct fdrv {
 	int timeout_ms;
 };
 
+/* In a forked daemon child: stdout and stderr to logpath (left as they are if it cannot open). */
+static inline void daemon_log_to(const char *logpath)
+{
+	int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+}
+
 static inline pid_t virtiofsd_start(const char *sock, const char *dir, const char *logpath)
 {
 	pid_t pid;
@@ -62,12 +73,8 @@ static inline pid_t virtiofsd_start(const char *sock, const char *dir, const cha
 	pid = fork();
 	if (pid == 0) {
 		char a1[300], a2[300];
-		int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
+		daemon_log_to(logpath);
 		snprintf(a1, sizeof(a1), "--socket-path=%s", sock);
 		snprintf(a2, sizeof(a2), "source=%s", dir);
 		execl(VIRTIOFSD, VIRTIOFSD, a1, "-o", a2, "-o", "cache=auto", "-o",
@@ -101,12 +108,7 @@ static inline pid_t microvm_virtiofsd_start(const char *bin, const char *sock, c
 	unlink(sock);
 	pid = fork();
 	if (pid == 0) {
-		int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
+		daemon_log_to(logpath);
 		execl(bin, bin, "--socket-path", sock, "--shared-dir", dir, "--tag", "share",
 		      "--cache-size", cache_size, (char *)NULL);
 		_exit(127);

@@ -56,12 +56,7 @@ static pid_t daemon_start(uint64_t cache_size)
 		return microvm_virtiofsd_start(bin, sock, root, cs, logpath);
 	pid = fork();
 	if (pid == 0) {
-		int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
+		daemon_log_to(logpath);
 		daemon_child(cache_size);
 	}
 	return pid;
