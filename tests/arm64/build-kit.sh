@@ -88,7 +88,7 @@ daxk=$(tests/arm64/build-dax-kernel.sh "$out/dax-kernel" | tail -n1)
 
 key=$( { echo "$KPKG $(basename "$bb") $(basename "$hdr") $l2mods ${daxk##*/}"
 	cat tests/arm64/build-kit.sh tests/arm64/l1-init tests/arm64/l2-init tests/arm64/kvm-probe.c \
-		tests/arm64/l2-mmap.c guest/scripts/common.sh; } | sha256sum | cut -c1-16)
+		tests/arm64/l2-mmap.c tests/arm64/sys.h guest/scripts/common.sh; } | sha256sum | cut -c1-16)
 dir=$MICROVM_CACHE/arm64-l1-$key
 if [ ! -f "$dir/base.cpio" ]; then
 	log "building the arm64 lane kit $key ($KPKG)"
@@ -114,17 +114,17 @@ if [ ! -f "$dir/base.cpio" ]; then
 	newroot "$stage/l1" tests/arm64/l1-init
 	dpkg-deb -x "$hdr" "$stage/hdr"
 	inc=$stage/hdr/usr/include
-	aarch64-linux-gnu-gcc -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-stack-protector \
-		-fno-pie -no-pie -static -nostdlib -nostdinc \
-		-isystem "$(aarch64-linux-gnu-gcc -print-file-name=include)" -isystem "$inc" \
-		-isystem "$inc/aarch64-linux-gnu" tests/arm64/kvm-probe.c -o "$stage/l1/bin/kvm-probe" ||
+	# freestanding SRC OUT: a static aarch64 program without libc, against the arm64 UAPI headers.
+	freestanding() {
+		aarch64-linux-gnu-gcc -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding \
+			-fno-stack-protector -fno-pie -no-pie -static -nostdlib -nostdinc \
+			-isystem "$(aarch64-linux-gnu-gcc -print-file-name=include)" -isystem "$inc" \
+			-isystem "$inc/aarch64-linux-gnu" "$1" -o "$2"
+	}
+	freestanding tests/arm64/kvm-probe.c "$stage/l1/bin/kvm-probe" ||
 		die "cannot build kvm-probe (gcc-aarch64-linux-gnu: scripts/deps.sh)"
 	mkdir -p "$stage/l2dax/bin"
-	aarch64-linux-gnu-gcc -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-stack-protector \
-		-fno-pie -no-pie -static -nostdlib -nostdinc \
-		-isystem "$(aarch64-linux-gnu-gcc -print-file-name=include)" -isystem "$inc" \
-		-isystem "$inc/aarch64-linux-gnu" tests/arm64/l2-mmap.c -o "$stage/l2dax/bin/l2-mmap" ||
-		die "cannot build l2-mmap"
+	freestanding tests/arm64/l2-mmap.c "$stage/l2dax/bin/l2-mmap" || die "cannot build l2-mmap"
 	mkdir -p "$stage/l1/lane"
 	mkcpio "$stage/l2" >"$stage/l1/lane/l2.cpio"
 	cp "$kimg" "$stage/l1/lane/Image"

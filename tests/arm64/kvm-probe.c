@@ -18,30 +18,11 @@
 #include <linux/fcntl.h>
 #include <linux/mman.h>
 
-#define NR_OPENAT	56
-#define NR_WRITE	64
-#define NR_EXIT_GROUP	94
-#define NR_MMAP		222
-#define NR_IOCTL	29
+#include "sys.h"
 
 #define GUEST_CODE	0x40000000UL
 #define GUEST_MMIO	0x10000000UL
 #define PSCI_SYSTEM_OFF	0x84000008U
-
-static long sys6(long nr, long a, long b, long c, long d, long e, long f)
-{
-	register long x8 __asm__("x8") = nr;
-	register long x0 __asm__("x0") = a;
-	register long x1 __asm__("x1") = b;
-	register long x2 __asm__("x2") = c;
-	register long x3 __asm__("x3") = d;
-	register long x4 __asm__("x4") = e;
-	register long x5 __asm__("x5") = f;
-
-	__asm__ volatile("svc #0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
-			 : "memory");
-	return x0;
-}
 
 void *memset(void *s, int c, size_t n);
 void *memset(void *s, int c, size_t n)
