@@ -317,6 +317,9 @@ void virtio_blk_destroy(struct virtio_device *dev)
 		return;
 	b = dev->priv;
 	blk_reset(dev);
+	/* unlock first: the ring's registered reference to the image is dropped by a kernel
+	 * worker after io_uring_queue_exit(), possibly after this process has exited */
+	flock(b->fd, LOCK_UN);
 	blk_uring_destroy(b);
 	close(b->fd);
 	free(b->bounce);
