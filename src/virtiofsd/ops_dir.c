@@ -38,25 +38,18 @@ int vfsd_op_opendir(struct vfsd_req *r, struct vfsd_inode *ino)
 		return ret;
 	ret = vfsd_reply(r, &out, sizeof(out));
 	if (ret < 0)
-		vfsd_handle_release(r->fs, out.fh, true);
+		vfsd_handle_release(r->fs, out.fh, ino, true);
 	return ret;
 }
 
 int vfsd_op_releasedir(struct vfsd_req *r, struct vfsd_inode *ino)
 {
 	struct fuse_release_in in;
-	struct vfsd_handle *h;
+	int ret;
 
 	memcpy(&in, r->arg, sizeof(in));
-	h = vfsd_handle_get(r->fs, in.fh, true);
-	if (!h || h->inode != ino) {
-		if (h)
-			vfsd_handle_put(r->fs, h);
-		return -EBADF;
-	}
-	vfsd_handle_put(r->fs, h);
-	vfsd_handle_release(r->fs, in.fh, true);
-	return vfsd_reply(r, NULL, 0);
+	ret = vfsd_handle_release(r->fs, in.fh, ino, true);
+	return ret < 0 ? ret : vfsd_reply(r, NULL, 0);
 }
 
 struct dir_fill {
@@ -148,12 +141,9 @@ static int do_readdir(struct vfsd_req *r, struct vfsd_inode *ino, bool plus)
 	f.cap = in.size < r->out_cap - hdr ? in.size : r->out_cap - hdr;
 	if (f.cap > VFSD_MAX_WRITE)
 		f.cap = VFSD_MAX_WRITE;
-	h = vfsd_handle_get(r->fs, in.fh, true);
-	if (!h || h->inode != ino) {
-		if (h)
-			vfsd_handle_put(r->fs, h);
+	h = vfsd_handle_get(r->fs, in.fh, ino, true);
+	if (!h)
 		return -EBADF;
-	}
 	f.buf = malloc(f.cap ? f.cap : 1);
 	if (!f.buf) {
 		vfsd_handle_put(r->fs, h);
