@@ -25,21 +25,14 @@ struct linux_dirent64 {
 
 int vfsd_op_opendir(struct vfsd_req *r, struct vfsd_inode *ino)
 {
-	struct fuse_open_out out = { 0 };
-	int fd, ret;
+	int fd;
 
 	if (!S_ISDIR(ino->type))
 		return -ENOTDIR;
 	fd = vfsd_inode_open(r->fs, ino, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
 		return fd;
-	ret = vfsd_handle_new(r->fs, fd, ino, true, &out.fh);
-	if (ret < 0)
-		return ret;
-	ret = vfsd_reply(r, &out, sizeof(out));
-	if (ret < 0)
-		vfsd_handle_release(r->fs, out.fh, ino, true);
-	return ret;
+	return vfsd_reply_open(r, ino, fd, true);
 }
 
 int vfsd_op_releasedir(struct vfsd_req *r, struct vfsd_inode *ino)

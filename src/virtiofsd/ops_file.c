@@ -21,7 +21,7 @@ static int check_open_flags(struct vfsd *fs, uint32_t flags)
 	return 0;
 }
 
-static int reply_open(struct vfsd_req *r, struct vfsd_inode *ino, int fd, bool dir)
+int vfsd_reply_open(struct vfsd_req *r, struct vfsd_inode *ino, int fd, bool dir)
 {
 	struct fuse_open_out out = { 0 };
 	int ret = vfsd_handle_new(r->fs, fd, ino, dir, &out.fh);
@@ -51,7 +51,7 @@ int vfsd_op_open(struct vfsd_req *r, struct vfsd_inode *ino)
 		fd = vfsd_inode_open(r->fs, ino, (int)(in.flags & OPEN_FLAGS & ~O_NOATIME));
 	if (fd < 0)
 		return fd;
-	return reply_open(r, ino, fd, false);
+	return vfsd_reply_open(r, ino, fd, false);
 }
 
 /*

@@ -127,6 +127,8 @@ void vfsd_handle_put(struct vfsd *fs, struct vfsd_handle *h);
 /* Closes handle fh of ino once its last ref is put: 0, or -EBADF if fh is not one. */
 int vfsd_handle_release(struct vfsd *fs, uint64_t fh, struct vfsd_inode *ino, bool dir);
 void vfsd_handle_release_all(struct vfsd *fs);
+/* ops_file.c: fd (ownership passes) becomes a handle of ino, the reply to OPEN/OPENDIR. */
+int vfsd_reply_open(struct vfsd_req *r, struct vfsd_inode *ino, int fd, bool dir);
 
 /* dispatch.c: reply helpers. */
 int vfsd_reply(struct vfsd_req *r, const void *body, size_t len);
