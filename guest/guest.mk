@@ -12,7 +12,7 @@
 
 GUEST_OUT := build/guest
 GUEST_INITRD_DEPS := guest/init/init.c guest/init/init.sh guest/init/microvm.sh guest/init/profile \
-	$(wildcard guest/tests/*.sh) $(wildcard guest/tools/*.c guest/tools/*.h) \
+	$(wildcard guest/tests/*.sh) $(wildcard guest/tools/*.c guest/tools/*.h) src/util/hex.h \
 	guest/scripts/build-initramfs.sh guest/scripts/common.sh
 
 .PHONY: guest-kit guest-kit-stock guest-kernel guest-initramfs

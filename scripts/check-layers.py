@@ -44,7 +44,8 @@ LAYERS = {
     # Outside src/: the harness drives devices like a vCPU does (no machine, no API).
     "tests/harness": BELOW_VMM + ["vu_backend", "virtiofsd"],
     "bench":         BELOW_VMM + ["vu_backend", "virtiofsd", "tests/harness", "tests/unit"],
-    "tests/guest":   ["arch/x86/layout.h"],  # freestanding: constants only
+    # freestanding: constants and include-free inline helpers only
+    "tests/guest":   ["arch/x86/layout.h", "util/hex.h"],
 }
 # Files the programs share: they may include no more than the programs may.
 FILES = {
@@ -55,6 +56,7 @@ FILES = {
     "virtio/virtio_dev.h": [],
     "virtio/virtqueue.h":  ["mm"],
     "virtio/virtqueue.c":  ["util", "mm", "virtio/virtqueue.h", "virtio/virtio_dev.h"],
+    "util/hex.h":          [],  # the freestanding test guest includes it too
 }
 CHECKED = ["src", "tests/harness", "tests/guest", "bench"]
 

@@ -35,7 +35,7 @@ install -m 0644 guest/init/microvm.sh "$root/lib/microvm.sh"
 install -m 0644 guest/init/profile "$root/etc/profile"
 install -m 0644 guest/tests/*.sh "$root/tests/"
 for c in guest/tools/*.c; do
-	gcc -static -nostdlib -ffreestanding -fno-stack-protector -Os -s -Wall -Wextra -Werror \
+	gcc -static -nostdlib -ffreestanding -fno-stack-protector -Os -s -Wall -Wextra -Werror -Isrc \
 		-o "$root/bin/$(basename "$c" .c)" "$c"
 done
 # The kernel opens /dev/console before running /init; devtmpfs is mounted by /init afterwards.

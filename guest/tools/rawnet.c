@@ -8,11 +8,12 @@
  * 0 when K == COUNT. Needs no IP stack (guest kit without INET). Guest-side helper for the
  * vhost-user-net test.
  *
- * Freestanding (sys.h).
+ * Freestanding (sys.h; util/hex.h from src/, which includes nothing).
  */
 #include <linux/if_packet.h>
 
 #include "sys.h"
+#include "util/hex.h"
 
 #define AF_PACKET_ 17
 #define SOCK_RAW_ 3
@@ -33,21 +34,10 @@ static void say_num(long v)
 	say(fmt_num(b + sizeof(b), (ulong)v, 10));
 }
 
-static int hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int parse_mac(const char *s, unsigned char mac[6])
 {
 	for (int i = 0; i < 6; i++) {
-		int hi = hex(s[3 * i]), lo = hex(s[3 * i + 1]);
+		int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* One hexadecimal digit. */
+/* One hexadecimal digit. Includes nothing: the freestanding test guest uses it too. */
 #ifndef MICROVM_UTIL_HEX_H
 #define MICROVM_UTIL_HEX_H
 

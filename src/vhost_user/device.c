@@ -229,6 +229,15 @@ static void stop_vrings(struct vu_dev *dev)
 	}
 }
 
+/* The device stops (dev->lock held): a live back-end's vrings first, then nothing is started. */
+static void vu_stop_locked(struct vu_dev *dev)
+{
+	if (dev->started && !vu_dead(dev))
+		stop_vrings(dev);
+	dev->started = false;
+	dev->started_queues = 0;
+}
+
 static void vu_reset(struct virtio_device *vdev)
 {
 	struct vu_dev *dev = to_vu_dev(vdev);
@@ -236,10 +245,7 @@ static void vu_reset(struct virtio_device *vdev)
 	if (dev->kind && dev->kind->stop)
 		dev->kind->stop(dev);
 	pthread_mutex_lock(&dev->lock);
-	if (dev->started && !vu_dead(dev))
-		stop_vrings(dev);
-	dev->started = false;
-	dev->started_queues = 0;
+	vu_stop_locked(dev);
 	/* Spec: the front-end drops every mapping of a device on reset. */
 	vu_shmem_reset(dev);
 	if (vu_dead(dev))
@@ -339,9 +345,7 @@ void vhost_user_device_destroy(struct virtio_device *vdev)
 	if (dev->kind && dev->kind->stop)
 		dev->kind->stop(dev);
 	pthread_mutex_lock(&dev->lock);
-	if (dev->started && !vu_dead(dev))
-		stop_vrings(dev);
-	dev->started = false;
+	vu_stop_locked(dev);
 	pthread_mutex_unlock(&dev->lock);
 	vu_dev_free(dev);
 }

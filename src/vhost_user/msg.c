@@ -94,22 +94,27 @@ static const struct breq_info breq_table[VHOST_USER_BACKEND_MAX_REQUEST] = {
 	BREQ(SHMEM_UNMAP, 40),
 };
 
-static __thread char name_buf[32];
-
-const char *vu_request_name(uint32_t request)
+/* name, or "unknown(<request>)" where the table has none. */
+static const char *name_or_unknown(const char *name, uint32_t request)
 {
-	if (request < VHOST_USER_MAX_REQUEST && req_table[request].name)
-		return req_table[request].name;
+	static __thread char name_buf[32];
+
+	if (name)
+		return name;
 	snprintf(name_buf, sizeof(name_buf), "unknown(%u)", request);
 	return name_buf;
 }
 
+const char *vu_request_name(uint32_t request)
+{
+	return name_or_unknown(request < VHOST_USER_MAX_REQUEST ? req_table[request].name : NULL,
+			       request);
+}
+
 const char *vu_backend_request_name(uint32_t request)
 {
-	if (request < VHOST_USER_BACKEND_MAX_REQUEST && breq_table[request].known)
-		return breq_table[request].name;
-	snprintf(name_buf, sizeof(name_buf), "unknown(%u)", request);
-	return name_buf;
+	return name_or_unknown(request < VHOST_USER_BACKEND_MAX_REQUEST ?
+			       breq_table[request].name : NULL, request);
 }
 
 /* The name of request on c's channel (each channel names its own requests). */

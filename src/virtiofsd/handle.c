@@ -111,7 +111,9 @@ int vfsd_handle_new(struct vfsd *fs, int fd, struct vfsd_inode *ino, bool dir, u
 	return ret;
 }
 
-static struct vfsd_handle *lookup_locked(struct vfsd *fs, uint64_t fh, bool dir)
+/* The open handle fh of ino (a directory handle when dir), or NULL. */
+static struct vfsd_handle *lookup_locked(struct vfsd *fs, uint64_t fh, struct vfsd_inode *ino,
+					 bool dir)
 {
 	uint32_t i = (uint32_t)fh, gen = (uint32_t)(fh >> 32);
 	struct vfsd_handle *h;
@@ -119,17 +121,18 @@ static struct vfsd_handle *lookup_locked(struct vfsd *fs, uint64_t fh, bool dir)
 	if (i >= fs->nr_slots)
 		return NULL;
 	h = fs->handles[i];
-	if (h->fd < 0 || h->closing || h->gen != gen || h->dir != dir)
+	if (h->fd < 0 || h->closing || h->gen != gen || h->dir != dir || h->inode != ino)
 		return NULL;
 	return h;
 }
 
-struct vfsd_handle *vfsd_handle_get(struct vfsd *fs, uint64_t fh, bool dir)
+struct vfsd_handle *vfsd_handle_get(struct vfsd *fs, uint64_t fh, struct vfsd_inode *ino,
+				    bool dir)
 {
 	struct vfsd_handle *h;
 
 	pthread_mutex_lock(&fs->hlock);
-	h = lookup_locked(fs, fh, dir);
+	h = lookup_locked(fs, fh, ino, dir);
 	if (h)
 		h->refs++;
 	pthread_mutex_unlock(&fs->hlock);
@@ -150,12 +153,12 @@ void vfsd_handle_put(struct vfsd *fs, struct vfsd_handle *h)
 		free_handle(fs, h);
 }
 
-int vfsd_handle_release(struct vfsd *fs, uint64_t fh, bool dir)
+int vfsd_handle_release(struct vfsd *fs, uint64_t fh, struct vfsd_inode *ino, bool dir)
 {
 	struct vfsd_handle *h;
 
 	pthread_mutex_lock(&fs->hlock);
-	h = lookup_locked(fs, fh, dir);
+	h = lookup_locked(fs, fh, ino, dir);
 	if (h)
 		h->closing = true;
 	pthread_mutex_unlock(&fs->hlock);

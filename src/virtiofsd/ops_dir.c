@@ -25,38 +25,24 @@ struct linux_dirent64 {
 
 int vfsd_op_opendir(struct vfsd_req *r, struct vfsd_inode *ino)
 {
-	struct fuse_open_out out = { 0 };
-	int fd, ret;
+	int fd;
 
 	if (!S_ISDIR(ino->type))
 		return -ENOTDIR;
 	fd = vfsd_inode_open(r->fs, ino, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
 		return fd;
-	ret = vfsd_handle_new(r->fs, fd, ino, true, &out.fh);
-	if (ret < 0)
-		return ret;
-	ret = vfsd_reply(r, &out, sizeof(out));
-	if (ret < 0)
-		vfsd_handle_release(r->fs, out.fh, true);
-	return ret;
+	return vfsd_reply_open(r, ino, fd, true);
 }
 
 int vfsd_op_releasedir(struct vfsd_req *r, struct vfsd_inode *ino)
 {
 	struct fuse_release_in in;
-	struct vfsd_handle *h;
+	int ret;
 
 	memcpy(&in, r->arg, sizeof(in));
-	h = vfsd_handle_get(r->fs, in.fh, true);
-	if (!h || h->inode != ino) {
-		if (h)
-			vfsd_handle_put(r->fs, h);
-		return -EBADF;
-	}
-	vfsd_handle_put(r->fs, h);
-	vfsd_handle_release(r->fs, in.fh, true);
-	return vfsd_reply(r, NULL, 0);
+	ret = vfsd_handle_release(r->fs, in.fh, ino, true);
+	return ret < 0 ? ret : vfsd_reply(r, NULL, 0);
 }
 
 struct dir_fill {
@@ -148,12 +134,9 @@ static int do_readdir(struct vfsd_req *r, struct vfsd_inode *ino, bool plus)
 	f.cap = in.size < r->out_cap - hdr ? in.size : r->out_cap - hdr;
 	if (f.cap > VFSD_MAX_WRITE)
 		f.cap = VFSD_MAX_WRITE;
-	h = vfsd_handle_get(r->fs, in.fh, true);
-	if (!h || h->inode != ino) {
-		if (h)
-			vfsd_handle_put(r->fs, h);
+	h = vfsd_handle_get(r->fs, in.fh, ino, true);
+	if (!h)
 		return -EBADF;
-	}
 	f.buf = malloc(f.cap ? f.cap : 1);
 	if (!f.buf) {
 		vfsd_handle_put(r->fs, h);

@@ -98,13 +98,9 @@ static int set_size(struct vfsd *fs, struct vfsd_inode *ino, const struct fuse_s
 	int fd, ret = 0;
 
 	if (in->valid & FATTR_FH) {
-		h = vfsd_handle_get(fs, in->fh, false);
+		h = vfsd_handle_get(fs, in->fh, ino, false);
 		if (!h)
 			return -EBADF;
-		if (h->inode != ino) {
-			vfsd_handle_put(fs, h);
-			return -EBADF;
-		}
 		fd = h->fd;
 	} else {
 		if (!S_ISREG(ino->type))

@@ -21,7 +21,7 @@ static int check_open_flags(struct vfsd *fs, uint32_t flags)
 	return 0;
 }
 
-static int reply_open(struct vfsd_req *r, struct vfsd_inode *ino, int fd, bool dir)
+int vfsd_reply_open(struct vfsd_req *r, struct vfsd_inode *ino, int fd, bool dir)
 {
 	struct fuse_open_out out = { 0 };
 	int ret = vfsd_handle_new(r->fs, fd, ino, dir, &out.fh);
@@ -30,7 +30,7 @@ static int reply_open(struct vfsd_req *r, struct vfsd_inode *ino, int fd, bool d
 		return ret;
 	ret = vfsd_reply(r, &out, sizeof(out));
 	if (ret < 0)
-		vfsd_handle_release(r->fs, out.fh, dir);
+		vfsd_handle_release(r->fs, out.fh, ino, dir);
 	return ret;
 }
 
@@ -51,7 +51,7 @@ int vfsd_op_open(struct vfsd_req *r, struct vfsd_inode *ino)
 		fd = vfsd_inode_open(r->fs, ino, (int)(in.flags & OPEN_FLAGS & ~O_NOATIME));
 	if (fd < 0)
 		return fd;
-	return reply_open(r, ino, fd, false);
+	return vfsd_reply_open(r, ino, fd, false);
 }
 
 /*
@@ -130,24 +130,11 @@ int vfsd_op_create(struct vfsd_req *r, struct vfsd_inode *dir)
 	if (ret == 0) {
 		ret = vfsd_reply(r, &out, sizeof(out));
 		if (ret < 0)
-			vfsd_handle_release(r->fs, out.o.fh, false);
+			vfsd_handle_release(r->fs, out.o.fh, ino, false);
 	}
 	if (ret < 0)
 		vfsd_inode_forget(r->fs, out.e.nodeid, 1);
 	return ret;
-}
-
-/* Handle named by fh, which must belong to ino. */
-static struct vfsd_handle *get_fh(struct vfsd_req *r, struct vfsd_inode *ino, uint64_t fh,
-				  bool dir)
-{
-	struct vfsd_handle *h = vfsd_handle_get(r->fs, fh, dir);
-
-	if (h && h->inode != ino) {
-		vfsd_handle_put(r->fs, h);
-		return NULL;
-	}
-	return h;
 }
 
 int vfsd_op_read(struct vfsd_req *r, struct vfsd_inode *ino)
@@ -166,7 +153,7 @@ int vfsd_op_read(struct vfsd_req *r, struct vfsd_inode *ino)
 		return -EOVERFLOW;
 	if (hdr + in.size > r->out_cap)
 		in.size = (uint32_t)(r->out_cap - hdr);
-	h = get_fh(r, ino, in.fh, false);
+	h = vfsd_handle_get(r->fs, in.fh, ino, false);
 	if (!h)
 		return -EBADF;
 	cnt = iov_slice(r->out, r->out_n, hdr, in.size, iov, VFSD_MAX_PAGES + 8);
@@ -192,7 +179,7 @@ int vfsd_op_write(struct vfsd_req *r, struct vfsd_inode *ino)
 	if (in.size > VFSD_MAX_WRITE || in.size > r->arg_len - sizeof(in) ||
 	    in.offset > INT64_MAX)
 		return -EINVAL;
-	h = get_fh(r, ino, in.fh, false);
+	h = vfsd_handle_get(r->fs, in.fh, ino, false);
 	if (!h)
 		return -EBADF;
 	n = pwrite(h->fd, r->arg + sizeof(in), in.size, (off_t)in.offset);
@@ -206,15 +193,11 @@ int vfsd_op_write(struct vfsd_req *r, struct vfsd_inode *ino)
 int vfsd_op_release(struct vfsd_req *r, struct vfsd_inode *ino)
 {
 	struct fuse_release_in in;
-	struct vfsd_handle *h;
+	int ret;
 
 	memcpy(&in, r->arg, sizeof(in));
-	h = get_fh(r, ino, in.fh, false);
-	if (!h)
-		return -EBADF;
-	vfsd_handle_put(r->fs, h);
-	vfsd_handle_release(r->fs, in.fh, false);
-	return vfsd_reply(r, NULL, 0);
+	ret = vfsd_handle_release(r->fs, in.fh, ino, false);
+	return ret < 0 ? ret : vfsd_reply(r, NULL, 0);
 }
 
 int vfsd_op_flush(struct vfsd_req *r, struct vfsd_inode *ino)
@@ -223,7 +206,7 @@ int vfsd_op_flush(struct vfsd_req *r, struct vfsd_inode *ino)
 	struct vfsd_handle *h;
 
 	memcpy(&in, r->arg, sizeof(in));
-	h = get_fh(r, ino, in.fh, false);
+	h = vfsd_handle_get(r->fs, in.fh, ino, false);
 	if (!h)
 		return -EBADF;
 	vfsd_handle_put(r->fs, h);
@@ -237,7 +220,7 @@ static int do_fsync(struct vfsd_req *r, struct vfsd_inode *ino, bool dir)
 	int ret;
 
 	memcpy(&in, r->arg, sizeof(in));
-	h = get_fh(r, ino, in.fh, dir);
+	h = vfsd_handle_get(r->fs, in.fh, ino, dir);
 	if (!h)
 		return -EBADF;
 	ret = (in.fsync_flags & 1) ? fdatasync(h->fd) : fsync(h->fd);
@@ -265,7 +248,7 @@ int vfsd_op_fallocate(struct vfsd_req *r, struct vfsd_inode *ino)
 	memcpy(&in, r->arg, sizeof(in));
 	if (in.offset > INT64_MAX || in.length > INT64_MAX || in.length == 0)
 		return -EINVAL;
-	h = get_fh(r, ino, in.fh, false);
+	h = vfsd_handle_get(r->fs, in.fh, ino, false);
 	if (!h)
 		return -EBADF;
 	if (fallocate(h->fd, (int)in.mode, (off_t)in.offset, (off_t)in.length) < 0)
@@ -287,7 +270,7 @@ int vfsd_op_lseek(struct vfsd_req *r, struct vfsd_inode *ino)
 		return -EINVAL;
 	if (in.offset > INT64_MAX)
 		return -EINVAL;
-	h = get_fh(r, ino, in.fh, false);
+	h = vfsd_handle_get(r->fs, in.fh, ino, false);
 	if (!h)
 		return -EBADF;
 	pos = lseek(h->fd, (off_t)in.offset, (int)in.whence);

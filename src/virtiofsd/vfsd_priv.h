@@ -120,10 +120,15 @@ int vfsd_handles_init(struct vfsd *fs);
 void vfsd_handles_destroy(struct vfsd *fs);
 /* Registers fd (ownership passes) with a ref on inode; returns the fh or -errno. */
 int vfsd_handle_new(struct vfsd *fs, int fd, struct vfsd_inode *ino, bool dir, uint64_t *fh);
-struct vfsd_handle *vfsd_handle_get(struct vfsd *fs, uint64_t fh, bool dir);
+/* fh names an open handle of ino (a directory's when dir): get takes a ref (NULL if not). */
+struct vfsd_handle *vfsd_handle_get(struct vfsd *fs, uint64_t fh, struct vfsd_inode *ino,
+				    bool dir);
 void vfsd_handle_put(struct vfsd *fs, struct vfsd_handle *h);
-int vfsd_handle_release(struct vfsd *fs, uint64_t fh, bool dir);
+/* Closes handle fh of ino once its last ref is put: 0, or -EBADF if fh is not one. */
+int vfsd_handle_release(struct vfsd *fs, uint64_t fh, struct vfsd_inode *ino, bool dir);
 void vfsd_handle_release_all(struct vfsd *fs);
+/* ops_file.c: fd (ownership passes) becomes a handle of ino, the reply to OPEN/OPENDIR. */
+int vfsd_reply_open(struct vfsd_req *r, struct vfsd_inode *ino, int fd, bool dir);
 
 /* dispatch.c: reply helpers. */
 int vfsd_reply(struct vfsd_req *r, const void *body, size_t len);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Test guest: the few libc pieces it needs, plus CRC-32 (IEEE, as zlib.crc32). */
 #include "guest.h"
+#include "util/hex.h"
 
 void *memset(void *d, int c, size_t n)
 {
@@ -84,17 +85,6 @@ uint32_t crc32(const void *buf, size_t len)
 	return c ^ 0xffffffffu;
 }
 
-static int digit_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return 99;
-}
-
 /*
  * Parses s[0..len) as an unsigned number in @base (10 or 16); a "0x" prefix always means hex.
  * Rejects empty strings, stray characters and overflow.
@@ -111,9 +101,9 @@ bool parse_u64(const char *s, size_t len, int base, uint64_t *out)
 	if (!len)
 		return false;
 	for (size_t i = 0; i < len; i++) {
-		int d = digit_value(s[i]);
+		int d = hex_digit(s[i]);
 
-		if (d >= base || v > (UINT64_MAX - d) / base)
+		if (d < 0 || d >= base || v > (UINT64_MAX - d) / base)
 			return false;
 		v = v * base + d;
 	}

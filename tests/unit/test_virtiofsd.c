@@ -338,6 +338,10 @@ START_TEST(test_open_read)
 	}
 	ck_assert_uint_eq(vfsd_nr_handles(fs), 1);
 	rel.fh = fh;
+	/* Released through another inode: refused, the handle stays open. */
+	r = call(FUSE_RELEASE, FUSE_ROOT_ID, &rel, sizeof(rel), NULL, NULL);
+	ck_assert_int_eq(r.h.error, -EBADF);
+	ck_assert_uint_eq(vfsd_nr_handles(fs), 1);
 	r = call(FUSE_RELEASE, e.nodeid, &rel, sizeof(rel), NULL, NULL);
 	ck_assert_int_eq(r.h.error, 0);
 	ck_assert_uint_eq(vfsd_nr_handles(fs), 0);
