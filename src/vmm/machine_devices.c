@@ -35,22 +35,14 @@ struct machine_devices {
 	struct machine_device list[];
 };
 
-/*
- * Plugs a created device into the bus and remembers how to destroy it. dev NULL: creating the
- * device of config section @section named @what failed with @create_err.
- */
+/* Plugs a created device into the bus and remembers how to destroy it. */
 static int add_device(struct machine_devices *md, struct virtio_device *dev,
-		      const char *create_err, void (*destroy)(struct virtio_device *),
-		      const char *section, const char *what, enum machine_dev_kind kind)
+		      void (*destroy)(struct virtio_device *), const char *what,
+		      enum machine_dev_kind kind)
 {
 	char err[256];
-	int ret;
+	int ret = virtio_pci_add(md->pci, dev, err, sizeof(err));
 
-	if (!dev) {
-		pr_err("%s '%s': %s", section, what, create_err);
-		return EXIT_CONFIG_ERROR;
-	}
-	ret = virtio_pci_add(md->pci, dev, err, sizeof(err));
 	if (ret < 0) {
 		pr_err("%s: cannot add to the PCI bus: %s", what, err);
 		destroy(dev);
@@ -85,37 +77,56 @@ int machine_devices_create(struct machine *m, const struct vm_config *cfg)
 	}
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
 		dev = virtio_blk_create(&m->vm, &cfg->disks[i], err, sizeof(err));
-		ret = add_device(md, dev, err, virtio_blk_destroy, "disk", cfg->disks[i].path,
+		if (!dev) {
+			pr_err("disk '%s': %s", cfg->disks[i].path, err);
+			return EXIT_CONFIG_ERROR;
+		}
+		ret = add_device(md, dev, virtio_blk_destroy, cfg->disks[i].path,
 				 MACHINE_DEV_BLK);
 		if (ret)
 			return ret;
 	}
 	for (unsigned int i = 0; i < cfg->nr_fs; i++) {
 		dev = vhost_user_fs_create(&m->vm, &cfg->fs[i], err, sizeof(err));
-		ret = add_device(md, dev, err, vhost_user_device_destroy, "vhost_user_fs",
-				 cfg->fs[i].socket, MACHINE_DEV_VHOST_USER_FS);
+		if (!dev) {
+			pr_err("vhost_user_fs '%s': %s", cfg->fs[i].socket, err);
+			return EXIT_CONFIG_ERROR;
+		}
+		ret = add_device(md, dev, vhost_user_device_destroy, cfg->fs[i].socket,
+				 MACHINE_DEV_VHOST_USER_FS);
 		if (ret)
 			return ret;
 	}
 	for (unsigned int i = 0; i < cfg->nr_vhost_user; i++) {
 		dev = vhost_user_generic_create(&m->vm, &cfg->vhost_user[i], err, sizeof(err));
-		ret = add_device(md, dev, err, vhost_user_device_destroy, "vhost_user",
-				 cfg->vhost_user[i].socket, MACHINE_DEV_VHOST_USER);
+		if (!dev) {
+			pr_err("vhost_user '%s': %s", cfg->vhost_user[i].socket, err);
+			return EXIT_CONFIG_ERROR;
+		}
+		ret = add_device(md, dev, vhost_user_device_destroy, cfg->vhost_user[i].socket,
+				 MACHINE_DEV_VHOST_USER);
 		if (ret)
 			return ret;
 	}
 	/* [[net]]: built-in virtio-net over a TAP (src/virtio/net.h); MAC seed: the config path */
 	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
 		dev = virtio_net_create(&m->vm, &cfg->nets[i], cfg->source, i, err, sizeof(err));
-		ret = add_device(md, dev, err, virtio_net_destroy, "net", cfg->nets[i].tap,
-				 MACHINE_DEV_NET);
+		if (!dev) {
+			pr_err("net '%s': %s", cfg->nets[i].tap, err);
+			return EXIT_CONFIG_ERROR;
+		}
+		ret = add_device(md, dev, virtio_net_destroy, cfg->nets[i].tap, MACHINE_DEV_NET);
 		if (ret)
 			return ret;
 	}
 	for (unsigned int i = 0; i < cfg->nr_vu_net; i++) {
 		dev = vhost_user_net_create(&m->vm, &cfg->vu_net[i], err, sizeof(err));
-		ret = add_device(md, dev, err, vhost_user_device_destroy, "vhost_user_net",
-				 cfg->vu_net[i].socket, MACHINE_DEV_VHOST_USER_NET);
+		if (!dev) {
+			pr_err("vhost_user_net '%s': %s", cfg->vu_net[i].socket, err);
+			return EXIT_CONFIG_ERROR;
+		}
+		ret = add_device(md, dev, vhost_user_device_destroy, cfg->vu_net[i].socket,
+				 MACHINE_DEV_VHOST_USER_NET);
 		if (ret)
 			return ret;
 	}
