@@ -190,6 +190,20 @@ static int open_image(struct blk *b, const struct disk_config *cfg, char *err, s
 	return 0;
 }
 
+/*
+ * The image's lock, ring and fd, in that order: the ring's registered reference to the image is
+ * dropped by a kernel worker after io_uring_queue_exit(), possibly after this process has
+ * exited, so the lock must not wait for the last reference.
+ */
+static void close_image(struct blk *b)
+{
+	if (b->fd >= 0)
+		flock(b->fd, LOCK_UN);
+	blk_uring_destroy(b);
+	if (b->fd >= 0)
+		close(b->fd);
+}
+
 static void fill_config(struct blk *b, unsigned int nr_queues)
 {
 	struct virtio_blk_config *c = &b->cfg;
@@ -282,9 +296,7 @@ struct virtio_device *virtio_blk_create_mq(struct vm *vm, const struct disk_conf
 	};
 	return &b->vdev;
 fail:
-	blk_uring_destroy(b);
-	if (b->fd >= 0)
-		close(b->fd);
+	close_image(b);
 	free(b->bounce);
 	free(b);
 	return NULL;
@@ -317,11 +329,7 @@ void virtio_blk_destroy(struct virtio_device *dev)
 		return;
 	b = dev->priv;
 	blk_reset(dev);
-	/* unlock first: the ring's registered reference to the image is dropped by a kernel
-	 * worker after io_uring_queue_exit(), possibly after this process has exited */
-	flock(b->fd, LOCK_UN);
-	blk_uring_destroy(b);
-	close(b->fd);
+	close_image(b);
 	free(b->bounce);
 	free(b);
 }
