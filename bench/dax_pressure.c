@@ -745,6 +745,12 @@ out:
 	stop_side(&sb);
 	for (unsigned int f = 0; f < NFILES; f++)
 		unlink(files[f]);
+	{
+		char proxy_sock[96];
+
+		snprintf(proxy_sock, sizeof(proxy_sock), "%s.proxy.sock", root);
+		unlink(proxy_sock);
+	}
 	if (!ret) {
 		unlink(sa.log);
 		unlink(sb.log);

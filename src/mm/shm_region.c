@@ -153,30 +153,25 @@ static int check_range(const struct shm_region *r, uint64_t off, uint64_t len, c
 	return 0;
 }
 
-static int check_fd(int fd, bool writable, char *err, size_t errlen)
+/*
+ * Why the mmap of fd failed, for err: the kernel checked the access mode (mmap refuses a
+ * read-write MAP_SHARED of an fd not open for writing, any mapping of an fd not open for
+ * reading, and an O_PATH fd), so this runs only on that error path.
+ */
+static void explain_fd(int fd, bool writable, int ret, char *err, size_t errlen)
 {
-	int fl = fcntl(fd, F_GETFL);
+	int fl = fd < 0 ? -1 : fcntl(fd, F_GETFL);
 
-	if (fd < 0 || fl < 0) {
+	if (fl < 0)
 		err_fmt(err, errlen, 0, "bad fd %d", fd);
-		return -EBADF;
-	}
-	if ((fl & O_PATH) == O_PATH) {
+	else if ((fl & O_PATH) == O_PATH)
 		err_fmt(err, errlen, 0, "O_PATH fd cannot be mapped");
-		return -EBADF;
-	}
-	switch (fl & O_ACCMODE) {
-	case O_RDWR:
-		return 0;
-	case O_RDONLY:
-		if (!writable)
-			return 0;
-		err_fmt(err, errlen, 0, "read-write mapping of a read-only fd");
-		return -EACCES;
-	default:
-		err_fmt(err, errlen, 0, "fd not open for reading");
-		return -EACCES;
-	}
+	else if ((fl & O_ACCMODE) == O_WRONLY)
+		err_fmt(err, errlen, 0, "mmap of the fd failed: fd not open for reading");
+	else if (writable && (fl & O_ACCMODE) == O_RDONLY)
+		err_fmt(err, errlen, 0, "mmap of the fd failed: read-write mapping of a read-only fd");
+	else
+		err_fmt(err, errlen, 0, "mmap of the fd failed: %s", strerror(-ret));
 }
 
 static int check_caps(const struct shm_region *r, char *err, size_t errlen)
@@ -218,7 +213,7 @@ static int install(struct shm_region *r, uint64_t off, uint64_t len, int fd, uin
 	if (p != MAP_FAILED)
 		return 0;
 	ret = -errno;
-	err_fmt(err, errlen, 0, "mmap of the fd failed: %s", strerror(-ret));
+	explain_fd(fd, writable, ret, err, errlen);
 	/* A failed MAP_FIXED may have unmapped the range: put the hole back. */
 	if (!hole_map(addr, len))
 		return ret;
@@ -254,9 +249,6 @@ static int do_map(struct shm_region *r, uint64_t off, uint64_t len, int fd, uint
 		return -EEXIST;
 	}
 	ret = check_caps(r, err, errlen);
-	if (ret)
-		return ret;
-	ret = check_fd(fd, writable, err, errlen);
 	if (ret)
 		return ret;
 	m = malloc(sizeof(*m));

@@ -26,7 +26,6 @@
 
 #include "vhost_user/shmem.h"
 
-#define CHAN_BURST 32          /* messages served per wakeup before polling again */
 #define CHAN_MSG_TIMEOUT_MS 1000 /* rest of a message once its first byte arrived */
 
 /* What the thread of one connection owns; freed by the thread when it returns. */
@@ -207,34 +206,33 @@ static void chan_lost(struct chan_thread *ct)
 	vu_dev_mark_dead_gen(ct->dev, ct->gen, why);
 }
 
-/* Serves up to CHAN_BURST messages. Returns -1 when the channel is unusable. */
+/*
+ * Serves one message: the back-end sends one request at a time and waits for its reply, so a
+ * second one is almost never queued behind it, and a poll(0) for one after every request was a
+ * syscall per request for nothing. Queued messages are still served, one per turn of the
+ * thread's poll loop (which sees the channel readable at once). Returns -1 when the channel is
+ * unusable.
+ */
 static int serve_channel(struct chan_thread *ct)
 {
 	struct vu_msg m;
 	int r;
 
-	for (int i = 0; i < CHAN_BURST; i++) {
-		struct pollfd p = { .fd = ct->chan.fd, .events = POLLIN };
+	r = vu_msg_recv(&ct->chan, &m, CHAN_MSG_TIMEOUT_MS);
+	if (r == -ETOOMANYREFS) {
+		/* Read whole (fds closed): refuse it and stay in sync. */
+		char why[96];
 
-		if (i && (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN)))
+		snprintf(why, sizeof(why), "%s: %s", vu_backend_request_name(m.hdr.request),
+			 strerror(-r));
+		chan_log_failure(ct->dev, why);
+		if (!(m.hdr.flags & VHOST_USER_NEED_REPLY_MASK) || !chan_reply(&ct->chan, &m, r))
 			return 0;
-		r = vu_msg_recv(&ct->chan, &m, CHAN_MSG_TIMEOUT_MS);
-		if (r == -ETOOMANYREFS) {
-			/* Read whole (fds closed): refuse it and stay in sync. */
-			char why[96];
-
-			snprintf(why, sizeof(why), "%s: %s", vu_backend_request_name(m.hdr.request),
-				 strerror(-r));
-			chan_log_failure(ct->dev, why);
-			if ((m.hdr.flags & VHOST_USER_NEED_REPLY_MASK) && chan_reply(&ct->chan, &m, r))
-				r = -EPIPE;
-			else
-				continue;
-		}
-		if (r || vu_chan_handle(ct->dev, &ct->chan, &m)) {
-			chan_lost(ct);
-			return -1;
-		}
+		r = -EPIPE;
+	}
+	if (r || vu_chan_handle(ct->dev, &ct->chan, &m)) {
+		chan_lost(ct);
+		return -1;
 	}
 	return 0;
 }

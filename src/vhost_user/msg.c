@@ -420,6 +420,19 @@ int vu_msg_recv(struct vu_conn *c, struct vu_msg *m, int timeout_ms)
 	return 0;
 }
 
+int vu_msg_recv_reply(struct vu_conn *c, struct vu_msg *m, int timeout_ms)
+{
+	int64_t deadline = deadline_of(timeout_ms), left;
+	int r;
+
+	m->nr_fds = 0;
+	r = wait_fd(c->fd, POLLIN, deadline);
+	if (r)
+		return recv_fail(c, m, r, "reply header");
+	left = deadline < 0 ? -1 : deadline - monotonic_ms();
+	return vu_msg_recv(c, m, left < 0 && deadline >= 0 ? 0 : (int)left);
+}
+
 int vu_check_reply(struct vu_conn *c, const struct vu_msg *req, const struct vu_msg *reply)
 {
 	const char *name = req_name(c, req->hdr.request);
@@ -469,7 +482,7 @@ int vu_call(struct vu_conn *c, struct vu_msg *req, struct vu_msg *reply)
 	if (reply_size < 0 && !c->reply_ack)
 		return 0;
 	rep = reply_size >= 0 && reply ? reply : &ack;
-	r = vu_msg_recv(c, rep, conn_timeout(c));
+	r = vu_msg_recv_reply(c, rep, conn_timeout(c));
 	if (r)
 		return r;
 	r = vu_check_reply(c, req, rep);

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@ int vfsd_dax_init(struct vfsd *fs)
 	struct vfsd_dax *d = &fs->dax;
 
 	pthread_mutex_init(&d->lock, NULL);
+	vfsd_dax_fds_init(d);
 	if (!fs->window_size)
 		return 0;
 	if (fs->window_size % VFSD_DAX_CHUNK)
@@ -43,10 +45,12 @@ void vfsd_dax_destroy(struct vfsd *fs)
 {
 	struct vfsd_dax *d = &fs->dax;
 
+	vfsd_dax_fds_drop_all(d);
 	free(d->start_of);
 	free(d->len_at);
 	free(d->rw_at);
-	memset(d, 0, sizeof(*d) - sizeof(d->lock));
+	memset(d, 0, offsetof(struct vfsd_dax, lock));
+	vfsd_dax_fds_init(d);
 	pthread_mutex_destroy(&d->lock);
 }
 
@@ -140,14 +144,11 @@ int vfsd_op_setupmapping(struct vfsd_req *r, struct vfsd_inode *ino)
 		return -EROFS;
 	if (vfsd_policy(VFSD_OPEN, ino->type, 0, 0) < 0)
 		return -EINVAL;
-	/* fh is -1 from Linux: the mapping uses the inode, reopened with the needed access. */
-	fd = vfsd_inode_open(fs, ino, rw ? O_RDWR : O_RDONLY);
-	if (fd < 0)
-		return fd;
+	/* fh is -1 from Linux: the mapping uses the inode, opened with the needed access. */
 	pthread_mutex_lock(&fs->dax.lock);
-	ret = setup_locked(fs, fd, &in, rw);
+	fd = vfsd_dax_fd_get(fs, ino, rw);
+	ret = fd < 0 ? fd : setup_locked(fs, fd, &in, rw);
 	pthread_mutex_unlock(&fs->dax.lock);
-	close(fd);
 	if (ret < 0)
 		return ret;
 	atomic_fetch_add(&fs->stats.setupmapping, 1);
@@ -239,5 +240,6 @@ void vfsd_dax_forget_all(struct vfsd *fs)
 		d->start_of[c] = NONE;
 		d->len_at[c] = 0;
 	}
+	vfsd_dax_fds_drop_all(d);
 	pthread_mutex_unlock(&d->lock);
 }

@@ -109,6 +109,7 @@ static void maybe_free_locked(struct vfsd *fs, struct vfsd_inode *ino)
 	if (ino == fs->root || ino->nlookup || ino->refs)
 		return;
 	unlink_locked(fs, ino);
+	vfsd_dax_fd_forget(fs, ino->nodeid);   /* lock order: ilock, then the DAX lock */
 	close(ino->fd);
 	free(ino);
 }

@@ -40,6 +40,15 @@ struct vfsd_handle {
 	pthread_mutex_t lock;        /* directory position (READDIR) */
 };
 
+/* An fd SETUPMAPPING opened for an inode, kept for its next chunks (dax_fds.c). */
+#define VFSD_DAX_FDS 16
+struct vfsd_dax_fd {
+	uint64_t nodeid;
+	uint64_t used;               /* fd_clock at the last use: least recent is evicted */
+	int fd;                      /* -1: free */
+	bool rw;                     /* opened O_RDWR (else O_RDONLY) */
+};
+
 struct vfsd_dax {
 	uint64_t nr_chunks;
 	/* start_of[c]: chunk index of the mapping covering chunk c, or UINT64_MAX. */
@@ -48,7 +57,9 @@ struct vfsd_dax {
 	uint64_t *len_at;
 	bool *rw_at;
 	atomic_bool warned_size;     /* cache_size mismatch reported once */
-	pthread_mutex_t lock;
+	struct vfsd_dax_fd fds[VFSD_DAX_FDS];
+	uint64_t fd_clock;
+	pthread_mutex_t lock;        /* everything above; lock is the last member */
 };
 
 struct vfsd {
@@ -191,5 +202,13 @@ int vfsd_op_removemapping(struct vfsd_req *r, struct vfsd_inode *ino);
 int vfsd_dax_init(struct vfsd *fs);
 void vfsd_dax_destroy(struct vfsd *fs);
 void vfsd_dax_forget_all(struct vfsd *fs);
+
+/* dax_fds.c: the fds SETUPMAPPING maps; all but _forget with the DAX lock held. */
+void vfsd_dax_fds_init(struct vfsd_dax *d);
+/* The cached fd for (ino, rw), opened on a miss; borrowed until the lock is dropped. */
+int vfsd_dax_fd_get(struct vfsd *fs, struct vfsd_inode *ino, bool rw);
+/* Closes nodeid's fds (the inode is being freed). Takes the DAX lock itself. */
+void vfsd_dax_fd_forget(struct vfsd *fs, uint64_t nodeid);
+void vfsd_dax_fds_drop_all(struct vfsd_dax *d);
 
 #endif

@@ -42,7 +42,7 @@ static int chan_call(struct vub *b, struct vu_msg *req)
 	}
 	ret = vu_msg_send(&b->chan, req);
 	if (ret == 0 && ack) {
-		ret = vu_msg_recv(&b->chan, &reply, VUB_REPLY_TIMEOUT_MS);
+		ret = vu_msg_recv_reply(&b->chan, &reply, VUB_REPLY_TIMEOUT_MS);
 		if (ret == 0)
 			ret = check_reply(b, req, &reply);
 		else

@@ -315,15 +315,33 @@ START_TEST(test_read_only)
 	ck_assert_int_eq(shm_region_init(&r, 0, 8 * MiB, 0, 0), 0);
 
 	/* RW of an O_RDONLY fd, anything of an O_WRONLY fd, a pipe: refused, region intact */
+	/* (the kernel's mmap checks the access mode; err says why from F_GETFL) */
 	ck_assert_int_eq(shm_region_map(&r, 0, 2 * MiB, rofd, 0, true, err, sizeof(err)), -EACCES);
+	ck_assert_ptr_nonnull(strstr(err, "read-write mapping of a read-only fd"));
 	ck_assert_int_eq(shm_region_map(&r, 0, 2 * MiB, wofd, 0, false, err, sizeof(err)),
 			 -EACCES);
+	ck_assert_ptr_nonnull(strstr(err, "fd not open for reading"));
 	ck_assert_int_eq(shm_region_map(&r, 0, 2 * MiB, pfd[0], 0, false, err, sizeof(err)),
 			 -ENODEV);
 	ck_assert_ptr_nonnull(strstr(err, "mmap of the fd failed"));
 	ck_assert(va_mapped(r.hva, r.size));
 	ck_assert(range_zero(r.hva, r.size));
 	stats_eq(&r, 0, 0, 0, 3);
+	/* an O_PATH fd, read-only or read-write: refused as a bad fd, region intact */
+	{
+		int pathfd = open(path, O_PATH | O_CLOEXEC);
+
+		ck_assert_int_ge(pathfd, 0);
+		ck_assert_int_eq(shm_region_map(&r, 0, 2 * MiB, pathfd, 0, false, err, sizeof(err)),
+				 -EBADF);
+		ck_assert_ptr_nonnull(strstr(err, "O_PATH fd cannot be mapped"));
+		ck_assert_int_eq(shm_region_map(&r, 0, 2 * MiB, pathfd, 0, true, err, sizeof(err)),
+				 -EBADF);
+		close(pathfd);
+		ck_assert(va_mapped(r.hva, r.size));
+		ck_assert(range_zero(r.hva, r.size));
+		stats_eq(&r, 0, 0, 0, 5);
+	}
 
 	/* RO of an O_RDONLY fd: reads the file; a write goes to a private copy, not the file */
 	ck_assert_int_eq(shm_region_map(&r, 0, 2 * MiB, rofd, 2 * MiB, false, NULL, 0), 0);

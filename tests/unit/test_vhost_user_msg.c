@@ -336,6 +336,49 @@ START_TEST(test_short_reads)
 }
 END_TEST
 
+/* Header after 60 ms, payload 60 ms later. */
+static void *late_peer(void *arg)
+{
+	struct { uint32_t r, f, s; uint64_t v; } __attribute__((packed)) rep = {
+		VHOST_USER_GET_QUEUE_NUM, RF, 8, 2 };
+
+	(void)arg;
+	usleep(60000);
+	ck_assert_int_eq(write(sv[1], &rep, 12), 12);
+	usleep(60000);
+	ck_assert_int_eq(write(sv[1], &rep.v, 8), 8);
+	return NULL;
+}
+
+/* vu_msg_recv_reply: the wait for the first byte and the read share one deadline. */
+START_TEST(test_recv_reply_one_deadline)
+{
+	struct vu_msg r;
+	pthread_t t;
+
+	pthread_create(&t, NULL, late_peer, NULL);
+	ck_assert_int_eq(vu_msg_recv_reply(&conn, &r, 100), -ETIMEDOUT);
+	ck_assert_ptr_nonnull(strstr(conn.err, "did not answer"));
+	pthread_join(t, NULL);
+	ck_assert_uint_eq(r.nr_fds, 0);
+
+	/* the same peer within the deadline; the message is whole, fds gathered */
+	teardown();
+	setup();
+	pthread_create(&t, NULL, late_peer, NULL);
+	ck_assert_int_eq(vu_msg_recv_reply(&conn, &r, 1000), 0);
+	ck_assert_uint_eq(r.hdr.request, VHOST_USER_GET_QUEUE_NUM);
+	ck_assert_uint_eq(r.payload.u64, 2);
+	pthread_join(t, NULL);
+
+	/* nothing ever: a timeout; hang-up: ECONNRESET */
+	ck_assert_int_eq(vu_msg_recv_reply(&conn, &r, 50), -ETIMEDOUT);
+	close(sv[1]);
+	sv[1] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ck_assert_int_eq(vu_msg_recv_reply(&conn, &r, 1000), -ECONNRESET);
+}
+END_TEST
+
 START_TEST(test_reply_ack)
 {
 	struct vu_msg m;
@@ -411,6 +454,7 @@ int main(void)
 	tcase_add_test(tc, test_eof);
 	tcase_add_test(tc, test_short_reads);
 	tcase_add_test(tc, test_reply_ack);
+	tcase_add_test(tc, test_recv_reply_one_deadline);
 	tcase_add_test(tc, test_refuse_bad_send);
 	tcase_add_test(tc, test_backend_request_sizes);
 	suite_add_tcase(s, tc);

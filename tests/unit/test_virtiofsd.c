@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "virtiofsd/vfsd.h"
+#include "virtiofsd/vfsd_priv.h"
 #include "../harness/testfiles.h"
 
 #define MiB (1ULL << 20)
@@ -1129,12 +1130,20 @@ static uint8_t *window;
 static uint64_t window_size;
 static int fake_maps, fake_unmaps, fake_fail, fake_unmap_fail;
 
+static int fake_map_fd, fake_map_acc;   /* the last map's fd and its access mode */
+static ino_t fake_map_ino;
+
 static int fake_map(void *opaque, int fd, uint64_t fd_off, uint64_t shm_off, uint64_t len,
 		    bool rw)
 {
+	struct stat st;
+
 	(void)opaque;
 	if (fake_fail)
 		return -ENOMEM;
+	fake_map_fd = fd;
+	fake_map_acc = fcntl(fd, F_GETFL) & O_ACCMODE;
+	fake_map_ino = fstat(fd, &st) ? 0 : st.st_ino;
 	if (mmap(window + shm_off, len, PROT_READ | (rw ? PROT_WRITE : 0),
 		 MAP_SHARED | MAP_FIXED, fd, (off_t)fd_off) == MAP_FAILED)
 		return -errno;
@@ -1329,6 +1338,79 @@ START_TEST(test_dax_readonly)
 }
 END_TEST
 
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * SETUPMAPPING keeps the fd it opened for the inode's next chunks (dax_fds.c): the same fd,
+ * of the right file and access mode, at most VFSD_DAX_FDS of them, closed when the inode is
+ * forgotten and at reset.
+ */
+START_TEST(test_dax_fd_cache)
+{
+	const uint64_t R = FUSE_SETUPMAPPING_FLAG_READ, W = FUSE_SETUPMAPPING_FLAG_WRITE;
+	struct fuse_forget_in fin = { .nlookup = 1 };
+	struct fuse_entry_out e[VFSD_DAX_FDS + 4];
+	int base, first;
+
+	dax_fs(2 * (VFSD_DAX_FDS + 4) * 2 * MiB);
+	for (unsigned int i = 0; i < VFSD_DAX_FDS + 4; i++) {
+		char p[512], name[16];
+		int fd;
+
+		snprintf(name, sizeof(name), "dax%u", i);
+		snprintf(p, sizeof(p), "%s/%s", root, name);
+		fd = open(p, O_CREAT | O_RDWR, 0644);
+		ck_assert_int_eq(ftruncate(fd, 4 * MiB), 0);
+		close(fd);
+		must_lookup(FUSE_ROOT_ID, name, &e[i]);
+	}
+	base = open_fds();
+	/* two chunks of one file: one open, the same fd; read-write is another fd, O_RDWR */
+	ck_assert_int_eq(setupmapping(e[0].nodeid, 0, 0, 2 * MiB, R).h.error, 0);
+	first = fake_map_fd;
+	ck_assert_uint_eq(fake_map_ino, e[0].attr.ino);
+	ck_assert_int_eq(fake_map_acc, O_RDONLY);
+	ck_assert_int_eq(removemapping(0, 2 * MiB, 1).h.error, 0);
+	ck_assert_int_eq(setupmapping(e[0].nodeid, 2 * MiB, 2 * MiB, 2 * MiB, R).h.error, 0);
+	ck_assert_int_eq(fake_map_fd, first);
+	ck_assert_int_eq(open_fds(), base + 1);
+	ck_assert_int_eq(setupmapping(e[0].nodeid, 0, 0, 2 * MiB, R | W).h.error, 0);
+	ck_assert_int_ne(fake_map_fd, first);
+	ck_assert_int_eq(fake_map_acc, O_RDWR);
+	ck_assert_uint_eq(fake_map_ino, e[0].attr.ino);
+	ck_assert_int_eq(open_fds(), base + 2);
+	/* more files than the cache: bounded, each map still gets its own file */
+	for (unsigned int i = 1; i < VFSD_DAX_FDS + 4; i++) {
+		ck_assert_int_eq(setupmapping(e[i].nodeid, 0, 2 * i * 2 * MiB, 2 * MiB, R).h.error,
+				 0);
+		ck_assert_uint_eq(fake_map_ino, e[i].attr.ino);
+		ck_assert_int_le(open_fds(), base + VFSD_DAX_FDS);
+	}
+	ck_assert_int_eq(open_fds(), base + VFSD_DAX_FDS);
+	/* the least recently used went first: file 0's fds; the newest is still cached */
+	ck_assert_int_eq(setupmapping(e[VFSD_DAX_FDS + 3].nodeid, 2 * MiB,
+				      2 * (VFSD_DAX_FDS + 3) * 2 * MiB + 2 * MiB, 2 * MiB, R).h.error, 0);
+	ck_assert_int_eq(open_fds(), base + VFSD_DAX_FDS);
+	/* forgetting an inode closes its cached fd with its O_PATH fd (no deleted file kept) */
+	call(FUSE_FORGET, e[VFSD_DAX_FDS + 3].nodeid, &fin, sizeof(fin), NULL, NULL);
+	ck_assert_int_eq(open_fds(), base + VFSD_DAX_FDS - 2);
+	/* reset: no cached fd left (nor the inodes' O_PATH fds, which base counted) */
+	vfsd_reset(fs);
+	ck_assert_int_eq(open_fds(), base - (VFSD_DAX_FDS + 4));
+	munmap(window, window_size);
+}
+END_TEST
+
 static Suite *virtiofsd_suite(void)
 {
 	Suite *s = suite_create("virtiofsd");
@@ -1356,6 +1438,7 @@ static Suite *virtiofsd_suite(void)
 	tcase_add_test(tc, test_dax);
 	tcase_add_test(tc, test_dax_stale_records);
 	tcase_add_test(tc, test_dax_readonly);
+	tcase_add_test(tc, test_dax_fd_cache);
 	suite_add_tcase(s, tc);
 	/* valgrind refuses the setrlimit(RLIMIT_NOFILE) this needs: tests/run_valgrind.sh skips it. */
 	tc = tcase_create("fd-exhaustion");
