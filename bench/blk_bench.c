@@ -19,7 +19,8 @@
  * Usage: blk_bench [runs (default 9)]. Environment: BLK_BENCH_DIR, the directory of the
  * O_DIRECT image (default /var/tmp; refused on tmpfs); BLK_BENCH_POLL_US, the device's poll_us;
  * BLK_BENCH_HALT_POLL_NS, let the driver spin on the used ring that long before it sleeps (as
- * KVM's halt polling does for a halted vCPU); BLK_BENCH_ONLY_HOST=1, skip the O_DIRECT rows.
+ * KVM's halt polling does for a halted vCPU); BLK_BENCH_ONLY_HOST=1, skip the O_DIRECT rows;
+ * BLK_BENCH_ONLY_ROW=N, run only pattern N (0-3, the order of the table: for perf and strace).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -285,6 +286,10 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < NPAT; i++) {
 			const struct pattern *p = &patterns[i];
 			double v[NIO][100], ceil[NIO][100], m[NIO], cm[NIO];
+
+			if (getenv("BLK_BENCH_ONLY_ROW") &&
+			    (size_t)atoi(getenv("BLK_BENCH_ONLY_ROW")) != i)
+				continue;
 
 			for (int r = 0; r < runs; r++) {
 				for (int k = 0; k < NIO; k++) {
