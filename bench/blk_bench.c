@@ -21,7 +21,9 @@
  * O_DIRECT image (default /var/tmp; refused on tmpfs); BLK_BENCH_POLL_US, the device's poll_us;
  * BLK_BENCH_HALT_POLL_NS, let the driver spin on the used ring that long before it sleeps (as
  * KVM's halt polling does for a halted vCPU); BLK_BENCH_ONLY_HOST=1, skip the O_DIRECT rows;
- * BLK_BENCH_ONLY_ROW=N, run only pattern N (0-3, the order of the table: for perf and strace).
+ * BLK_BENCH_ONLY_ROW=N, run only pattern N (0-3, the order of the table: for perf and strace);
+ * BLK_BENCH_RING_FEATURES=1, the devices offer EVENT_IDX and INDIRECT_DESC ([[disk]]
+ * ring_features) and the driver uses EVENT_IDX as Linux does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -327,6 +329,7 @@ int main(int argc, char **argv)
 		for (int k = 0; k < NIO; k++) {
 			struct disk_config cfg = {
 				.path = img[c], .readonly = true, .poll_us = poll_us,
+				.ring_features = getenv("BLK_BENCH_RING_FEATURES") != NULL,
 				.io = k == IO_SYNC ? DISK_IO_SYNC : DISK_IO_URING,
 				.cache = c == C_DIRECT ? DISK_CACHE_DIRECT : DISK_CACHE_HOST,
 			};
