@@ -12,22 +12,30 @@
  *                    io_uring rows.
  *
  * Rows: 4 KiB random reads (IOPS) at depth 1 and 32, 1 MiB sequential reads (MB/s) at depth 1
- * and 32. Median of RUNS runs of 0.2 s each, the configurations of a row taking turns. The device runs with the default poll_us; the
+ * and 32; below the 4k depth-1 row, its floor (run_floor: a null device thread that pays only the
+ * two wake-ups and the pread). Median of RUNS runs of 0.2 s each, the configurations of a row taking turns. The device runs with the default poll_us; the
  * driver kicks as Linux does (not while the device suppresses kicks) and sleeps on its MSI-X
  * vector's eventfd for every completion it has not found in the used ring.
  *
  * Usage: blk_bench [runs (default 9)]. Environment: BLK_BENCH_DIR, the directory of the
  * O_DIRECT image (default /var/tmp; refused on tmpfs); BLK_BENCH_POLL_US, the device's poll_us;
  * BLK_BENCH_HALT_POLL_NS, let the driver spin on the used ring that long before it sleeps (as
- * KVM's halt polling does for a halted vCPU); BLK_BENCH_ONLY_HOST=1, skip the O_DIRECT rows.
+ * KVM's halt polling does for a halted vCPU); BLK_BENCH_ONLY_HOST=1, skip the O_DIRECT rows;
+ * BLK_BENCH_ONLY_ROW=N, run only pattern N (0-3, the order of the table: for perf and strace);
+ * BLK_BENCH_RING_FEATURES=1, the devices offer EVENT_IDX and INDIRECT_DESC ([[disk]]
+ * ring_features) and the driver uses EVENT_IDX as Linux does.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/virtio_blk.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -154,6 +162,70 @@ static double run_pread(int fd, const struct pattern *p, uint8_t *buf)
 	return (double)done * 1e9 / (double)(now_ns() - start);
 }
 
+/*
+ * The floor of any device thread at depth 1: the least a request costs when it must wake
+ * another thread and be woken back. A "null device" thread waits for a kick eventfd (epoll,
+ * edge-triggered, as the I/O thread does), does the one pread() of the request and signals a
+ * completion eventfd, on which the caller sleeps (poll + read, as the harness driver does).
+ * Requests per second.
+ */
+struct floor_dev {
+	int kick, irq, fd, stop;
+	uint8_t *buf;
+	const struct pattern *p;
+	uint64_t rng;
+};
+
+static void *floor_thread(void *arg)
+{
+	struct floor_dev *d = arg;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	uint64_t seq = 0, one = 1;
+
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, d->kick, &ev) < 0)
+		return NULL;
+	while (epoll_wait(ep, &ev, 1, -1) >= 0 && !__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE)) {
+		if (pread(d->fd, d->buf, d->p->bs, (off_t)next_off(d->p, &d->rng, &seq)) < 0 ||
+		    write(d->irq, &one, sizeof(one)) < 0)
+			break;
+	}
+	close(ep);
+	return NULL;
+}
+
+static double run_floor(int fd, const struct pattern *p, uint8_t *buf)
+{
+	struct floor_dev d = { .fd = fd, .buf = buf, .p = p, .rng = run_seed++ };
+	uint64_t one = 1, cnt, done = 0;
+	int64_t start;
+	pthread_t t;
+	bool ok = true;
+
+	d.kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	d.irq = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (d.kick < 0 || d.irq < 0 || pthread_create(&t, NULL, floor_thread, &d)) {
+		close(d.kick);
+		close(d.irq);
+		return -1;
+	}
+	start = now_ns();
+	do {
+		struct pollfd pfd = { .fd = d.irq, .events = POLLIN };
+
+		ok = write(d.kick, &one, sizeof(one)) == sizeof(one) && poll(&pfd, 1, 5000) == 1 &&
+		     read(d.irq, &cnt, sizeof(cnt)) == sizeof(cnt);
+		done++;
+	} while (ok && now_ns() - start < RUN_NS);
+	__atomic_store_n(&d.stop, 1, __ATOMIC_RELEASE);
+	if (write(d.kick, &one, sizeof(one)) < 0)
+		ok = false;
+	pthread_join(t, NULL);
+	close(d.kick);
+	close(d.irq);
+	return ok ? (double)done * 1e9 / (double)(now_ns() - start) : -1;
+}
+
 /* fio on the same file, O_DIRECT: requests per second (terse v3: field 8 = read IOPS). */
 static double run_fio(const char *path, const struct pattern *p, const char *engine)
 {
@@ -257,6 +329,7 @@ int main(int argc, char **argv)
 		for (int k = 0; k < NIO; k++) {
 			struct disk_config cfg = {
 				.path = img[c], .readonly = true, .poll_us = poll_us,
+				.ring_features = getenv("BLK_BENCH_RING_FEATURES") != NULL,
 				.io = k == IO_SYNC ? DISK_IO_SYNC : DISK_IO_URING,
 				.cache = c == C_DIRECT ? DISK_CACHE_DIRECT : DISK_CACHE_HOST,
 			};
@@ -284,9 +357,16 @@ int main(int argc, char **argv)
 			break;
 		for (size_t i = 0; i < NPAT; i++) {
 			const struct pattern *p = &patterns[i];
-			double v[NIO][100], ceil[NIO][100], m[NIO], cm[NIO];
+			double v[NIO][100], ceil[NIO][100], fl[100], m[NIO], cm[NIO];
+			bool floor_row = c == C_HOST && p->depth == 1 && p->random;
+
+			if (getenv("BLK_BENCH_ONLY_ROW") &&
+			    (size_t)atoi(getenv("BLK_BENCH_ONLY_ROW")) != i)
+				continue;
 
 			for (int r = 0; r < runs; r++) {
+				if (floor_row)
+					fl[r] = run_floor(fd, p, buf);
 				for (int k = 0; k < NIO; k++) {
 					v[k][r] = unit(p, run_virtio(&b[c][k], p, data, true));
 					if (c == C_HOST)
@@ -303,6 +383,13 @@ int main(int argc, char **argv)
 			printf("%-6s %-12s %5u %5s | %10.0f %10.0f %5.2fx | %10.0f %10.0f %5.2fx\n",
 			       cache_names[c], p->name, p->depth, p->bs >= MiB ? "MB/s" : "IOPS",
 			       m[0], cm[0], m[0] / cm[0], m[1], cm[1], m[1] / cm[1]);
+			if (floor_row) {
+				double f = bench_median(fl, runs);
+
+				printf("%-6s %-12s %5u %5s | %10.0f %10.0f %5.2fx |   (floor: two "
+				       "cross-thread wake-ups + one pread per request)\n",
+				       "", "floor", p->depth, "IOPS", f, cm[0], f / cm[0]);
+			}
 			fflush(stdout);
 		}
 	}
